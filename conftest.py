@@ -1,0 +1,28 @@
+"""Project-wide test setup.
+
+Every database test may touch both databases (main and key store): personal data is sealed with
+keys that live in the key store.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and "databases" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(databases="__all__", **marker.kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _master_keys(settings, tmp_path_factory):
+    """One master key file for the whole test session, outside the repo's var/."""
+    from lookout.vault.master import ensure_master_keys, master_cache
+
+    path = tmp_path_factory.getbasetemp() / "master-keyset.json"
+    settings.LOOKOUT_MASTER_KEY_FILE = path
+    ensure_master_keys()
+    yield
+    master_cache.clear()

@@ -1,0 +1,29 @@
+"""Staff must pass their second factor before any page that can reveal personal data (C4.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+OTP_SESSION_KEY = "lookout_otp_verified"
+OPEN_TO_UNVERIFIED_STAFF = ("/accounts/otp/", "/accounts/logout/", "/static/")
+
+
+class StaffSecondFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "role", "")
+            and not request.session.get(OTP_SESSION_KEY)
+            and not request.path.startswith(OPEN_TO_UNVERIFIED_STAFF)
+        ):
+            return redirect(reverse("accounts:otp") + "?next=" + request.path)
+        return self.get_response(request)

@@ -1,0 +1,85 @@
+"""People with an account: customers (no role) and staff (one role each)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from lookout.access.roles import Role
+from lookout.vault.blind_index import email_index
+from lookout.vault.fields import EncryptedField
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Sign-in looks a person up by the blind index of the email they typed."""
+        return self.get(email_index=email_index(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        from lookout.accounts.services import create_account
+
+        return create_account(email=email, password=password, **extra)  # type: ignore[arg-type]
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("role", Role.ADMINISTRATOR)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(unique=True, editable=False)
+    email = EncryptedField(subject_field="subject")
+    email_index = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    role = models.CharField(max_length=32, choices=Role.choices, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    totp_secret = EncryptedField(subject_field="subject", null=True)
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email_index"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        indexes = [models.Index(fields=["role"])]
+
+    def __str__(self) -> str:
+        # Never the email: this string lands in the admin log and in error reports.
+        return f"{self.get_role_display() or 'Customer'} {str(self.subject)[:8]}"
+
+    @property
+    def is_staff(self) -> bool:  # type: ignore[override]
+        """Back-office access: every staff role; the Django admin is for catalog and admins."""
+        return bool(self.role)
+
+    @property
+    def is_staff_member(self) -> bool:
+        return bool(self.role)
+
+    def clean(self) -> None:
+        # AbstractBaseUser.clean() normalises the username field; ours is a digest.
+        pass
+
+
+class MarketingChoice(models.Model):
+    """Each opt-in or opt-out, with the exact wording the person was shown (C3.6, C3.7)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="marketing_choices")
+    opted_in = models.BooleanField()
+    wording = models.TextField()
+    source = models.CharField(max_length=32)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        get_latest_by = "at"
+
+    def __str__(self) -> str:
+        return f"marketing {'in' if self.opted_in else 'out'} at {self.at:%Y-%m-%d}"

@@ -1,0 +1,283 @@
+"""Settings, read from the environment.
+
+`LOOKOUT_ENV` picks the profile: `development` (default, `make run`), `test` (pytest) or
+`production`. Production refuses to start without a secret key and a master key source, and
+forces HTTPS (commitment C4.1).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LOOKOUT_VAR_DIR", BASE_DIR / "var"))
+ENV = os.environ.get("LOOKOUT_ENV", "development")
+PRODUCTION = ENV == "production"
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+TESTING = ENV == "test"
+
+if PRODUCTION:
+    SECRET_KEY = os.environ.get("LOOKOUT_SECRET_KEY", "")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "LOOKOUT_SECRET_KEY must be set to a random string of at least 50 characters "
+            "in production."
+        )
+    if not (os.environ.get("LOOKOUT_MASTER_KEY_FILE") or os.environ.get("LOOKOUT_KMS_URI")):
+        raise ImproperlyConfigured(
+            "Production needs a master key source: set LOOKOUT_MASTER_KEY_FILE (a Tink keyset "
+            "kept outside the database) or LOOKOUT_KMS_URI."
+        )
+else:
+    SECRET_KEY = os.environ.get(
+        "LOOKOUT_SECRET_KEY", "dev-only-insecure-key-" + "x" * 40
+    )
+
+DEBUG = os.environ.get("LOOKOUT_DEBUG", "1" if ENV == "development" else "0") == "1"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("LOOKOUT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("LOOKOUT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "lookout.core",
+    "lookout.vault",
+    "lookout.audit",
+    "lookout.access",
+    "lookout.accounts",
+    "lookout.catalog",
+    "lookout.cart",
+    "lookout.privacy",
+    "lookout.compliance",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lookout.accounts.middleware.StaffSecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "lookout.urls"
+WSGI_APPLICATION = "lookout.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "lookout" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+            ],
+        },
+    },
+]
+
+# --- Databases -------------------------------------------------------------------------------
+# The main database holds ciphertext only. The key store holds each person's wrapped data key and
+# lives in a database of its own, so a backup of the main database never carries the keys that
+# unlock it (crypto-shredding stays effective against old backups).
+
+
+def _database(url: str) -> dict:
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            # Take the write lock up front: no "database is locked" on lock upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+            ),
+        }
+        config["CONN_MAX_AGE"] = 0
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # A connection pool: without one a simple page drops from ~1,600 to ~200 req/s.
+        config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 8, "timeout": 10}}
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'lookout.sqlite3'}")
+_default_db = _database(DATABASE_URL)
+_default_keystore_url = (
+    f"sqlite:///{VAR_DIR / 'keystore.sqlite3'}"
+    if _default_db["ENGINE"].endswith("sqlite3")
+    else DATABASE_URL.rsplit("/", 1)[0] + "/" + _default_db["NAME"] + "_keys"
+)
+DATABASES = {
+    "default": _default_db,
+    "keystore": _database(os.environ.get("KEYSTORE_DATABASE_URL", _default_keystore_url)),
+}
+if TESTING and _default_db["ENGINE"].endswith("sqlite3"):
+    # File-backed test databases, so that tests can read the raw bytes on disk.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-lookout.sqlite3")}
+    DATABASES["keystore"]["TEST"] = {"NAME": str(VAR_DIR / "test-keystore.sqlite3")}
+DATABASE_ROUTERS = ["lookout.vault.routers.KeystoreRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+else:
+    # Shared by every server process (login throttling must hold across them).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "lookout_cache"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if TESTING
+            else "django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
+
+# --- Accounts and passwords (C4.7) -----------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["lookout.accounts.backends.EmailBackend"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+if TESTING:
+    PASSWORD_HASHERS = [
+        "lookout.accounts.hashers.FastArgon2PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:centre"
+LOGOUT_REDIRECT_URL = "home"
+LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = int(os.environ.get("LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT", "5"))
+LOOKOUT_LOGIN_LIMIT_PER_IP = int(os.environ.get("LOOKOUT_LOGIN_LIMIT_PER_IP", "20"))
+LOOKOUT_LOGIN_WINDOW_SECONDS = int(os.environ.get("LOOKOUT_LOGIN_WINDOW_SECONDS", "900"))
+
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "LOOKOUT_EMAIL_BACKEND",
+            "django.core.mail.backends.locmem.EmailBackend"
+            if TESTING
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("LOOKOUT_FROM_EMAIL", "Lookout <no-reply@example.com>")
+
+# --- Vault (C4.2) ----------------------------------------------------------------------------
+LOOKOUT_MASTER_KEY_FILE = Path(
+    os.environ.get("LOOKOUT_MASTER_KEY_FILE", VAR_DIR / "master-keyset.json")
+)
+LOOKOUT_KMS_URI = os.environ.get("LOOKOUT_KMS_URI", "")
+
+# --- Security headers, cookies, CSP (C4.1, C4.7) ---------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # a session cookie carries no expiry (C7.2)
+SESSION_COOKIE_NAME = "lookout_session"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_USE_SESSIONS = False
+CSRF_COOKIE_NAME = "lookout_csrf"
+CSRF_COOKIE_AGE = None  # session cookie, no expiry
+CSRF_FAILURE_VIEW = "lookout.core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("LOOKOUT_SSL_REDIRECT", "1") == "1"
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if os.environ.get("LOOKOUT_BEHIND_PROXY", "0") == "1":
+        # The proxy terminates TLS and says so; only trust the header when told to.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Static files ----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging: structured, never personal data in plaintext -----------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_personal_data": {"()": "lookout.core.logging.PersonalDataFilter"}},
+    "formatters": {
+        "json": {"()": "lookout.core.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_personal_data"],
+            "formatter": "json" if PRODUCTION else "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOOKOUT_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

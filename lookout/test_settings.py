@@ -1,0 +1,7 @@
+"""Settings for the test suite: the `test` profile of lookout.settings."""
+
+import os
+
+os.environ["LOOKOUT_ENV"] = "test"
+
+from lookout.settings import *  # noqa: E402, F403

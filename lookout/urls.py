@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from lookout.api import api
+from lookout.core import views as core_views
+
+urlpatterns = [
+    path("", include("lookout.catalog.urls")),
+    path("cart/", include("lookout.cart.urls")),
+    path("accounts/", include("lookout.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = core_views.bad_request
+handler404 = core_views.not_found
+handler500 = core_views.server_error

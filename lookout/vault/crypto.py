@@ -1,0 +1,129 @@
+"""Field encryption under each person's own data key (C4.2).
+
+A data key is 32 random bytes, wrapped (Tink AEAD, AES-256-GCM) by the master keyset with the
+subject id as associated data. Field values are sealed with AES-256-GCM from `cryptography` under
+that data key; the associated data names the table, column and row, so a ciphertext copied into
+another row or column fails to open.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.utils import timezone
+from tink import TinkError
+
+from lookout.vault.master import master_cache
+from lookout.vault.models import DataKey
+
+FORMAT_V1 = b"\x01"
+NONCE_BYTES = 12
+
+
+class VaultError(Exception):
+    pass
+
+
+class KeyDestroyed(VaultError):
+    """The person's data key was destroyed (erasure): their data cannot be read by anyone."""
+
+
+class TamperedCiphertext(VaultError):
+    """The ciphertext does not open under this context: altered, swapped or moved."""
+
+
+def _wrap_context(subject: uuid.UUID) -> bytes:
+    return b"lookout.datakey:" + str(subject).encode()
+
+
+def create_data_key(*, subject: uuid.UUID, kind: str) -> DataKey:
+    wrap, _, keys = master_cache.get()
+    raw = AESGCM.generate_key(bit_length=256)
+    return DataKey.objects.create(
+        subject=subject,
+        kind=kind,
+        wrapped=wrap.encrypt(raw, _wrap_context(subject)),
+        master_key_id=keys.primary_wrap_key_id,
+    )
+
+
+def new_subject(*, kind: str) -> uuid.UUID:
+    """A fresh pseudonymous id for a person, with their own data key."""
+    subject = uuid.uuid4()
+    create_data_key(subject=subject, kind=kind)
+    return subject
+
+
+def _unwrap(row: DataKey) -> bytes:
+    wrap, _, _ = master_cache.get()
+    try:
+        return wrap.decrypt(bytes(row.wrapped), _wrap_context(row.subject))
+    except TinkError as exc:
+        raise VaultError(f"The data key of {row.subject} does not unwrap.") from exc
+
+
+def data_key(subject: uuid.UUID) -> bytes:
+    row = DataKey.objects.filter(subject=subject).first()
+    if row is None:
+        raise KeyDestroyed(f"No data key for subject {subject}.")
+    return _unwrap(row)
+
+
+def seal(*, subject: uuid.UUID, plaintext: str, context: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(data_key(subject)).encrypt(nonce, plaintext.encode("utf-8"), context)
+    return FORMAT_V1 + nonce + sealed
+
+
+def open_sealed(*, subject: uuid.UUID, blob: bytes, context: bytes) -> str:
+    if not blob.startswith(FORMAT_V1) or len(blob) < 1 + NONCE_BYTES + 16:
+        raise TamperedCiphertext("Unknown ciphertext format.")
+    nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(data_key(subject)).decrypt(nonce, body, context).decode("utf-8")
+    except InvalidTag as exc:
+        raise TamperedCiphertext("Ciphertext does not match its table, column and row.") from exc
+
+
+def destroy_data_key(*, subject: uuid.UUID) -> bool:
+    """Crypto-shred: delete the wrapped key. True when a key existed."""
+    deleted, _ = DataKey.objects.filter(subject=subject).delete()
+    return bool(deleted)
+
+
+def rewrap(row: DataKey) -> bool:
+    """Re-wrap one data key under the current primary master key; False if already there."""
+    wrap, _, keys = master_cache.get()
+    if row.master_key_id == keys.primary_wrap_key_id:
+        return False
+    raw = _unwrap(row)
+    updated = DataKey.objects.filter(subject=row.subject, master_key_id=row.master_key_id).update(
+        wrapped=wrap.encrypt(raw, _wrap_context(row.subject)),
+        master_key_id=keys.primary_wrap_key_id,
+        rewrapped_at=timezone.now(),
+    )
+    return bool(updated)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A personal value as it comes out of the database: ciphertext only.
+
+    It prints as a mask, so a template, log line or error page that receives it shows nothing.
+    Plaintext comes only from `lookout.access.reveal`.
+    """
+
+    blob: bytes
+
+    def __str__(self) -> str:
+        return "•••"
+
+    def __repr__(self) -> str:
+        return "<Sealed •••>"
+
+    def __len__(self) -> int:
+        return len(self.blob)
