@@ -135,10 +135,17 @@ DATABASES = {
     "default": _default_db,
     "keystore": _database(os.environ.get("KEYSTORE_DATABASE_URL", _default_keystore_url)),
 }
-if TESTING and _default_db["ENGINE"].endswith("sqlite3"):
-    # File-backed test databases, so that tests can read the raw bytes on disk.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-lookout.sqlite3")}
-    DATABASES["keystore"]["TEST"] = {"NAME": str(VAR_DIR / "test-keystore.sqlite3")}
+if TESTING:
+    # One set of test databases per test run, so parallel runs never share one. SQLite test
+    # databases are files (not :memory:), so that tests can read the raw bytes on disk.
+    _run = f"{os.getpid()}"
+    for _alias, _db in DATABASES.items():
+        if _db["ENGINE"].endswith("sqlite3"):
+            _test_dir = VAR_DIR / "test-db"
+            _test_dir.mkdir(parents=True, exist_ok=True)
+            _db["TEST"] = {"NAME": str(_test_dir / f"{_alias}-{_run}.sqlite3")}
+        else:
+            _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{_run}"}
 DATABASE_ROUTERS = ["lookout.vault.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
