@@ -14,7 +14,8 @@ import re
 from datetime import UTC, datetime
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-CARD = re.compile(r"\b(?:\d[ -]?){12,19}\b")
+# Not inside a longer token (UUIDs and hashes have digit runs between hyphens and hex letters).
+CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 PHONE = re.compile(r"\+\d[\d ().-]{6,}\d")
 IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b")
 
