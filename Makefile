@@ -1,29 +1,41 @@
 # Lookout: `make run` serves the store with demo data; `make test` runs every check.
 SHELL := /bin/bash
-PYTHON ?= $(shell scripts/find-python)
+.SHELLFLAGS := -eu -o pipefail -c
+# Resolved only when the virtual environment has to be created (recursive `=`).
+PYTHON = $(shell scripts/find-python)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/lookout
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: install run test lint typecheck migrations-check pytest pytest-postgres compliance bench clean
+.PHONY: install setup run serve test lint typecheck migrations-check pytest pytest-postgres \
+	compliance bench clean
 
 $(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON)" ]; then scripts/find-python; exit 1; fi
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@python="$(PYTHON)"; if [ -z "$$python" ]; then exit 1; fi; \
+	echo "Using $$python ($$($$python --version))"; \
+	if [ ! -x $(BIN)/python ]; then "$$python" -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-run: install
+# Everything `run` needs before serving; each step is idempotent, so running twice is safe.
+setup: install
 	$(BIN)/lookout keys init
 	$(BIN)/lookout migrate --noinput
 	$(BIN)/lookout migrate --database keystore --noinput
 	$(BIN)/lookout createcachetable
 	$(BIN)/lookout demo
-	$(BIN)/lookout serve --with-worker
+
+run: setup
+	$(BIN)/lookout serve --with-worker --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/lookout serve --with-worker --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -36,17 +48,31 @@ migrations-check: install
 	LOOKOUT_ENV=test $(BIN)/lookout makemigrations --check --dry-run
 
 pytest: install
-	$(BIN)/pytest --results-label sqlite
+	$(BIN)/pytest -p no:cacheprovider --results-label sqlite
+
+postgres_up = [ -n "$${DATABASE_URL:-}" ] || $(BIN)/python -c \
+	"import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null
 
 pytest-postgres: install
-	@if [ -n "$$DATABASE_URL" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
-		DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest --results-label postgres; \
-	else echo "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is unset: skipping the PostgreSQL run."; fi
+	@if $(postgres_up); then \
+		echo "PostgreSQL run: $${DATABASE_URL:-$(PG_URL)}" | sed 's#//[^@]*@#//***@#'; \
+		DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -p no:cacheprovider \
+			--results-label postgres; \
+	else echo "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is unset:" \
+		"skipping the PostgreSQL run."; fi
 
 compliance: install
 	$(BIN)/lookout compliance
 
-test: lint typecheck migrations-check pytest pytest-postgres compliance
+# Static checks stop early; both test runs always happen, then the commitments report is printed
+# from their results, and the target fails if any step failed.
+test: lint typecheck migrations-check
+	@status=0; \
+	$(MAKE) --no-print-directory pytest || status=1; \
+	$(MAKE) --no-print-directory pytest-postgres || status=1; \
+	$(MAKE) --no-print-directory compliance || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \
+	exit $$status
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -34,9 +35,7 @@ if PRODUCTION:
             "kept outside the database) or LOOKOUT_KMS_URI."
         )
 else:
-    SECRET_KEY = os.environ.get(
-        "LOOKOUT_SECRET_KEY", "dev-only-insecure-key-" + "x" * 40
-    )
+    SECRET_KEY = os.environ.get("LOOKOUT_SECRET_KEY", "dev-only-insecure-key-" + "x" * 40)
 
 DEBUG = os.environ.get("LOOKOUT_DEBUG", "1" if ENV == "development" else "0") == "1"
 ALLOWED_HOSTS = [
@@ -105,8 +104,8 @@ TEMPLATES = [
 # unlock it (crypto-shredding stays effective against old backups).
 
 
-def _database(url: str) -> dict:
-    config = dj_database_url.parse(url)
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             # Take the write lock up front: no "database is locked" on lock upgrade.
@@ -151,12 +150,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # Shared by every server process (login throttling must hold across them).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                          "LOCATION": "lookout_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "lookout_cache",
+        }
+    }
 
 TASKS = {
     "default": {
@@ -178,8 +182,10 @@ if TESTING:
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -250,6 +256,8 @@ if PRODUCTION:
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Project-wide assets (htmx, the stylesheet) live outside any app.
+STATICFILES_DIRS = [BASE_DIR / "lookout" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -285,6 +293,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOOKOUT_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default handlers (console when DEBUG, mail_admins) bypass the masking
+        # filter: drop them, so every django record goes through the root handler above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
     },
 }

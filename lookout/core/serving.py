@@ -1,0 +1,56 @@
+"""How Lookout's processes are started: the argv of the web server and of the task worker.
+
+Kept apart from the `serve` command so tests can start exactly the same server.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+WSGI_TARGET = "lookout.wsgi:application"
+
+
+def granian_command(
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    threads: int = 4,
+    ssl_cert: Path | None = None,
+    ssl_key: Path | None = None,
+) -> list[str]:
+    """granian in WSGI mode; `threads` blocking threads per process serve requests."""
+    command = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        # Access logs would carry full client IPs: off (the app logs through its masking filter).
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if ssl_cert and ssl_key:
+        command += ["--ssl-certificate", str(ssl_cert), "--ssl-keyfile", str(ssl_key)]
+    return [*command, WSGI_TARGET]
+
+
+def worker_command() -> list[str]:
+    """The django-tasks-db worker; no autoreload, so it stops cleanly on SIGTERM/SIGINT."""
+    return [sys.executable, "-m", "lookout.cli", "db_worker", "--no-reload", "--queue-name", "*"]
+
+
+def server_url(*, host: str, port: int, tls: bool = False) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"{'https' if tls else 'http'}://{shown}:{port}/"
