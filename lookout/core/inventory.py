@@ -66,3 +66,16 @@ class NotPersonal:
 
 def personal(category: str, *purposes: Purpose, retention: Retention, **kw: str) -> Personal:
     return Personal(category=category, purposes=frozenset(purposes), retention=retention, **kw)
+
+
+def declaration(model: type, field_name: str) -> Personal | NotPersonal:
+    """The declaration of one field, read from its app's `personal_data.py`."""
+    from importlib import import_module
+
+    meta = model._meta  # type: ignore[attr-defined]
+    module = import_module(f"{meta.app_config.name}.personal_data")
+    concrete = getattr(meta, "concrete_model", model) or model
+    try:
+        return module.FIELDS[concrete][field_name]
+    except KeyError as exc:
+        raise LookupError(f"{meta.label}.{field_name} is not declared in personal_data.py") from exc

@@ -4,22 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DataKey',
+            name="DataKey",
             fields=[
-                ('subject', models.UUIDField(primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('customer', 'Customer'), ('guest', 'Guest'), ('staff', 'Staff')], max_length=16)),
-                ('wrapped', models.BinaryField()),
-                ('master_key_id', models.BigIntegerField(db_index=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('rewrapped_at', models.DateTimeField(blank=True, null=True)),
+                ("subject", models.UUIDField(primary_key=True, serialize=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("customer", "Customer"), ("guest", "Guest"), ("staff", "Staff")],
+                        max_length=16,
+                    ),
+                ),
+                ("wrapped", models.BinaryField()),
+                ("master_key_id", models.BigIntegerField(db_index=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("rewrapped_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
     ]

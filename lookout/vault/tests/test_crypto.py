@@ -1,14 +1,135 @@
-import pytest
+from __future__ import annotations
 
+import pytest
+from django.db import connections
+
+from lookout.access import reveal
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
-from lookout.vault.crypto import Sealed
+from lookout.core.purposes import Purpose
+from lookout.vault.crypto import KeyDestroyed, Sealed, TamperedCiphertext, destroy_data_key
+from lookout.vault.models import DataKey
+
+ANN = "ann.sample@example.com"
+BEN = "ben.sample@example.com"
+
+
+def _own(user: User, field: str = "email") -> str | None:
+    return reveal(user, [field], purpose=Purpose.SELF_SERVICE, actor=user)[field]
+
+
+def _all_rows_text(alias: str) -> str:
+    """Every value of every table of one database, as text and raw bytes, through a raw cursor."""
+    connection = connections[alias]
+    chunks: list[str] = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, (bytes, memoryview)):
+                        chunks.append(bytes(value).decode("latin-1"))
+                    else:
+                        chunks.append(str(value))
+    return "\n".join(chunks)
 
 
 @pytest.mark.django_db
-def test_email_is_sealed_after_save():
-    user = create_account(email="Ann@Example.com", password="a-long-passphrase-1")
+def test_personal_values_load_sealed_and_print_masked() -> None:
+    user = create_account(email=ANN, password="a-long-passphrase-1")
     assert isinstance(user.email, Sealed)
     loaded = User.objects.get(pk=user.pk)
     assert isinstance(loaded.email, Sealed)
     assert str(loaded.email) == "•••"
+    assert ANN not in repr(loaded.email)
+    assert _own(loaded) == ANN
+
+
+@pytest.mark.commitment("C4.2")
+@pytest.mark.django_db
+def test_no_table_in_either_database_holds_an_email_in_plaintext() -> None:
+    # Given two people with accounts and a second factor secret
+    ann = create_account(email=ANN, password="a-long-passphrase-1")
+    ann.totp_secret = "JBSWY3DPEHPK3PXP"
+    ann.save()
+    create_account(email=BEN, password="another-long-pass-2")
+    # When we read every row of every table, raw
+    everything = _all_rows_text("default") + _all_rows_text("keystore")
+    # Then no personal value is there in plaintext
+    for secret in (ANN, BEN, "ann.sample", "JBSWY3DPEHPK3PXP"):
+        assert secret not in everything
+        assert secret.encode().hex() not in everything
+
+
+@pytest.mark.commitment("C4.2")
+@pytest.mark.django_db
+def test_email_lookup_by_blind_index_is_exact_and_normalised() -> None:
+    user = create_account(email=ANN, password="a-long-passphrase-1")
+    assert User.objects.get_by_natural_key(f"  {ANN.upper()} ").pk == user.pk
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get_by_natural_key("ann.sample@example.org")
+
+
+@pytest.mark.commitment("C4.2")
+@pytest.mark.django_db
+def test_ciphertext_swapped_between_rows_fails_to_decrypt() -> None:
+    # Given two people
+    ann = create_account(email=ANN, password="a-long-passphrase-1")
+    ben = create_account(email=BEN, password="another-long-pass-2")
+    # When someone with database access copies Ann's email ciphertext into Ben's row
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "UPDATE accounts_user SET email = (SELECT email FROM accounts_user WHERE id = %s) "
+            "WHERE id = %s",
+            [
+                ann.pk.hex if connections["default"].vendor == "sqlite" else ann.pk,
+                ben.pk.hex if connections["default"].vendor == "sqlite" else ben.pk,
+            ],
+        )
+    ben = User.objects.get(pk=ben.pk)
+    # Then it does not open as Ben's email
+    with pytest.raises(TamperedCiphertext):
+        _own(ben)
+
+
+@pytest.mark.commitment("C4.2")
+@pytest.mark.django_db
+def test_ciphertext_moved_to_another_column_of_the_same_row_fails() -> None:
+    ann = create_account(email=ANN, password="a-long-passphrase-1")
+    ann = User.objects.get(pk=ann.pk)
+    # Move the email ciphertext into the TOTP column of the same row (same data key)
+    User.objects.filter(pk=ann.pk).update(totp_secret=ann.email)
+    ann = User.objects.get(pk=ann.pk)
+    with pytest.raises(TamperedCiphertext):
+        reveal(ann, ["totp_secret"], purpose=Purpose.ACCOUNT_SECURITY, actor=ann)
+
+
+@pytest.mark.commitment("C4.2", "C6.4")
+@pytest.mark.django_db
+def test_destroying_the_data_key_makes_every_value_unreadable() -> None:
+    ann = create_account(email=ANN, password="a-long-passphrase-1")
+    ben = create_account(email=BEN, password="another-long-pass-2")
+    assert destroy_data_key(subject=ann.subject)
+    assert not DataKey.objects.filter(subject=ann.subject).exists()
+    ann = User.objects.get(pk=ann.pk)
+    with pytest.raises(KeyDestroyed):
+        _own(ann)
+    assert _own(User.objects.get(pk=ben.pk)) == BEN
+
+
+@pytest.mark.django_db
+def test_plaintext_cannot_be_written_by_bulk_update_or_used_in_lookups() -> None:
+    ann = create_account(email=ANN, password="a-long-passphrase-1")
+    with pytest.raises(TypeError):
+        User.objects.filter(pk=ann.pk).update(email="plain@example.com")
+    with pytest.raises(TypeError):
+        list(User.objects.filter(email=ANN))
+
+
+@pytest.mark.commitment("C4.2")
+@pytest.mark.django_db
+def test_data_keys_live_in_the_key_store_not_the_main_database() -> None:
+    create_account(email=ANN, password="a-long-passphrase-1")
+    main_tables = connections["default"].introspection.table_names()
+    assert "vault_datakey" not in main_tables
+    assert DataKey.objects.using("keystore").count() == 1

@@ -1,0 +1,82 @@
+"""Who may read which personal field, for which purpose, and how much of it (C3.1, C4.3).
+
+One declarative table: each `Grant` names a reader, a personal field ("app.Model.field"), the
+purposes for which the read is allowed, and whether the reader sees the value in full or masked.
+Anything not granted is refused. Readers are staff roles, `SYSTEM` (the store itself acting for
+the person: sending their account emails, handing a parcel to the carrier) and `SELF` (the person
+reading their own data).
+
+Administrators and catalog managers are granted nothing in full: they run the shop, not its
+customers' data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lookout.access.roles import Role
+from lookout.core.purposes import Purpose
+
+SYSTEM = "system"
+SELF = "self"
+
+Reader = str  # a Role value, SYSTEM or SELF
+
+
+class Level(StrEnum):
+    FULL = "full"
+    MASKED = "masked"
+
+
+@dataclass(frozen=True)
+class Grant:
+    reader: Reader
+    field: str
+    purposes: frozenset[Purpose]
+    level: Level = Level.FULL
+
+
+def grant(reader: Reader, field: str, *purposes: Purpose, level: Level = Level.FULL) -> Grant:
+    return Grant(reader=reader, field=field, purposes=frozenset(purposes), level=level)
+
+
+P = Purpose
+EMAIL = "accounts.User.email"
+TOTP = "accounts.User.totp_secret"
+
+GRANTS: tuple[Grant, ...] = (
+    # The person themself.
+    grant(SELF, EMAIL, P.SELF_SERVICE, P.SUBJECT_REQUEST),
+    grant(SELF, TOTP, P.ACCOUNT_SECURITY),
+    # The store acting for the person: account emails (reset links, notices).
+    grant(SYSTEM, EMAIL, P.ACCOUNT_NOTICE, P.MARKETING),
+    # Staff.
+    grant(Role.AFTER_SALES, EMAIL, P.AFTER_SALES),
+    grant(Role.FINANCE, EMAIL, P.REFUND, level=Level.MASKED),
+    grant(Role.PRIVACY_OFFICER, EMAIL, P.SUBJECT_REQUEST, P.LEGAL),
+    grant(Role.ADMINISTRATOR, EMAIL, P.ACCOUNT_SECURITY, level=Level.MASKED),
+)
+
+
+def _index(grants: tuple[Grant, ...]) -> dict[tuple[Reader, str, Purpose], Level]:
+    cells: dict[tuple[Reader, str, Purpose], Level] = {}
+    for g in grants:
+        for purpose in g.purposes:
+            key = (str(g.reader), g.field, purpose)
+            if key in cells:
+                raise ValueError(f"Grant declared twice: {key}")
+            cells[key] = g.level
+    return cells
+
+
+CELLS = _index(GRANTS)
+
+
+def level_for(reader: Reader, field: str, purpose: Purpose) -> Level | None:
+    """The level granted to this cell, or None when the read is refused."""
+    return CELLS.get((str(reader), field, Purpose(purpose)))
+
+
+def readers() -> list[Reader]:
+    return [str(r) for r in Role] + [SYSTEM, SELF]
