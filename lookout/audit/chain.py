@@ -1,0 +1,47 @@
+"""How an entry is hashed: one canonical byte string per entry, the same on every database.
+
+The hash covers every column except `hash` itself, including `seq` and `prev_hash`, so that
+changing, reordering or renumbering an entry changes its hash and breaks the link from the next
+one. Timestamps are written in UTC with microseconds (both SQLite and PostgreSQL keep
+microseconds); JSON keys are sorted and whitespace removed, because PostgreSQL's jsonb does not
+keep the key order it was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+HASHED_COLUMNS = (
+    "seq",
+    "at",
+    "actor_ref",
+    "actor_role",
+    "action",
+    "subject_ref",
+    "fields",
+    "purpose",
+    "outcome",
+    "target",
+    "detail",
+    "prev_hash",
+)
+
+
+def canonical_at(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_bytes(values: dict[str, Any]) -> bytes:
+    """The bytes that are hashed; `values` maps each of HASHED_COLUMNS to its value."""
+    document = {name: values[name] for name in HASHED_COLUMNS}
+    document["at"] = canonical_at(document["at"])
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def entry_hash(values: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(values)).hexdigest()

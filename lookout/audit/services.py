@@ -1,0 +1,152 @@
+"""Writing to the audit log (commitment C4.4): `record()` is the only way in.
+
+Callers write their entry inside their own transaction, so the entry and the change it describes
+commit or roll back together. Writers are serialised on the chain: each entry's `seq` is the last
+one plus one and its `prev_hash` the last one's hash, so two writers must never read the same
+"last entry". On SQLite the write transaction already holds the database write lock (the
+settings open every transaction with BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped
+advisory lock is taken before the last entry is read, and released at commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+from lookout.audit.chain import entry_hash
+from lookout.audit.models import ANONYMOUS, GENESIS_HASH, SYSTEM, AuditEntry, Outcome
+from lookout.core.logging import mask_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from lookout.accounts.models import User
+
+# Any constant works as long as nothing else in the database uses it: "audit" in ASCII.
+CHAIN_LOCK_KEY = 0x6175646974
+
+DetailValue = str | int | bool | None
+
+_ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,99}")
+_PURPOSE = re.compile(r"[a-z0-9_]{0,32}")
+
+
+class AuditDataError(ValueError):
+    """A programming error: the entry would be malformed or would carry personal data."""
+
+
+def record(
+    *,
+    actor: User | AnonymousUser | None,
+    action: str,
+    subject: uuid.UUID | None = None,
+    fields: Sequence[str] = (),
+    purpose: str = "",
+    outcome: str = Outcome.OK,
+    target: str | models.Model = "",
+    detail: Mapping[str, DetailValue] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain, inside the caller's transaction if there is one.
+
+    `actor` is the person acting (None for the system itself), `subject` the pseudonymous id of
+    the person whose data is concerned, `fields` the names (never the values) of the fields
+    read or written, e.g. "accounts.User.email". `target` is a string or a model instance, which
+    is written as "app.Model:<pk>". `detail` holds small non-personal values only.
+    """
+    values = _clean(
+        actor=actor,
+        action=action,
+        subject=subject,
+        fields=fields,
+        purpose=purpose,
+        outcome=outcome,
+        target=target,
+        detail=detail,
+    )
+    using = router.db_for_write(AuditEntry)
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        last = AuditEntry.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        values.update(seq=seq, prev_hash=prev_hash, at=timezone.now())
+        return AuditEntry.objects.using(using).create(hash=entry_hash(values), **values)
+
+
+def _clean(
+    *,
+    actor: Any,
+    action: str,
+    subject: uuid.UUID | None,
+    fields: Sequence[str],
+    purpose: str,
+    outcome: str,
+    target: str | models.Model,
+    detail: Mapping[str, DetailValue] | None,
+) -> dict[str, Any]:
+    """Check and normalise the values before taking the chain lock, to keep it short."""
+    if actor is None:
+        actor_ref, actor_role = SYSTEM, SYSTEM
+    elif not getattr(actor, "is_authenticated", False):
+        actor_ref, actor_role = ANONYMOUS, ""
+    else:
+        actor_ref, actor_role = str(actor.subject), str(actor.role or "")
+    if not isinstance(action, str) or not _ACTION.fullmatch(action):
+        raise AuditDataError(f"Audit action {action!r} must be a short lower-case name.")
+    if isinstance(fields, str):
+        raise AuditDataError("Audit `fields` is a list of field names, not one string.")
+    field_names = [str(name) for name in fields]
+    for name in field_names:
+        if not _NAME.fullmatch(name):
+            raise AuditDataError(f"Audit field name {name!r} is not a field name.")
+    purpose = str(purpose)
+    if not _PURPOSE.fullmatch(purpose):
+        raise AuditDataError(f"Audit purpose {purpose!r} is not a purpose name.")
+    if outcome not in Outcome.values:
+        raise AuditDataError(f"Audit outcome must be one of {', '.join(Outcome.values)}.")
+    if isinstance(target, models.Model):
+        target = f"{target._meta.label}:{target.pk}"
+    _check_text("target", target, max_length=200)
+    return {
+        "actor_ref": actor_ref,
+        "actor_role": actor_role,
+        "action": action,
+        "subject_ref": str(uuid.UUID(str(subject))) if subject is not None else "",
+        "fields": field_names,
+        "purpose": purpose,
+        "outcome": str(outcome),
+        "target": target,
+        "detail": _clean_detail(detail or {}),
+    }
+
+
+def _clean_detail(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]:
+    cleaned: dict[str, DetailValue] = {}
+    for key, value in detail.items():
+        if not isinstance(key, str) or not _NAME.fullmatch(key):
+            raise AuditDataError(f"Audit detail key {key!r} must be a short name.")
+        if isinstance(value, str):
+            _check_text(f"detail[{key!r}]", value, max_length=500)
+        elif value is not None and not isinstance(value, int):
+            # Floats are refused: their JSON text may differ between databases.
+            raise AuditDataError(f"Audit detail[{key!r}] must be a string, integer, bool or None.")
+        cleaned[key] = value
+    return cleaned
+
+
+def _check_text(name: str, value: object, *, max_length: int) -> None:
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
+        raise AuditDataError(f"Audit {name} must be text of at most {max_length} characters.")
+    if mask_text(value) != value:
+        raise AuditDataError(
+            f"Audit {name} looks like personal data (an email, card, phone number or IP "
+            "address); record the person's pseudonymous subject id instead."
+        )

@@ -1,0 +1,55 @@
+"""Test helpers for the append-only audit log. A plain module, imported by tests only.
+
+`audit_triggers_suspended` (pytest fixture) — for `@pytest.mark.django_db(transaction=True)`
+tests that write audit entries. Such tests end with Django flushing the database; on SQLite the
+flush is a `DELETE FROM audit_auditentry`, which the append-only triggers refuse, so the test
+would fail in teardown. The fixture leaves the triggers in force during the test and, at its
+end, drops them, empties the audit table and re-creates them, all in one transaction. Use it
+with:
+
+    from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.usefixtures("audit_triggers_suspended")
+    def test_something_concurrent(): ...
+
+(or list `lookout.audit.testing` in `pytest_plugins`). It requests `transactional_db` itself,
+so the database is set up before it and flushed after it. PostgreSQL flushes with TRUNCATE,
+which the triggers do not see, but the fixture works there too.
+
+`append_only_suspended()` — a context manager for tests that tamper with the log on purpose
+("what if someone edits an entry behind the triggers' back?").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import connections, router, transaction
+
+from lookout.audit.models import AuditEntry
+from lookout.audit.triggers import create_triggers, drop_triggers
+
+
+@contextmanager
+def append_only_suspended() -> Iterator[None]:
+    """Drop the triggers for the duration of the block, then re-create them.
+
+    Runs in one transaction, so the triggers cannot stay dropped if the block fails.
+    """
+    using = router.db_for_write(AuditEntry)
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        drop_triggers(connection)
+        yield
+        create_triggers(connection)
+
+
+@pytest.fixture
+def audit_triggers_suspended(transactional_db: None) -> Iterator[None]:
+    """Empty the audit log (triggers briefly dropped) before a transactional test's flush."""
+    yield
+    with append_only_suspended():
+        AuditEntry.objects.all().delete()
