@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "lookout.accounts",
     "lookout.catalog",
     "lookout.cart",
+    "lookout.inbox",
+    "lookout.policies",
     "lookout.privacy",
     "lookout.compliance",
 ]

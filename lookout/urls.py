@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("lookout.catalog.urls")),
     path("cart/", include("lookout.cart.urls")),
     path("accounts/", include("lookout.accounts.urls")),
+    path("inbox/", include("lookout.inbox.urls")),
+    path("policies/", include("lookout.policies.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
