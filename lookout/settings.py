@@ -198,16 +198,34 @@ LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = int(os.environ.get("LOOKOUT_LOGIN_LIMIT_PER_AC
 LOOKOUT_LOGIN_LIMIT_PER_IP = int(os.environ.get("LOOKOUT_LOGIN_LIMIT_PER_IP", "20"))
 LOOKOUT_LOGIN_WINDOW_SECONDS = int(os.environ.get("LOOKOUT_LOGIN_WINDOW_SECONDS", "900"))
 
-MAILERS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "LOOKOUT_EMAIL_BACKEND",
-            "django.core.mail.backends.locmem.EmailBackend"
-            if TESTING
-            else "django.core.mail.backends.console.EmailBackend",
-        ),
+if PRODUCTION:
+    # Real delivery over SMTP with STARTTLS by default (C4.1: in transit means mail too).
+    MAILERS = {
+        "default": {
+            "BACKEND": os.environ.get(
+                "LOOKOUT_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+            ),
+            "OPTIONS": {
+                "host": os.environ.get("LOOKOUT_SMTP_HOST", "localhost"),
+                "port": int(os.environ.get("LOOKOUT_SMTP_PORT", "587")),
+                "username": os.environ.get("LOOKOUT_SMTP_USER", ""),
+                "password": os.environ.get("LOOKOUT_SMTP_PASSWORD", ""),
+                "use_tls": os.environ.get("LOOKOUT_SMTP_TLS", "1") == "1",
+                "timeout": 10,
+            },
+        }
     }
-}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": os.environ.get(
+                "LOOKOUT_EMAIL_BACKEND",
+                "django.core.mail.backends.locmem.EmailBackend"
+                if TESTING
+                else "django.core.mail.backends.console.EmailBackend",
+            ),
+        }
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("LOOKOUT_FROM_EMAIL", "Lookout <no-reply@example.com>")
 
 # --- Vault (C4.2) ----------------------------------------------------------------------------

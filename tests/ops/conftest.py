@@ -1,0 +1,82 @@
+"""Helpers for operator tests: run `lookout` in a child process with a chosen profile.
+
+Settings are read once per process, so the production profile can only be proven in a process of
+its own: these helpers build that process's environment (never the developer's var/ directory).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RunLookout = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def clean_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """The current environment without any LOOKOUT_/DJANGO_ settings, pointed at `var_dir`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LOOKOUT_", "DJANGO_", "GRANIAN_")) and key != "PYTEST_CURRENT_TEST"
+    }
+    env["LOOKOUT_VAR_DIR"] = str(var_dir)
+    env["PYTHONPATH"] = str(REPO)
+    env["DJANGO_SETTINGS_MODULE"] = "lookout.settings"
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def production_env(tmp_path: Path) -> dict[str, str]:
+    """Everything production needs: a long random secret key and a master key source."""
+    (tmp_path / "static").mkdir()  # as after `collectstatic`, which `lookout serve` runs
+    return clean_env(
+        tmp_path,
+        LOOKOUT_ENV="production",
+        LOOKOUT_SECRET_KEY=secrets.token_urlsafe(64),
+        LOOKOUT_MASTER_KEY_FILE=str(tmp_path / "master-keyset.json"),
+        LOOKOUT_ALLOWED_HOSTS="shop.example.com",
+    )
+
+
+@pytest.fixture
+def run_lookout() -> RunLookout:
+    def run(
+        *args: str, env: dict[str, str], timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lookout.cli", *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.fixture
+def run_python() -> RunLookout:
+    def run(
+        code: str, *, env: dict[str, str], timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run

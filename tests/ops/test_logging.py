@@ -1,0 +1,91 @@
+"""Logs never carry personal data in plaintext: the configured handler masks it (C2.3 for cards).
+
+The record goes through the real handler built from settings.LOGGING in a process of its own, so
+what is asserted is exactly what would reach stderr (and a log shipper) in that profile.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.ops.conftest import clean_env
+
+# Fictitious values: a reserved-domain email, the standard Visa test number, a UK drama-range
+# phone number and a documentation-range IPv4 address.
+EMAIL = "jane.doe@example.com"
+CARD = "4111 1111 1111 1111"
+CARD_DIGITS = "4111111111111111"
+PHONE = "+44 20 7946 0958"
+IP = "203.0.113.77"
+
+LOG_A_RECORD = f"""
+import django, logging
+django.setup()
+log = logging.getLogger("lookout.orders")
+try:
+    raise ValueError("payment refused for {EMAIL} card {CARD_DIGITS} phone {PHONE} ip {IP}")
+except ValueError:
+    log.exception(
+        "checkout by {EMAIL} from {IP}: card %s, phone %s, contact %s, client %s",
+        "{CARD}", "{PHONE}", "{EMAIL}", "{IP}",
+    )
+"""
+
+
+def _assert_masked(output: str) -> None:
+    for value in (EMAIL, CARD, CARD_DIGITS, PHONE, IP, "7946 0958"):
+        assert value not in output
+    assert "[email]" in output
+    assert "[number]" in output
+    assert "203.0.113.0" in output  # truncated to /24, still useful for operators
+
+
+@pytest.mark.commitment("C2.3")
+def test_production_logs_are_one_masked_json_object_per_line(production_env, run_python):
+    # given the production profile and its configured log handler
+    # when a record carries personal data in its message, its arguments and its traceback
+    result = run_python(LOG_A_RECORD, env=production_env)
+
+    # then stderr holds JSON lines only, and none of them carries a personal value
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "lookout.orders"
+    assert "ValueError" in entry["exception"]
+    assert "[email]" in entry["exception"]
+    _assert_masked(result.stderr)
+
+
+@pytest.mark.commitment("C2.3")
+def test_development_logs_are_masked_too(tmp_path, run_python):
+    # given the development profile (plain text lines, DEBUG on)
+    env = clean_env(tmp_path, LOOKOUT_ENV="development")
+
+    # when the same record is logged
+    result = run_python(LOG_A_RECORD, env=env)
+
+    # then the plain-text output is masked the same way, traceback included
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" in result.stderr
+    _assert_masked(result.stderr)
+
+
+def test_django_request_errors_go_through_the_masking_handler(production_env, run_python):
+    # given production settings, where Django's own handlers would bypass the filter
+    code = """
+import django, logging
+django.setup()
+logging.getLogger("django.request").warning("Not Found: /orders?email=jane.doe@example.com")
+"""
+    # when Django logs a request problem carrying an email in the path
+    result = run_python(code, env=production_env)
+
+    # then it comes out once, as masked JSON
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["message"] == "Not Found: /orders?email=[email]"
