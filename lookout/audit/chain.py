@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ def canonical_at(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(values: dict[str, Any]) -> bytes:
+def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     """The bytes that are hashed; `values` maps each of HASHED_COLUMNS to its value."""
     document = {name: values[name] for name in HASHED_COLUMNS}
     document["at"] = canonical_at(document["at"])
@@ -43,5 +44,5 @@ def canonical_bytes(values: dict[str, Any]) -> bytes:
     ).encode("ascii")
 
 
-def entry_hash(values: dict[str, Any]) -> str:
+def entry_hash(values: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(values)).hexdigest()

@@ -70,7 +70,8 @@ def record(
         detail=detail,
     )
     using = router.db_for_write(AuditEntry)
-    with transaction.atomic(using=using):
+    # No savepoint: if this fails the caller's change must not commit without its entry.
+    with transaction.atomic(using=using, savepoint=False):
         connection = connections[using]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

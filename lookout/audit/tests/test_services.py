@@ -3,6 +3,7 @@ import json
 from datetime import UTC
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 
 from lookout.audit.models import GENESIS_HASH, AuditEntry
@@ -59,6 +60,13 @@ def test_system_actions_name_the_system():
 
 def _json(value):
     return value if isinstance(value, list | dict) else json.loads(value)
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_named_anonymous():
+    entry = record(actor=AnonymousUser(), action="reveal.refused", outcome="refused")
+
+    assert (entry.actor_ref, entry.actor_role) == ("anonymous", "")
 
 
 @pytest.mark.django_db

@@ -50,6 +50,6 @@ class Command(BaseCommand):
             return
         self.stderr.write(
             f"Audit log BROKEN at entry #{result.first_broken_seq}: {result.reason} "
-            f"({result.checked} entries before it verified)"
+            f"({result.checked} {'entry' if result.checked == 1 else 'entries'} before it verified)"
         )
         sys.exit(1)

@@ -1,0 +1,119 @@
+import pytest
+from django.db import connection
+
+from lookout.audit.chain import entry_hash
+from lookout.audit.models import AuditEntry
+from lookout.audit.testing import append_only_suspended
+from lookout.audit.tests.helpers import record_reveals
+from lookout.audit.verify import verify_chain
+
+
+@pytest.fixture
+def chain(officer, customer):
+    return record_reveals(actor=officer, subject=customer, count=5)
+
+
+def _raw(sql, params):
+    """Tamper the way an intruder with database access would: raw SQL, triggers dropped."""
+    with append_only_suspended(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.mark.django_db
+def test_empty_log_verifies():
+    assert verify_chain().ok
+    assert verify_chain().checked == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_untouched_chain_verifies(chain):
+    result = verify_chain()
+
+    assert (result.ok, result.checked, result.first_broken_seq) == (True, 5, None)
+    assert (result.head_seq, result.head_hash) == (5, chain[-1].hash)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_verify_walks_the_chain_page_by_page(chain):
+    pages: list[int] = []
+
+    result = verify_chain(page_size=2, progress=pages.append)
+
+    assert result.ok
+    assert result.checked == 5
+    assert pages == [2, 4, 5]
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_edited_purpose_is_detected_at_that_entry(chain):
+    _raw("UPDATE audit_auditentry SET purpose = %s WHERE seq = %s", ["legal", 3])
+
+    result = verify_chain()
+
+    assert not result.ok
+    assert result.first_broken_seq == 3
+    assert result.checked == 2
+    assert "does not match its content" in result.reason
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_edited_fields_are_detected_at_that_entry(chain):
+    with append_only_suspended():
+        AuditEntry.objects.filter(seq=4).update(fields=["accounts.User.role"])
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, 4)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_deleted_middle_entry_is_detected(chain):
+    _raw("DELETE FROM audit_auditentry WHERE seq = %s", [3])
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, 3)
+    assert "entry #3 is missing" in result.reason
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_deleted_first_entry_is_detected(chain):
+    _raw("DELETE FROM audit_auditentry WHERE seq = %s", [1])
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_tampered_hash_column_alone_is_detected(chain):
+    _raw("UPDATE audit_auditentry SET hash = %s WHERE seq = %s", ["f" * 64, 2])
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_edit_with_recomputed_hash_is_detected_at_the_next_entry(chain):
+    # The intruder rewrites entry 2 and gives it a correct hash of its new content: entry 3
+    # still points at the old hash.
+    row = AuditEntry.objects.filter(seq=2).values().get()
+    row["subject_ref"] = "00000000-0000-4000-8000-000000000000"
+    _raw(
+        "UPDATE audit_auditentry SET subject_ref = %s, hash = %s WHERE seq = %s",
+        [row["subject_ref"], entry_hash(row), 2],
+    )
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, 3)
+    assert "prev_hash" in result.reason
