@@ -7,12 +7,16 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 OTP_SESSION_KEY = "lookout_otp_verified"
 OPEN_TO_UNVERIFIED_STAFF = ("/accounts/otp/", "/accounts/logout/", "/static/")
 
 
 class StaffSecondFactorMiddleware:
+    """A signed-in staff member without the session flag reaches only the second-factor page,
+    sign-out and static files; every other URL redirects there (C4.7)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
@@ -25,5 +29,5 @@ class StaffSecondFactorMiddleware:
             and not request.session.get(OTP_SESSION_KEY)
             and not request.path.startswith(OPEN_TO_UNVERIFIED_STAFF)
         ):
-            return redirect(reverse("accounts:otp") + "?next=" + request.path)
+            return redirect(reverse("accounts:otp") + "?" + urlencode({"next": request.path}))
         return self.get_response(request)

@@ -1,23 +1,239 @@
-"""Placeholder views; replaced by the accounts slice."""
+"""Account pages: thin views that validate with a form and write through services.
 
+Bad input gets the form back with a plain message and status 400; throttled attempts get 429.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lookout.access.gate import reveal
+from lookout.accounts import otp, services, throttle
+from lookout.accounts.forms import (
+    EMAIL_TAKEN_MESSAGE,
+    MarketingForm,
+    OtpForm,
+    PasswordResetRequestForm,
+    SignInForm,
+    SignUpForm,
+)
+from lookout.accounts.middleware import OTP_SESSION_KEY
+from lookout.accounts.models import User
+from lookout.accounts.selectors import marketing_opted_in
+from lookout.core.purposes import Purpose
+
+BACKEND = "lookout.accounts.backends.EmailBackend"
+WRONG_CREDENTIALS = "That email and password do not match an account. Please try again."
 
 
-def login_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("login")
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: a forwarded-for header is set by the client and cannot be trusted here.
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
-def logout_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("logout")
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
+def _throttled(request: HttpRequest, template: str, context: dict, result: throttle.Throttled):
+    context = {**context, "throttled": result.message}
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(result.retry_after)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("signup")
+    if request.user.is_authenticated:
+        return redirect("accounts:centre")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = services.sign_up(
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password1"],
+                    marketing_opt_in=form.cleaned_data["marketing_opt_in"],
+                )
+            except services.EmailTaken:
+                form.add_error("email", EMAIL_TAKEN_MESSAGE)
+            else:
+                login(request, user, backend=BACKEND)
+                messages.success(request, "Welcome to Lookout. Your account is ready.")
+                return redirect("accounts:centre")
+        return render(request, "accounts/signup.html", {"form": form}, status=400)
+    return render(request, "accounts/signup.html", {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    context = {"form": form, "next": _next_url(request, "")}
+    if request.method != "POST":
+        return render(request, "accounts/login.html", context)
+    if not form.is_valid():
+        return render(request, "accounts/login.html", context, status=400)
+    buckets = throttle.login_buckets(email=form.cleaned_data["email"], ip=_client_ip(request))
+    refused = throttle.check(buckets=buckets)
+    if refused is not None:
+        # Refused before the password is even checked: the right password does not help.
+        return _throttled(request, "accounts/login.html", context, refused)
+    user = authenticate(
+        request, username=form.cleaned_data["email"], password=form.cleaned_data["password"]
+    )
+    if user is None:
+        throttle.record_failure(buckets=buckets)
+        form.add_error(None, WRONG_CREDENTIALS)
+        return render(request, "accounts/login.html", context, status=400)
+    throttle.reset(bucket=buckets[0])
+    login(request, user)  # cycles the session key: no session fixation
+    return redirect(_next_url(request, reverse("accounts:centre")))
+
+
+@require_http_methods(["GET", "POST"])
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        logout(request)  # flushes the session, including the second-factor flag
+        messages.info(request, "You are signed out.")
+        return redirect("home")
+    return render(request, "accounts/logout.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def otp_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("otp")
+    user: User = request.user  # type: ignore[assignment]
+    destination = _next_url(request, reverse("accounts:centre"))
+    if not user.role or request.session.get(OTP_SESSION_KEY):
+        return redirect(destination)
+    enrolling = otp.needs_enrolment(user=user)
+    if enrolling:
+        otp.start_enrolment(user=user)
+    form = OtpForm(request.POST or None)
+    context: dict = {"form": form, "enrolling": enrolling, "next": destination}
+    if enrolling:
+        context.update(otp.enrolment_details(user=user))
+    if request.method != "POST":
+        return render(request, "accounts/otp.html", context)
+    if not form.is_valid():
+        return render(request, "accounts/otp.html", context, status=400)
+    buckets = throttle.otp_buckets(user_subject=str(user.subject), ip=_client_ip(request))
+    refused = throttle.check(buckets=buckets)
+    if refused is not None:
+        return _throttled(request, "accounts/otp.html", context, refused)
+    code = form.cleaned_data["code"]
+    ok = (
+        otp.confirm_enrolment(user=user, code=code)
+        if enrolling
+        else otp.verify_code(user=user, code=code)
+    )
+    if not ok:
+        throttle.record_failure(buckets=buckets)
+        form.add_error("code", "That code is not right, or it has expired. Try the current one.")
+        return render(request, "accounts/otp.html", context, status=400)
+    throttle.reset(bucket=buckets[0])
+    request.session.cycle_key()  # a new session id once fully signed in
+    request.session[OTP_SESSION_KEY] = True
+    return redirect(destination)
 
 
+@login_required
+@require_http_methods(["GET"])
 def centre_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("centre")
+    user: User = request.user  # type: ignore[assignment]
+    own = reveal(user, ["email"], purpose=Purpose.SELF_SERVICE, actor=user)
+    opted_in = marketing_opted_in(user=user)
+    return render(
+        request,
+        "accounts/centre.html",
+        {
+            "email": own["email"],
+            "opted_in": opted_in,
+            "marketing_wording": (
+                services.MARKETING_CENTRE_OPT_OUT_WORDING
+                if opted_in
+                else services.MARKETING_CENTRE_OPT_IN_WORDING
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def marketing_view(request: HttpRequest) -> HttpResponse:
+    """The centre's switch; an opt-out is in force from this request on (C3.7)."""
+    form = MarketingForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "core/error.html",
+            {
+                "title": "Choice not understood",
+                "message": "Please use the button in your account to change your choice.",
+            },
+            status=400,
+        )
+    opted_in: bool = form.cleaned_data["opted_in"]
+    services.record_marketing_choice(
+        user=request.user,  # type: ignore[arg-type]
+        opted_in=opted_in,
+        wording=(
+            services.MARKETING_CENTRE_OPT_IN_WORDING
+            if opted_in
+            else services.MARKETING_CENTRE_OPT_OUT_WORDING
+        ),
+        source="account_centre",
+    )
+    messages.success(
+        request,
+        "You will get our offers and news by email."
+        if opted_in
+        else "Done: we will send you no more offers or news.",
+    )
+    return redirect("accounts:centre")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "accounts/password_reset.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "accounts/password_reset.html", {"form": form}, status=400)
+    services.send_password_reset(
+        email=form.cleaned_data["email"], site_url=request.build_absolute_uri("/")
+    )
+    # The same answer whether or not the account exists.
+    return redirect("accounts:password_reset_done")
+
+
+class _InvalidIs400:
+    """Django's auth views re-render an invalid form with 200; ours answer 400 like the rest."""
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 400
+        return response
+
+
+class PasswordChangeView(_InvalidIs400, auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordResetConfirmView(_InvalidIs400, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")

@@ -1,0 +1,121 @@
+"""What each accounts field holds, why, for how long (C2.1). See lookout/core/inventory.py."""
+
+from lookout.accounts.models import MarketingChoice, User
+from lookout.core.inventory import (
+    ACCOUNT_LIFETIME,
+    CONSENT_RETENTION,
+    NotPersonal,
+    personal,
+)
+from lookout.core.purposes import Purpose as P
+
+_ACCOUNT = (P.ACCOUNT_SECURITY, P.SELF_SERVICE, P.SUBJECT_REQUEST)
+
+FIELDS = {
+    User: {
+        "id": personal(
+            "user.unique_id.pseudonymous",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="random UUID (row id; names nobody by itself)",
+        ),
+        "subject": personal(
+            "user.unique_id.pseudonymous",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="random UUID (the id of the person's data key)",
+        ),
+        "email": personal(
+            "user.contact.email",
+            P.ACCOUNT_NOTICE,
+            P.ACCOUNT_SECURITY,
+            P.MARKETING,
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            P.LEGAL,
+            retention=ACCOUNT_LIFETIME,
+        ),
+        "email_index": personal(
+            "user.contact.email",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="keyed blind index (HMAC-SHA256)",
+        ),
+        "password": personal(
+            "user.authorization.password",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="Argon2 hash",
+        ),
+        "totp_secret": personal(
+            "user.authorization.credentials",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+        ),
+        "totp_confirmed_at": personal(
+            "user.account.settings",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "last_login": personal(
+            "user.account",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "date_joined": personal(
+            "user.account",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "closed_at": personal(
+            "user.account",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "role": personal(
+            "user.job_title",
+            *_ACCOUNT,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain role name on a pseudonymous row (staff only; blank for customers)",
+        ),
+        "is_active": NotPersonal("account switch (may sign in or not); describes no trait"),
+        "is_superuser": NotPersonal("Django permission flag; unused, rights come from `role`"),
+        "groups": NotPersonal("Django permission groups; unused, rights come from `role`"),
+        "user_permissions": NotPersonal("Django permissions; unused, rights come from `role`"),
+    },
+    MarketingChoice: {
+        "id": NotPersonal("random row id"),
+        "user": personal(
+            "user.unique_id",
+            P.MARKETING,
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            retention=CONSENT_RETENTION,
+            stored_as="foreign key",
+        ),
+        "opted_in": personal(
+            "user.privacy_preferences",
+            P.MARKETING,
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            P.LEGAL,
+            retention=CONSENT_RETENTION,
+            stored_as="plain boolean on a pseudonymous row",
+        ),
+        "at": personal(
+            "user.privacy_preferences",
+            P.MARKETING,
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            P.LEGAL,
+            retention=CONSENT_RETENTION,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "wording": NotPersonal("the sentence shown next to the box; the same for everyone"),
+        "source": NotPersonal("which form recorded the choice (sign-up or account centre)"),
+    },
+}

@@ -1,0 +1,103 @@
+"""Rate limits on sign-in and second-factor attempts (C4.7).
+
+Counters live in Django's cache, which every server process shares (the database cache by
+default, Redis at scale), so a limit holds however many workers serve the site. Windows are fixed
+slices of the clock (`now // window`): the counter key names its window, so it needs no second
+key to know when it resets and the wait can be told to the person in minutes.
+
+Cache keys are keyed HMAC digests (`blind_index`) of the email or IP: the cache table, which is
+part of the data inventory, never holds either in plaintext.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from lookout.vault.blind_index import blind_index, normalise_email
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One counter: what it limits (`domain`), whose attempts (`value`) and how many."""
+
+    domain: str
+    value: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """The attempt was refused; `retry_after` seconds until the window ends."""
+
+    retry_after: int
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+    @property
+    def message(self) -> str:
+        unit = "minute" if self.minutes == 1 else "minutes"
+        return f"Too many sign-in attempts; try again in {self.minutes} {unit}."
+
+
+def _window() -> tuple[int, int]:
+    """The current window number and the seconds left in it."""
+    length = settings.LOOKOUT_LOGIN_WINDOW_SECONDS
+    now = time.time()
+    number = int(now // length)
+    return number, max(1, math.ceil((number + 1) * length - now))
+
+
+def _key(bucket: Bucket, window: int) -> str:
+    return f"lookout:throttle:{blind_index(bucket.value, domain=bucket.domain)}:{window}"
+
+
+def login_buckets(*, email: str, ip: str) -> list[Bucket]:
+    """Per account (the email typed, existing or not, so no enumeration) and per client IP."""
+    return [
+        Bucket(
+            "throttle-account", normalise_email(email), settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT
+        ),
+        Bucket("throttle-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+    ]
+
+
+def otp_buckets(*, user_subject: str, ip: str) -> list[Bucket]:
+    """Wrong second-factor codes count against the staff member's account and the IP."""
+    return [
+        Bucket("throttle-otp", user_subject, settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
+        Bucket("throttle-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+    ]
+
+
+def check(*, buckets: list[Bucket]) -> Throttled | None:
+    """Refuse when any bucket has used up its failed attempts in this window."""
+    window, left = _window()
+    for bucket in buckets:
+        if (cache.get(_key(bucket, window)) or 0) >= bucket.limit:
+            return Throttled(retry_after=left)
+    return None
+
+
+def record_failure(*, buckets: list[Bucket]) -> None:
+    """Count one failed attempt in every bucket; keys expire with their window."""
+    window, left = _window()
+    for bucket in buckets:
+        key = _key(bucket, window)
+        cache.add(key, 0, timeout=left + 5)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=left + 5)
+
+
+def reset(*, bucket: Bucket) -> None:
+    """Forget one bucket's failures (the account's own, after a successful sign-in)."""
+    window, _ = _window()
+    cache.delete(_key(bucket, window))
