@@ -1,0 +1,79 @@
+"""`lookout compliance [--json] [--strict]`: which commitments the last test runs prove.
+
+Reads the results of the last full `make test` runs (var/test-results/<label>.json, written by
+the pytest plugin) and prints, for every commitment, the tests that prove it and its status.
+Exits non-zero when a commitment is failing; with `--strict` also when one is open (no passing
+test yet): issue 9 makes `make test` strict once every commitment has its tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lookout.compliance.results import CommitmentStatus, ResultsError, latest_full_runs, matrix
+
+
+class Command(BaseCommand):
+    help = "List every commitment with the tests that prove it and their last result."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print the matrix as JSON")
+        parser.add_argument(
+            "--strict", action="store_true", help="also fail when a commitment has no passing test"
+        )
+        parser.add_argument(
+            "--results-dir",
+            type=Path,
+            default=None,
+            help="where the test results are (default: var/test-results)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        directory = options["results_dir"] or Path(settings.VAR_DIR) / "test-results"
+        try:
+            runs = latest_full_runs(directory)
+        except ResultsError as exc:
+            raise CommandError(str(exc)) from exc
+        rows = matrix(runs)
+        if options["json"]:
+            self.stdout.write(json.dumps({"commitments": [r.as_json() for r in rows]}, indent=2))
+        else:
+            self._table(rows, runs, directory)
+        failing = [r.commitment.id for r in rows if r.status == "failing"]
+        open_ = [r.commitment.id for r in rows if r.status == "open"]
+        if failing:
+            raise CommandError(f"failing commitments: {', '.join(failing)}", returncode=1)
+        if options["strict"] and open_:
+            raise CommandError(
+                f"open commitments (no passing test): {', '.join(open_)}", returncode=1
+            )
+
+    def _table(self, rows: list[CommitmentStatus], runs: list[Any], directory: Path) -> None:
+        out = self.stdout
+        if runs:
+            out.write("Results of the last full test runs:")
+            for run in runs:
+                out.write(f"  {run.label:<10} finished {run.finished_at}  ({run.path})")
+        else:
+            out.write(
+                f"No full test run recorded in {directory}: run `make test` (every commitment "
+                "shows as open until then)."
+            )
+        out.write("")
+        for row in rows:
+            c = row.commitment
+            out.write(f"{c.id:<5} {row.status.upper():<8} {c.title}")
+            for test in row.tests:
+                per_label = ", ".join(f"{k}: {v}" for k, v in sorted(row.outcomes[test].items()))
+                out.write(f"        {test}  [{per_label or 'no result'}]")
+        counts = {s: sum(1 for r in rows if r.status == s) for s in ("proven", "failing", "open")}
+        out.write("")
+        out.write(
+            f"{len(rows)} commitments: {counts['proven']} proven, {counts['failing']} failing, "
+            f"{counts['open']} open."
+        )
