@@ -49,6 +49,8 @@ GRANTS: tuple[Grant, ...] = (
     # The person themself.
     grant(SELF, EMAIL, P.SELF_SERVICE, P.SUBJECT_REQUEST),
     grant(SELF, TOTP, P.ACCOUNT_SECURITY),
+    grant(SELF, "inbox.Message.title", P.SELF_SERVICE, P.SUBJECT_REQUEST),
+    grant(SELF, "inbox.Message.body", P.SELF_SERVICE, P.SUBJECT_REQUEST),
     # The store acting for the person: account emails (reset links, notices).
     grant(SYSTEM, EMAIL, P.ACCOUNT_NOTICE, P.MARKETING),
     # Staff.
