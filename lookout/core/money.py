@@ -15,7 +15,7 @@ class MoneyError(ValueError):
 
 
 def usd(value: Decimal | int | str) -> Decimal:
-    """Normalise an amount to exact USD cents; floats are refused so no binary rounding creeps in."""
+    """Normalise an amount to exact USD cents; floats are refused: no binary rounding creeps in."""
     if isinstance(value, float):
         raise MoneyError("Amounts must be exact decimals, not floats.")
     try:

@@ -19,6 +19,7 @@ def granian_command(
     threads: int = 4,
     ssl_cert: Path | None = None,
     ssl_key: Path | None = None,
+    target: str = WSGI_TARGET,
 ) -> list[str]:
     """granian in WSGI mode; `threads` blocking threads per process serve requests."""
     command = [
@@ -42,7 +43,7 @@ def granian_command(
     ]
     if ssl_cert and ssl_key:
         command += ["--ssl-certificate", str(ssl_cert), "--ssl-keyfile", str(ssl_key)]
-    return [*command, WSGI_TARGET]
+    return [*command, target]
 
 
 def worker_command() -> list[str]:

@@ -20,11 +20,13 @@ RunLookout = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def clean_env(var_dir: Path, **overrides: str) -> dict[str, str]:
-    """The current environment without any LOOKOUT_/DJANGO_ settings, pointed at `var_dir`."""
+    """The current environment without Lookout's settings, pointed at `var_dir`: the child
+    uses its own SQLite files there unless `overrides` name a database."""
+    dropped = {"DATABASE_URL", "KEYSTORE_DATABASE_URL", "REDIS_URL", "PYTEST_CURRENT_TEST"}
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("LOOKOUT_", "DJANGO_", "GRANIAN_")) and key != "PYTEST_CURRENT_TEST"
+        if not key.startswith(("LOOKOUT_", "DJANGO_", "GRANIAN_")) and key not in dropped
     }
     env["LOOKOUT_VAR_DIR"] = str(var_dir)
     env["PYTHONPATH"] = str(REPO)
