@@ -1,0 +1,106 @@
+"""`lookout serve --with-worker` starts the real server and the task worker, prints the URL,
+serves pages and static files, and stops both cleanly on SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.ops.conftest import REPO, clean_env
+from tests.ops.test_concurrency import free_port
+
+
+@pytest.fixture(scope="module")
+def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A migrated development site of its own (both databases), as `make run` prepares it."""
+    var_dir = tmp_path_factory.mktemp("serve")
+    env = clean_env(
+        var_dir, LOOKOUT_ENV="development", LOOKOUT_MASTER_KEY_FILE=str(var_dir / "k.json")
+    )
+    for args in (
+        ["migrate", "--noinput"],
+        ["migrate", "--database", "keystore", "--noinput"],
+        ["createcachetable"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "lookout.cli", *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    return env
+
+
+def read_until(process: subprocess.Popen[str], needle: str, lines: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if needle in line:
+            return
+    pytest.fail("serve exited before printing " + repr(needle) + ":\n" + "".join(lines))
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_with_worker_serves_and_stops_cleanly(served_env, stop_signal):
+    # given `lookout serve --with-worker` on a free port
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lookout.cli", "serve", "--with-worker", "--port", str(port)],
+        env=served_env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        # when it says it is ready
+        read_until(process, "Lookout is serving on", lines)
+
+        # then it printed the URL, and pages and static files answer
+        assert f"http://127.0.0.1:{port}/" in lines[-1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css") as r:
+            assert r.status == 200
+        # and the background worker is running
+        read_until(process, "Starting worker", lines)
+    finally:
+        # when it is told to stop
+        process.send_signal(stop_signal)
+        output, _ = process.communicate(timeout=60)
+    lines.append(output)
+
+    # then it stopped both children and exited cleanly
+    assert process.returncode == 0, "".join(lines)
+    assert "Lookout stopped." in output
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_serve_refuses_half_a_tls_configuration(served_env, tmp_path: Path):
+    # given a certificate without its key
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not really a certificate")
+
+    # when serve is asked to terminate TLS
+    result = subprocess.run(
+        [sys.executable, "-m", "lookout.cli", "serve", "--ssl-cert", str(cert)],
+        env=served_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    # then it refuses with a clear message instead of serving plain HTTP
+    assert result.returncode != 0
+    assert "--ssl-cert and --ssl-key go together" in result.stderr
