@@ -1,4 +1,11 @@
 from django.urls import path
 
+from lookout.cart import views
+
 app_name = "cart"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.empty, name="empty"),
+    path("add/", views.add, name="add"),
+    path("<str:token>/", views.detail, name="detail"),
+    path("<str:token>/update/", views.update, name="update"),
+]

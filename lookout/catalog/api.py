@@ -1,0 +1,153 @@
+"""Catalog API: categories, filtered listings, products and search. Read only, no auth, no
+cookies. Amounts are exact decimals serialised as strings ("49.99"), never floats (C1.2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from lookout.catalog import selectors
+from lookout.catalog.models import Category, Product
+from lookout.catalog.search import MAX_QUERY_LENGTH, search_products
+from lookout.core.errors import NotFound
+
+router = Router(tags=["catalog"])
+
+
+class CategoryOut(Schema):
+    slug: str
+    name: str
+    tagline: str
+
+
+class ProductOut(Schema):
+    sku: str
+    name: str
+    brand: str
+    category: str
+    url: str
+    currency: Literal["USD"] = "USD"
+    list_price: Decimal
+    price: Decimal
+    saving: Decimal
+    saving_percent: int
+    stock: int
+    in_stock: bool
+
+    @staticmethod
+    def from_product(product: Product) -> ProductOut:
+        return ProductOut(
+            sku=product.sku,
+            name=product.name,
+            brand=product.brand,
+            category=product.category.slug,
+            url=product.get_absolute_url(),
+            list_price=product.list_price,
+            price=product.price,
+            saving=product.saving,
+            saving_percent=product.saving_percent,
+            stock=product.stock,
+            in_stock=product.in_stock,
+        )
+
+
+class SpecOut(Schema):
+    name: str
+    value: str
+
+
+class ProductDetailOut(ProductOut):
+    summary: str
+    description: str
+    specs: list[SpecOut]
+    works_with: list[str] = Field(description="SKUs of the cameras this accessory fits")
+    accessories: list[str] = Field(description="SKUs of accessories that fit this product")
+
+
+class PageOut(Schema):
+    count: int
+    page: int
+    pages: int
+    products: list[ProductOut]
+
+
+class FiltersIn(Schema):
+    min_price: Decimal | None = Field(None, ge=0, le=selectors.MAX_PRICE, decimal_places=2)
+    max_price: Decimal | None = Field(None, ge=0, le=selectors.MAX_PRICE, decimal_places=2)
+    resolution: Literal[1080, 1440, 2160] | None = None
+    power: Literal["wired", "plug-in", "battery", "solar", "poe", "none"] | None = None
+    placement: Literal["indoor", "outdoor"] | None = None
+    in_stock: bool = False
+    on_sale: bool = False
+    sort: Literal["featured", "price", "-price", "discount", "newest"] = "featured"
+    page: int = Field(1, ge=1, le=10_000)
+
+
+class SearchOut(Schema):
+    query: str
+    corrected: str
+    suggestions: list[str]
+    products: list[ProductOut]
+
+
+@router.get("/categories", response=list[CategoryOut], summary="List the categories")
+def list_categories(request: HttpRequest):
+    return list(Category.objects.all())
+
+
+@router.get(
+    "/categories/{slug}/products",
+    response={200: PageOut, 404: dict, 422: dict},
+    summary="Products of a category, filtered and sorted",
+)
+def category_products(request: HttpRequest, slug: str, filters: Query[FiltersIn]):
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise NotFound("There is no such category.")
+    data = filters.dict()
+    if (
+        data["min_price"] is not None
+        and data["max_price"] is not None
+        and data["min_price"] > data["max_price"]
+    ):
+        return 422, {"detail": "The minimum price is above the maximum price."}
+    products = selectors.category_products(category=category, filters=data)
+    paginator = Paginator(products, selectors.PAGE_SIZE)
+    page = paginator.get_page(data["page"])
+    return 200, PageOut(
+        count=paginator.count,
+        page=page.number,
+        pages=paginator.num_pages,
+        products=[ProductOut.from_product(p) for p in page.object_list],
+    )
+
+
+@router.get("/products/{sku}", response={200: ProductDetailOut, 404: dict}, summary="A product")
+def product_detail(request: HttpRequest, sku: str):
+    product = Product.objects.select_related("category").filter(sku=sku).first()
+    if product is None:
+        raise NotFound("There is no product with that SKU.")
+    base = ProductOut.from_product(product).dict()
+    return 200, ProductDetailOut(
+        **base,
+        summary=product.summary,
+        description=product.description,
+        specs=[SpecOut(name=n, value=v) for n, v in product.specs()],
+        works_with=list(product.works_with.values_list("sku", flat=True)),
+        accessories=list(product.accessories.values_list("sku", flat=True)),
+    )
+
+
+@router.get("/search", response={200: SearchOut, 422: dict}, summary="Full-text search")
+def search(request: HttpRequest, q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH)):
+    result = search_products(query=q)
+    return 200, SearchOut(
+        query=result.query,
+        corrected=result.corrected,
+        suggestions=result.suggestions,
+        products=[ProductOut.from_product(p) for p in result.products],
+    )

@@ -1,0 +1,167 @@
+"""The demo catalog: 68 products across every category, the same on every run.
+
+`load` is idempotent (products are matched by SKU) and deterministic (a seeded generator), so
+`lookout demo` can run on every `make run`. Product pictures are drawn by `images.py`; nothing
+is downloaded. The brands are invented.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from lookout.catalog.models import Placement, Power, Product, Storage
+from lookout.catalog.services import set_works_with, upsert_category, upsert_product
+
+SEED = 20240611
+BRANDS = ["Kestrel", "Nightjar", "Harborline", "Brightwatch", "Owlet Vision", "Sentrix"]
+SMART_HOME = ["Alexa", "Google Home", "HomeKit", "SmartThings", "Home Assistant", "Matter"]
+CATEGORIES = [
+    ("indoor-cameras", "Indoor cameras", "Keep an eye on pets, kids and the front room."),
+    ("outdoor-cameras", "Outdoor cameras", "Weatherproof cameras for gardens and driveways."),
+    ("video-doorbells", "Video doorbells", "See who is at the door from anywhere."),
+    ("floodlight-cameras", "Floodlight cameras", "Bright light and a camera in one."),
+    ("smart-locks", "Smart locks", "Keyless entry that works with your phone."),
+    ("sensors-and-alarms", "Sensors and alarms", "Door, motion, smoke and leak sensors."),
+    ("hubs-and-storage", "Hubs and storage", "Keep recordings at home, not in someone's cloud."),
+    ("accessories", "Accessories", "Mounts, solar panels, batteries and cards that fit."),
+]
+LINES = {
+    "indoor-cameras": ["Pan", "Mini", "Nest", "View", "Cube"],
+    "outdoor-cameras": ["Bullet", "Turret", "Ranger", "Solar", "Spot"],
+    "video-doorbells": ["Doorbell", "Doorbell Pro", "Doorbell Wire"],
+    "floodlight-cameras": ["Floodlight", "Beam", "Flare"],
+    "smart-locks": ["Lock", "Bolt", "Latch"],
+    "sensors-and-alarms": ["Contact Sensor", "Motion Sensor", "Siren", "Leak Sensor", "Keypad"],
+    "hubs-and-storage": ["Home Hub", "Vault NVR", "Base Station"],
+    "accessories": [
+        "Solar Panel",
+        "Wall Mount",
+        "Rechargeable Battery",
+        "microSD Card 128 GB",
+        "Weatherproof Cable",
+        "Chime",
+    ],
+}
+PER_CATEGORY = {"indoor-cameras": 10, "outdoor-cameras": 10, "accessories": 10}
+PRICE_BANDS = {
+    "indoor-cameras": (25, 140),
+    "outdoor-cameras": (45, 260),
+    "video-doorbells": (45, 220),
+    "floodlight-cameras": (90, 280),
+    "smart-locks": (80, 260),
+    "sensors-and-alarms": (15, 90),
+    "hubs-and-storage": (60, 320),
+    "accessories": (9, 70),
+}
+CAMERA_CATEGORIES = {"indoor-cameras", "outdoor-cameras", "video-doorbells", "floodlight-cameras"}
+
+
+def _price(rng: random.Random, low: int, high: int) -> tuple[Decimal, Decimal]:
+    """A list price ending in .99 and a discount of 0-45 % (a fifth of products full price)."""
+    list_price = Decimal(rng.randint(low, high)) + Decimal("0.99")
+    percent = 0 if rng.random() < 0.2 else rng.choice([10, 15, 20, 25, 30, 35, 40, 45])
+    price = (list_price * (100 - percent) / 100).quantize(Decimal(1)) - Decimal("0.01")
+    price = max(min(price, list_price), Decimal("4.99"))
+    return list_price, price
+
+
+def _camera_specs(rng: random.Random, slug: str) -> dict:
+    outdoor = slug != "indoor-cameras"
+    power_choices = {
+        "indoor-cameras": [Power.PLUG_IN, Power.PLUG_IN, Power.BATTERY],
+        "outdoor-cameras": [Power.BATTERY, Power.SOLAR, Power.POE, Power.WIRED],
+        "video-doorbells": [Power.WIRED, Power.BATTERY],
+        "floodlight-cameras": [Power.WIRED, Power.SOLAR],
+    }[slug]
+    return {
+        "resolution": rng.choice([1080, 1440, 1440, 2160]),
+        "field_of_view": rng.choice([110, 125, 130, 140, 160, 180]),
+        "night_vision": rng.choice(
+            ["Infrared, 10 m", "Colour night vision", "Infrared, 15 m", "Starlight sensor"]
+        ),
+        "power": rng.choice(power_choices),
+        "storage": rng.choice([Storage.LOCAL, Storage.BOTH, Storage.CLOUD]),
+        "connectivity": rng.choice(["Wi-Fi 2.4 GHz", "Wi-Fi 2.4/5 GHz", "Wi-Fi 6", "Ethernet"]),
+        "weatherproof": rng.choice(["IP65", "IP66", "IP67"]) if outdoor else "",
+        "placement": Placement.OUTDOOR
+        if slug in {"outdoor-cameras", "floodlight-cameras", "video-doorbells"}
+        else Placement.INDOOR,
+    }
+
+
+def _device_specs(rng: random.Random, slug: str) -> dict:
+    return {
+        "power": {
+            "smart-locks": Power.BATTERY,
+            "sensors-and-alarms": Power.BATTERY,
+            "hubs-and-storage": Power.PLUG_IN,
+            "accessories": Power.NONE,
+        }[slug],
+        "storage": Storage.LOCAL if slug == "hubs-and-storage" else Storage.NONE,
+        "connectivity": rng.choice(["Zigbee", "Z-Wave", "Thread", "Wi-Fi 2.4 GHz", "Bluetooth"])
+        if slug != "accessories"
+        else "",
+        "weatherproof": rng.choice(["", "IP54", "IP65"]),
+        "placement": rng.choice([Placement.INDOOR, Placement.BOTH])
+        if slug != "accessories"
+        else Placement.BOTH,
+    }
+
+
+def load(*, progress: Callable[[str], None]) -> None:
+    """Create or refresh the demo catalog; running it twice leaves the same catalog."""
+    rng = random.Random(SEED)  # noqa: S311 - demo data, not security
+    with transaction.atomic():
+        products_by_category: dict[str, list[Product]] = {}
+        for position, (slug, name, tagline) in enumerate(CATEGORIES):
+            category = upsert_category(slug=slug, name=name, tagline=tagline, position=position)
+            made = []
+            count = PER_CATEGORY.get(slug, 7)
+            for n in range(count):
+                brand = BRANDS[(n + position) % len(BRANDS)]
+                line = LINES[slug][n % len(LINES[slug])]
+                model = f"{rng.choice(['S', 'X', 'E', 'Pro ', 'Go '])}{rng.randint(2, 9)}"
+                product_name = f"{brand} {line} {model}".replace("  ", " ")
+                sku = f"LK-{position + 1}{n:02d}-{slugify(brand)[:3].upper()}"
+                list_price, price = _price(rng, *PRICE_BANDS[slug])
+                specs = (
+                    _camera_specs(rng, slug)
+                    if slug in CAMERA_CATEGORIES
+                    else _device_specs(rng, slug)
+                )
+                smart = rng.sample(SMART_HOME, k=rng.randint(1, 3))
+                made.append(
+                    upsert_product(
+                        sku=sku,
+                        slug=slugify(f"{product_name} {sku}"),
+                        name=product_name,
+                        brand=brand,
+                        category=category,
+                        summary=f"{name[:-1] if name.endswith('s') else name} by {brand}: "
+                        f"{tagline[0].lower()}{tagline[1:]}",
+                        description=(
+                            f"The {product_name} is a value pick from {brand}. It works without a "
+                            "subscription; an optional cloud plan is never required."
+                        ),
+                        list_price=list_price,
+                        price=price,
+                        stock=0 if rng.random() < 0.1 else rng.randint(3, 120),
+                        released_on=date(2024, 1, 1) + timedelta(days=rng.randint(0, 540)),
+                        smart_home=", ".join(smart),
+                        hue=(position * 45 + n * 7) % 360,
+                        **{"resolution": None, "field_of_view": None, "night_vision": "", **specs},
+                    )
+                )
+            products_by_category[slug] = made
+            progress(f"{name}: {len(made)} products")
+        cameras = [p for s in CAMERA_CATEGORIES for p in products_by_category[s]]
+        cameras.sort(key=lambda p: p.sku)
+        for accessory in products_by_category["accessories"]:
+            set_works_with(accessory=accessory, devices=rng.sample(cameras, k=4))
+        progress(f"Linked {len(products_by_category['accessories'])} accessories to cameras")

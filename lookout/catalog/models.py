@@ -1,0 +1,147 @@
+"""The catalog: categories and products with the specifications shoppers compare.
+
+Catalog data describes things for sale, never people, so nothing here is personal (see
+`personal_data.py`). Prices are exact USD decimals (C1.2); the saving is derived, never stored,
+so it cannot drift from the two prices it is computed from.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+from django.urls import reverse
+
+from lookout.core.money import CENT, MoneyField
+
+
+class Category(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    tagline = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", args=[self.slug])
+
+
+class Placement(models.TextChoices):
+    INDOOR = "indoor", "Indoor"
+    OUTDOOR = "outdoor", "Outdoor"
+    BOTH = "both", "Indoor & outdoor"
+
+
+class Power(models.TextChoices):
+    WIRED = "wired", "Wired (mains)"
+    PLUG_IN = "plug-in", "Plug-in adapter"
+    BATTERY = "battery", "Battery"
+    SOLAR = "solar", "Solar + battery"
+    POE = "poe", "Power over Ethernet"
+    NONE = "none", "No power needed"
+
+
+class Storage(models.TextChoices):
+    LOCAL = "local", "Local (microSD / hub)"
+    CLOUD = "cloud", "Cloud (optional plan)"
+    BOTH = "both", "Local and cloud"
+    NONE = "none", "None"
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=32, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=120)
+    brand = models.CharField(max_length=60, db_index=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    summary = models.CharField(max_length=240)
+    description = models.TextField(blank=True)
+    list_price = MoneyField()
+    price = MoneyField(help_text="The price the shopper pays, in USD.")
+    stock = models.PositiveIntegerField(default=0)
+    released_on = models.DateField()
+    # Specifications people compare on. Empty/None where the spec does not apply.
+    resolution = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Vertical pixels: 1080, 1440, 2160."
+    )
+    field_of_view = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Degrees")
+    night_vision = models.CharField(max_length=60, blank=True)
+    power = models.CharField(max_length=10, choices=Power.choices, default=Power.NONE)
+    storage = models.CharField(max_length=10, choices=Storage.choices, default=Storage.NONE)
+    connectivity = models.CharField(max_length=60, blank=True)
+    weatherproof = models.CharField(max_length=20, blank=True, help_text="IP rating")
+    placement = models.CharField(max_length=10, choices=Placement.choices)
+    smart_home = models.CharField(max_length=120, blank=True, help_text="Comma separated")
+    hue = models.PositiveSmallIntegerField(default=210, help_text="Colour of the drawing")
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Names, brand and specs; kept by services.index"
+    )
+    works_with = models.ManyToManyField(
+        "self", symmetrical=False, related_name="accessories", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price__lte=models.F("list_price")),
+                name="catalog_price_not_above_list",
+            ),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="catalog_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product", args=[self.slug])
+
+    @property
+    def saving(self) -> Decimal:
+        return (self.list_price - self.price).quantize(CENT)
+
+    @property
+    def saving_percent(self) -> int:
+        """Whole percent, rounded half up, so "Save 25%" is what a person would compute."""
+        if not self.list_price:
+            return 0
+        percent = self.saving * 100 / self.list_price
+        return int(percent.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    @property
+    def on_sale(self) -> bool:
+        return self.price < self.list_price
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+    @property
+    def resolution_label(self) -> str:
+        return {2160: "4K (2160p)", 1440: "2K (1440p)", 1080: "Full HD (1080p)"}.get(
+            self.resolution or 0, f"{self.resolution}p" if self.resolution else ""
+        )
+
+    @property
+    def smart_home_list(self) -> list[str]:
+        return [s.strip() for s in self.smart_home.split(",") if s.strip()]
+
+    def specs(self) -> list[tuple[str, str]]:
+        """The comparison table rows, in a fixed order; '—' where a spec does not apply."""
+        return [
+            ("Resolution", self.resolution_label or "—"),
+            ("Field of view", f"{self.field_of_view}°" if self.field_of_view else "—"),
+            ("Night vision", self.night_vision or "—"),
+            ("Power", self.get_power_display()),
+            ("Storage", self.get_storage_display()),
+            ("Connectivity", self.connectivity or "—"),
+            ("Weatherproof", self.weatherproof or "—"),
+            ("Placement", self.get_placement_display()),
+            ("Works with", ", ".join(self.smart_home_list) or "—"),
+        ]

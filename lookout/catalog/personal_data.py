@@ -1,0 +1,41 @@
+"""Catalog data describes products for sale, never people: nothing here is personal (C2.1)."""
+
+from lookout.catalog.models import Category, Product
+from lookout.core.inventory import NotPersonal
+
+_CATALOG = "catalog data: describes a product for sale, not a person"
+
+FIELDS = {
+    Category: {
+        name: NotPersonal(_CATALOG) for name in ("id", "slug", "name", "tagline", "position")
+    },
+    Product: {
+        name: NotPersonal(_CATALOG)
+        for name in (
+            "id",
+            "sku",
+            "slug",
+            "name",
+            "brand",
+            "category",
+            "summary",
+            "description",
+            "list_price",
+            "price",
+            "stock",
+            "released_on",
+            "resolution",
+            "field_of_view",
+            "night_vision",
+            "power",
+            "storage",
+            "connectivity",
+            "weatherproof",
+            "placement",
+            "smart_home",
+            "hue",
+            "search_text",
+            "works_with",
+        )
+    },
+}

@@ -1,0 +1,135 @@
+"""Reads for browsing: filtered, sorted category listings and comparisons.
+
+Filters arrive as query strings typed or edited by anyone, so they are parsed by a form: a
+malformed value becomes a message for the shopper, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
+
+from lookout.catalog.models import Category, Placement, Power, Product
+
+MAX_COMPARE = 4
+PAGE_SIZE = 12
+MAX_PRICE = Decimal("100000")
+
+SORTS = {
+    "featured": ("Featured", ["category__position", "-stock", "name"]),
+    "price": ("Price: low to high", ["price", "name"]),
+    "-price": ("Price: high to low", ["-price", "name"]),
+    "discount": ("Biggest discount", ["-discount", "price"]),
+    "newest": ("Newest", ["-released_on", "name"]),
+}
+RESOLUTIONS = [("", "Any"), ("1080", "1080p+"), ("1440", "2K+"), ("2160", "4K")]
+
+
+class BrowseFilters(forms.Form):
+    """The filters of a category page; every field optional, every value checked."""
+
+    min_price = forms.DecimalField(
+        required=False, min_value=0, max_value=MAX_PRICE, decimal_places=2, label="Min $"
+    )
+    max_price = forms.DecimalField(
+        required=False, min_value=0, max_value=MAX_PRICE, decimal_places=2, label="Max $"
+    )
+    resolution = forms.TypedChoiceField(
+        required=False, choices=RESOLUTIONS, coerce=int, empty_value=None, label="Resolution"
+    )
+    power = forms.ChoiceField(
+        required=False, choices=[("", "Any"), *Power.choices], label="Power source"
+    )
+    placement = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), (Placement.INDOOR, "Indoor"), (Placement.OUTDOOR, "Outdoor")],
+        label="Indoor / outdoor",
+    )
+    in_stock = forms.BooleanField(required=False, label="In stock only")
+    on_sale = forms.BooleanField(required=False, label="On sale only")
+    sort = forms.ChoiceField(
+        required=False, choices=[(k, v[0]) for k, v in SORTS.items()], label="Sort by"
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError("The minimum price is above the maximum price.")
+        return data
+
+
+def filter_products(*, products: QuerySet[Product], filters: dict) -> QuerySet[Product]:
+    """Apply cleaned `BrowseFilters` data; unknown keys are ignored."""
+    if filters.get("min_price") is not None:
+        products = products.filter(price__gte=filters["min_price"])
+    if filters.get("max_price") is not None:
+        products = products.filter(price__lte=filters["max_price"])
+    if filters.get("resolution"):
+        products = products.filter(resolution__gte=filters["resolution"])
+    if filters.get("power"):
+        products = products.filter(power=filters["power"])
+    if filters.get("placement"):
+        products = products.filter(placement__in=[filters["placement"], Placement.BOTH])
+    if filters.get("in_stock"):
+        products = products.filter(stock__gt=0)
+    if filters.get("on_sale"):
+        products = products.filter(price__lt=F("list_price"))
+    order = SORTS.get(filters.get("sort") or "featured", SORTS["featured"])[1]
+    discount = ExpressionWrapper(
+        (F("list_price") - F("price")) / F("list_price"),
+        output_field=DecimalField(max_digits=12, decimal_places=6),
+    )
+    return products.annotate(discount=discount).order_by(*order)
+
+
+def category_products(*, category: Category, filters: dict) -> QuerySet[Product]:
+    return filter_products(
+        products=Product.objects.filter(category=category).select_related("category"),
+        filters=filters,
+    )
+
+
+def products_by_sku(*, skus: list[str]) -> list[Product]:
+    """Products for the comparison table, in the order asked for, at most MAX_COMPARE."""
+    wanted = list(dict.fromkeys(s for s in skus if s))[:MAX_COMPARE]
+    found = {p.sku: p for p in Product.objects.filter(sku__in=wanted).select_related("category")}
+    return [found[s] for s in wanted if s in found]
+
+
+@dataclass
+class Comparison:
+    products: list[Product]
+    rows: list[tuple[str, list[str]]]
+
+
+def compare(*, products: list[Product]) -> Comparison:
+    """Side-by-side rows: price, saving, stock and each spec."""
+    from lookout.core.money import format_usd
+
+    rows: list[tuple[str, list[str]]] = [
+        ("Price", [format_usd(p.price) for p in products]),
+        ("List price", [format_usd(p.list_price) for p in products]),
+        ("You save", [f"{format_usd(p.saving)} ({p.saving_percent}%)" for p in products]),
+        ("Brand", [p.brand for p in products]),
+        ("Availability", ["In stock" if p.in_stock else "Out of stock" for p in products]),
+    ]
+    spec_tables = [p.specs() for p in products]
+    if spec_tables:
+        for index, (label, _) in enumerate(spec_tables[0]):
+            rows.append((label, [table[index][1] for table in spec_tables]))
+    return Comparison(products=products, rows=rows)
+
+
+def home_sections() -> dict:
+    categories = list(Category.objects.all())
+    deals = list(
+        filter_products(
+            products=Product.objects.filter(stock__gt=0).select_related("category"),
+            filters={"sort": "discount"},
+        )[:8]
+    )
+    return {"categories": categories, "deals": deals}

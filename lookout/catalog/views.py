@@ -1,0 +1,109 @@
+"""Storefront pages: thin views over selectors; nothing here sets a cookie (C7.4, C2.6).
+
+No view uses sessions, messages or `{% csrf_token %}`, because each of those would set a
+cookie; the pages are GET only, and the cart is carried in the URL (see lookout.cart).
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from lookout.catalog import selectors
+from lookout.catalog.images import product_svg
+from lookout.catalog.models import Category, Product
+from lookout.catalog.search import MAX_QUERY_LENGTH, search_products
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalog/home.html", selectors.home_sections())
+
+
+@require_safe
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    form = selectors.BrowseFilters(request.GET)
+    status = 200
+    if form.is_valid():
+        products = selectors.category_products(category=category, filters=form.cleaned_data)
+    else:
+        # A hand-edited query string: say what was wrong and show the unfiltered list.
+        status = 400
+        products = selectors.category_products(category=category, filters={})
+    page = Paginator(products, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "category": category,
+        "categories": Category.objects.all(),
+        "form": form,
+        "page": page,
+        "products": page.object_list,
+    }
+    template = "catalog/_results.html" if _htmx(request) else "catalog/category.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+def product(request: HttpRequest, slug: str) -> HttpResponse:
+    item = get_object_or_404(Product.objects.select_related("category"), slug=slug)
+    context = {
+        "product": item,
+        "works_with": item.works_with.select_related("category"),
+        "accessories": item.accessories.select_related("category"),
+        "related": Product.objects.filter(category=item.category)
+        .exclude(pk=item.pk)
+        .select_related("category")[:4],
+    }
+    return render(request, "catalog/product.html", context)
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return render(
+            request,
+            "catalog/search.html",
+            {"query": "", "error": f"Please search with at most {MAX_QUERY_LENGTH} characters."},
+            status=400,
+        )
+    result = search_products(query=query) if query.strip() else None
+    return render(request, "catalog/search.html", {"query": query, "result": result})
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    skus = request.GET.getlist("sku")
+    error = ""
+    status = 200
+    if len(set(skus)) > selectors.MAX_COMPARE:
+        error = f"You can compare up to {selectors.MAX_COMPARE} products; we show the first four."
+        status = 400
+    products = selectors.products_by_sku(skus=skus)
+    comparison = selectors.compare(products=products)
+    return render(
+        request,
+        "catalog/compare.html",
+        {"comparison": comparison, "error": error, "max": selectors.MAX_COMPARE},
+        status=status,
+    )
+
+
+@require_safe
+def image(request: HttpRequest, sku: str) -> HttpResponse:
+    item = Product.objects.filter(sku=sku).select_related("category").first()
+    if item is None:
+        raise Http404("No such product")
+    svg = product_svg(category_slug=item.category.slug, hue=item.hue, label=item.name)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
