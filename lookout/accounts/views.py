@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.middleware import get_user
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -39,6 +40,13 @@ def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+def _me(request: HttpRequest) -> User:
+    """The signed-in user itself, not the lazy proxy on `request.user` (reveal needs the model)."""
+    user = get_user(request)
+    assert isinstance(user, User)
+    return user
+
+
 def _next_url(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -59,7 +67,7 @@ def _throttled(request: HttpRequest, template: str, context: dict, result: throt
 def signup_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:centre")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -80,7 +88,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "next": _next_url(request, "")}
     if request.method != "POST":
         return render(request, "accounts/login.html", context)
@@ -115,14 +123,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def otp_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = _me(request)
     destination = _next_url(request, reverse("accounts:centre"))
     if not user.role or request.session.get(OTP_SESSION_KEY):
         return redirect(destination)
     enrolling = otp.needs_enrolment(user=user)
     if enrolling:
         otp.start_enrolment(user=user)
-    form = OtpForm(request.POST or None)
+    form = OtpForm(request.POST if request.method == "POST" else None)
     context: dict = {"form": form, "enrolling": enrolling, "next": destination}
     if enrolling:
         context.update(otp.enrolment_details(user=user))
@@ -153,7 +161,7 @@ def otp_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def centre_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = _me(request)
     own = reveal(user, ["email"], purpose=Purpose.SELF_SERVICE, actor=user)
     opted_in = marketing_opted_in(user=user)
     return render(
@@ -188,7 +196,7 @@ def marketing_view(request: HttpRequest) -> HttpResponse:
         )
     opted_in: bool = form.cleaned_data["opted_in"]
     services.record_marketing_choice(
-        user=request.user,  # type: ignore[arg-type]
+        user=_me(request),
         opted_in=opted_in,
         wording=(
             services.MARKETING_CENTRE_OPT_IN_WORDING
@@ -208,7 +216,7 @@ def marketing_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def password_reset_view(request: HttpRequest) -> HttpResponse:
-    form = PasswordResetRequestForm(request.POST or None)
+    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
     if request.method != "POST":
         return render(request, "accounts/password_reset.html", {"form": form})
     if not form.is_valid():

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from lookout.accounts.models import MarketingChoice, User
+from lookout.accounts.services import MARKETING_OPT_IN_WORDING, EmailTaken, sign_up
+from lookout.vault.blind_index import email_index
+
+GOOD = {
+    "email": "new.person@example.com",
+    "password1": "a-long-enough-pass",
+    "password2": "a-long-enough-pass",
+}
+
+
+@pytest.mark.commitment("C2.5", "C3.6")
+@pytest.mark.django_db
+def test_signup_form_asks_only_email_and_password_and_offers_an_unticked_box(client: Client):
+    # when
+    html = client.get("/accounts/signup/").content.decode()
+    # then: the sign-up form (not the site's search box) has exactly these inputs
+    form = re.search(r'<form [^>]*action="/accounts/signup/".*?</form>', html, re.S)
+    assert form is not None
+    inputs = re.findall(r"<input [^>]*>", form.group(0))
+    names = {re.search(r'name="([^"]+)"', i).group(1) for i in inputs}  # type: ignore[union-attr]
+    assert names == {"csrfmiddlewaretoken", "email", "password1", "password2", "marketing_opt_in"}
+    box = next(i for i in inputs if 'name="marketing_opt_in"' in i)
+    assert 'type="checkbox"' in box
+    assert "checked" not in box
+    assert "required" not in box
+    assert MARKETING_OPT_IN_WORDING in html
+
+
+@pytest.mark.commitment("C2.5", "C3.6")
+@pytest.mark.django_db
+@pytest.mark.parametrize("ticked", [True, False])
+def test_signup_creates_the_account_and_records_the_choice_with_its_wording(
+    client: Client, ticked: bool
+):
+    # given
+    data = {**GOOD, **({"marketing_opt_in": "on"} if ticked else {})}
+    # when
+    response = client.post("/accounts/signup/", data)
+    # then
+    assert response.status_code == 302
+    user = User.objects.get(email_index=email_index("new.person@example.com"))
+    assert user.role == ""
+    assert user.check_password("a-long-enough-pass")
+    choice = MarketingChoice.objects.get(user=user)
+    assert choice.opted_in is ticked
+    assert choice.wording == MARKETING_OPT_IN_WORDING
+    assert choice.source == "signup"
+    assert choice.at is not None
+    # and the new person is signed in
+    assert client.get("/accounts/").status_code == 200
+
+
+@pytest.mark.commitment("C2.5")
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"email": "not-an-email"}, "email", "valid email address"),
+        ({"email": ""}, "email", "enter your email"),
+        ({"email": "a" * 10_000 + "@example.com"}, "email", "at most 254 characters"),
+        ({"password1": "short", "password2": "short"}, "password1", "too short"),
+        ({"password1": "password123", "password2": "password123"}, "password1", "too common"),
+        ({"password1": "1234567890123", "password2": "1234567890123"}, "password1", "numeric"),
+        ({"password2": "something-else-long"}, "password2", "do not match"),
+        ({"password1": "x" * 10_000, "password2": "x" * 10_000}, "password1", "at most 512"),
+        ({"email": "bad\x00@example.com"}, "email", "Null characters are not allowed"),
+    ],
+)
+def test_bad_signup_input_gets_a_clear_message_and_creates_nothing(
+    client: Client, counts, change: dict, field: str, message: str
+):
+    # given
+    before = counts()
+    # when
+    response = client.post("/accounts/signup/", {**GOOD, **change})
+    # then
+    assert response.status_code == 400
+    errors = " ".join(response.context["form"].errors[field])
+    assert message.lower() in errors.lower()
+    assert message.lower() in response.content.decode().lower().replace("&#x27;", "'")
+    assert counts() == before
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.commitment("C2.5")
+@pytest.mark.django_db
+def test_duplicate_email_in_any_case_is_refused_and_creates_nothing(client: Client, counts):
+    # given
+    assert client.post("/accounts/signup/", GOOD).status_code == 302
+    before = counts()
+    # when
+    response = Client().post("/accounts/signup/", {**GOOD, "email": "  New.Person@EXAMPLE.com "})
+    # then
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    assert "reset your password" in response.content.decode()
+    assert counts() == before
+
+
+@pytest.mark.commitment("C2.5")
+@pytest.mark.django_db
+def test_a_sign_up_that_loses_a_race_leaves_no_orphan_data_key(counts):
+    """Two sign-ups can pass the form's duplicate check together; the second must undo all."""
+    # given
+    sign_up(email="race@example.com", password="a-long-enough-pass", marketing_opt_in=True)
+    before = counts()
+    # when
+    with pytest.raises(EmailTaken):
+        sign_up(email="race@example.com", password="a-long-enough-pass", marketing_opt_in=True)
+    # then: no user, no data key in the key store, no marketing choice
+    assert counts() == before
+
+
+@pytest.mark.commitment("C2.5")
+@pytest.mark.django_db
+def test_signup_without_csrf_token_is_refused(counts):
+    # given
+    client = Client(enforce_csrf_checks=True)
+    before = counts()
+    # when
+    response = client.post("/accounts/signup/", GOOD)
+    # then
+    assert response.status_code == 403
+    assert counts() == before
