@@ -97,6 +97,7 @@ class CommitmentRecorder:
         self.outcomes: dict[str, str] = {}
         self.deselected = 0
         self.collection_errors = 0
+        self.summary = ""
 
     # --- collection ---------------------------------------------------------------------------
     def pytest_itemcollected(self, item: pytest.Item) -> None:
@@ -180,10 +181,13 @@ class CommitmentRecorder:
         tmp = target.with_suffix(".tmp")
         tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         tmp.replace(target)
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            kind = "full suite" if full else "partial run, not used by `lookout compliance`"
-            reporter.write_line(f"commitment results ({kind}): {target}")
+        kind = "full suite" if full else "partial run, not used by `lookout compliance`"
+        self.summary = f"commitment results ({kind}): {target}"
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        # Runs after pytest_sessionfinish above (the terminal reporter wraps that hook).
+        if self.summary:
+            terminalreporter.write_line(self.summary)
 
     def _full_suite(self, session: pytest.Session, exitstatus: int) -> bool:
         if self.deselected or self.collection_errors:

@@ -25,12 +25,17 @@ from django.db import models
 from lookout.core.inventory import NotPersonal, Personal, Retention
 
 Declaration = Personal | NotPersonal
-Declarations = Mapping[type[models.Model], Mapping[str, Declaration]]
+ALL_COLUMNS = "*"
+Declarations = Mapping[Any, Mapping[str, Declaration]]
 
 
 @dataclass(frozen=True)
 class RawTable:
-    """A table without a Django model (created by a command, e.g. `createcachetable`)."""
+    """A table without a Django model (made by a command such as `createcachetable`, or by SQL
+    in a migration, such as a full-text index). Declared in an app's `personal_data.py` as
+    `RAW_TABLES = [RawTable(...)]`. A column named "*" covers every column not named otherwise
+    (for tables whose columns the database engine chooses, such as FTS5 shadow tables).
+    """
 
     table: str
     owner: str
@@ -107,7 +112,7 @@ def with_link_tables(
     result = {model: dict(fields) for model, fields in declarations.items()}
     for model, fields in declarations.items():
         for m2m in model._meta.local_many_to_many:
-            through = m2m.remote_field.through  # type: ignore[attr-defined]
+            through: Any = m2m.remote_field.through  # type: ignore[attr-defined]
             if m2m.name not in fields or not through._meta.auto_created:
                 continue
             link = result.setdefault(through, {})
@@ -122,9 +127,11 @@ def with_link_tables(
 
 
 def raw_tables() -> list[RawTable]:
-    from lookout.privacy.personal_data import RAW_TABLES
-
-    return list(RAW_TABLES)
+    """Tables without a model, declared as `RAW_TABLES` in any app's `personal_data.py`."""
+    tables: list[RawTable] = []
+    for name in _modules(django_apps):
+        tables += getattr(importlib.import_module(name), "RAW_TABLES", [])
+    return tables
 
 
 def _label(model: type[models.Model]) -> str:
@@ -175,6 +182,30 @@ def stale(registry: Apps | None = None, declarations: Declarations | None = None
         problems += [
             f"{_label(model)}.{name}: no such stored field" for name in fields if name not in names
         ]
+    return sorted(problems)
+
+
+def unknown_columns(using: str = "default") -> list[str]:
+    """`table.column` for every column in database `using` that the inventory does not list.
+
+    Catches what the model checks cannot: a table or column created by raw SQL, a stray
+    migration, or a third-party app's table without a model.
+    """
+    from django.db import connections
+
+    known: dict[str, set[str]] = {}
+    for entry in inventory():
+        known.setdefault(entry.table, set()).add(entry.column)
+    connection = connections[using]
+    problems = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            columns = {
+                c.name for c in connection.introspection.get_table_description(cursor, table)
+            }
+            listed = known.get(table, set())
+            if ALL_COLUMNS not in listed:
+                problems += [f"{table}.{c}" for c in sorted(columns - listed)]
     return sorted(problems)
 
 
@@ -246,7 +277,7 @@ def inventory(registry: Apps | None = None) -> list[FieldEntry]:
                         model=model._meta.object_name or model.__name__,
                         table=model._meta.db_table,
                         field=f.name,
-                        column=f.column,
+                        column=f.column or f.name,
                         d=declared[f.name],
                     )
                 )

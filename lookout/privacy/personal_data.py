@@ -154,8 +154,9 @@ FIELDS = {
     },
 }
 
-# Tables that have no model. Settings' CACHES uses Django's DatabaseCache on this table when no
-# Redis is configured (created by `lookout createcachetable`).
+# Tables that have no model: the database cache (settings' CACHES uses Django's DatabaseCache on
+# `lookout_cache` when no Redis is configured; `lookout createcachetable` creates it) and the
+# record of applied migrations, in every database (main and key store).
 RAW_TABLES = [
     RawTable(
         table="lookout_cache",
@@ -172,6 +173,16 @@ RAW_TABLES = [
                 retention=CACHE_RETENTION,
             ),
             "expires": NotPersonal("when the entry expires", retention=CACHE_RETENTION),
+        },
+    ),
+    RawTable(
+        table="django_migrations",
+        owner="django",
+        columns={
+            "id": NotPersonal("row number"),
+            "app": NotPersonal("an app's name"),
+            "name": NotPersonal("a migration's name"),
+            "applied": NotPersonal("when the migration ran"),
         },
     ),
 ]
