@@ -47,5 +47,5 @@ def counts() -> Callable[[], tuple[int, int, int]]:
     return count
 
 
-def sign_in(client: Client, email: str, password: str = PASSWORD, **extra: str):
-    return client.post("/accounts/login/", {"email": email, "password": password}, **extra)
+def sign_in(client: Client, email: str, password: str = PASSWORD, *, ip: str = "127.0.0.1"):
+    return client.post("/accounts/login/", {"email": email, "password": password}, REMOTE_ADDR=ip)

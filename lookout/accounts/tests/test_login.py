@@ -88,13 +88,10 @@ def test_account_is_throttled_after_the_limit_even_with_the_right_password(
     settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 3
     for n in range(3):
         # each from a different address: the per-account limit is what bites
-        assert (
-            sign_in(Client(), "ann@example.com", "wrong", REMOTE_ADDR=f"10.0.0.{n}").status_code
-            == 400
-        )
+        assert sign_in(Client(), "ann@example.com", "wrong", ip=f"10.0.0.{n}").status_code == 400
     client = Client()
     # when
-    response = sign_in(client, "ann@example.com", PASSWORD, REMOTE_ADDR="10.0.0.99")
+    response = sign_in(client, "ann@example.com", PASSWORD, ip="10.0.0.99")
     # then
     assert response.status_code == 429
     body = response.content.decode()
@@ -110,10 +107,10 @@ def test_one_address_is_throttled_across_accounts(customer: User, settings):
     # given: failures against many accounts from one address
     settings.LOOKOUT_LOGIN_LIMIT_PER_IP = 4
     for n in range(4):
-        sign_in(Client(), f"guess{n}@example.com", "wrong", REMOTE_ADDR="203.0.113.7")
+        sign_in(Client(), f"guess{n}@example.com", "wrong", ip="203.0.113.7")
     # when
-    same_address = sign_in(Client(), "ann@example.com", PASSWORD, REMOTE_ADDR="203.0.113.7")
-    other_address = sign_in(Client(), "ann@example.com", PASSWORD, REMOTE_ADDR="203.0.113.8")
+    same_address = sign_in(Client(), "ann@example.com", PASSWORD, ip="203.0.113.7")
+    other_address = sign_in(Client(), "ann@example.com", PASSWORD, ip="203.0.113.8")
     # then
     assert same_address.status_code == 429
     assert other_address.status_code == 302
@@ -125,7 +122,7 @@ def test_throttle_counters_hold_no_plaintext_email_or_address(customer: User, se
     # given
     settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 2
     for _ in range(3):
-        sign_in(Client(), "ann@example.com", "wrong", REMOTE_ADDR="198.51.100.23")
+        sign_in(Client(), "ann@example.com", "wrong", ip="198.51.100.23")
     # when: the shared cache table is read raw
     with connection.cursor() as cursor:
         cursor.execute("SELECT cache_key, value FROM lookout_cache")
