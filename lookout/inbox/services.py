@@ -1,0 +1,61 @@
+"""Writes on the inbox. Other apps post messages only through `send_message`."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lookout.core.errors import LookoutError
+from lookout.inbox.models import Message
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+
+
+class InvalidMessage(LookoutError):
+    """A sender asked for a message the inbox cannot hold (a bug in the sender, not the person)."""
+
+
+def send_message(
+    *,
+    subject: uuid.UUID,
+    kind: str,
+    title: str,
+    body: str,
+    dedupe_key: str | None = None,
+) -> Message | None:
+    """Post a message to the person's inbox, sealed under their data key.
+
+    With a `dedupe_key`, the message is posted at most once: a second call with the same key
+    (a retried task, a resumed batch, two workers racing) returns None and posts nothing. The
+    unique index decides, so the guarantee holds across processes, not only within this one.
+    """
+    if kind not in Message.Kind.values:
+        raise InvalidMessage(f"Unknown message kind {kind!r}.")
+    title, body = title.strip(), body.strip()
+    if not title or len(title) > TITLE_MAX:
+        raise InvalidMessage(f"A message title must have 1 to {TITLE_MAX} characters.")
+    if not body or len(body) > BODY_MAX:
+        raise InvalidMessage(f"A message body must have 1 to {BODY_MAX} characters.")
+    if dedupe_key is not None and Message.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    message = Message(subject=subject, kind=kind, title=title, body=body, dedupe_key=dedupe_key)
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        if dedupe_key is not None and Message.objects.filter(dedupe_key=dedupe_key).exists():
+            return None  # another worker posted it between our check and our insert
+        raise
+    return message
+
+
+def mark_read(*, message: Message) -> Message:
+    """The first reading counts; reading again keeps the first time."""
+    if message.read_at is None:
+        now = timezone.now()
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
+        message.read_at = now
+    return message
