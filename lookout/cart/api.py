@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from lookout.cart import services
 from lookout.cart.services import MAX_QUANTITY
@@ -75,12 +75,12 @@ def _out(token: str) -> CartOut:
 @router.post("", response={201: CartOut}, summary="Open a new, empty cart")
 def create_cart(request: HttpRequest):
     _, token = services.open_cart()
-    return 201, _out(token)
+    return Status(201, _out(token))
 
 
 @router.get("/{token}", response={200: CartOut, 404: Error}, summary="Read a cart")
 def read_cart(request: HttpRequest, token: str):
-    return 200, _out(token)
+    return Status(200, _out(token))
 
 
 @router.post(
@@ -89,7 +89,7 @@ def read_cart(request: HttpRequest, token: str):
 def add_item(request: HttpRequest, token: str, payload: AddIn):
     cart = services.get_cart(token=token)
     services.add_to_cart(cart=cart, sku=payload.sku, quantity=payload.quantity)
-    return 200, _out(token)
+    return Status(200, _out(token))
 
 
 @router.put(
@@ -100,11 +100,11 @@ def add_item(request: HttpRequest, token: str, payload: AddIn):
 def set_item(request: HttpRequest, token: str, sku: str, payload: QuantityIn):
     cart = services.get_cart(token=token)
     services.set_quantity(cart=cart, sku=sku, quantity=payload.quantity)
-    return 200, _out(token)
+    return Status(200, _out(token))
 
 
 @router.delete("/{token}/items/{sku}", response={200: CartOut, 404: Error}, summary="Remove")
 def remove_item(request: HttpRequest, token: str, sku: str):
     cart = services.get_cart(token=token)
     services.remove_from_cart(cart=cart, sku=sku)
-    return 200, _out(token)
+    return Status(200, _out(token))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from lookout.catalog import selectors
 from lookout.catalog.models import Category, Product
@@ -114,15 +114,18 @@ def category_products(request: HttpRequest, slug: str, filters: Query[FiltersIn]
         and data["max_price"] is not None
         and data["min_price"] > data["max_price"]
     ):
-        return 422, {"detail": "The minimum price is above the maximum price."}
+        return Status(422, {"detail": "The minimum price is above the maximum price."})
     products = selectors.category_products(category=category, filters=data)
     paginator = Paginator(products, selectors.PAGE_SIZE)
     page = paginator.get_page(data["page"])
-    return 200, PageOut(
-        count=paginator.count,
-        page=page.number,
-        pages=paginator.num_pages,
-        products=[ProductOut.from_product(p) for p in page.object_list],
+    return Status(
+        200,
+        PageOut(
+            count=paginator.count,
+            page=page.number,
+            pages=paginator.num_pages,
+            products=[ProductOut.from_product(p) for p in page.object_list],
+        ),
     )
 
 
@@ -132,22 +135,28 @@ def product_detail(request: HttpRequest, sku: str):
     if product is None:
         raise NotFound("There is no product with that SKU.")
     base = ProductOut.from_product(product).dict()
-    return 200, ProductDetailOut(
-        **base,
-        summary=product.summary,
-        description=product.description,
-        specs=[SpecOut(name=n, value=v) for n, v in product.specs()],
-        works_with=list(product.works_with.values_list("sku", flat=True)),
-        accessories=list(product.accessories.values_list("sku", flat=True)),
+    return Status(
+        200,
+        ProductDetailOut(
+            **base,
+            summary=product.summary,
+            description=product.description,
+            specs=[SpecOut(name=n, value=v) for n, v in product.specs()],
+            works_with=list(product.works_with.values_list("sku", flat=True)),
+            accessories=list(product.accessories.values_list("sku", flat=True)),
+        ),
     )
 
 
 @router.get("/search", response={200: SearchOut, 422: dict}, summary="Full-text search")
 def search(request: HttpRequest, q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH)):
     result = search_products(query=q)
-    return 200, SearchOut(
-        query=result.query,
-        corrected=result.corrected,
-        suggestions=result.suggestions,
-        products=[ProductOut.from_product(p) for p in result.products],
+    return Status(
+        200,
+        SearchOut(
+            query=result.query,
+            corrected=result.corrected,
+            suggestions=result.suggestions,
+            products=[ProductOut.from_product(p) for p in result.products],
+        ),
     )

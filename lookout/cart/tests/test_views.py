@@ -1,0 +1,98 @@
+import re
+
+import pytest
+
+from lookout.cart.models import CartLine
+from lookout.catalog.tests import factories
+
+TOTAL = re.compile(r'id="cart-total">([^<]+)<')
+
+
+def _add(client, sku, quantity="1", cart=""):
+    data = {"sku": sku, "quantity": quantity}
+    if cart:
+        data["cart"] = cart
+    return client.post("/cart/add/", data)
+
+
+@pytest.mark.commitment("C2.6", "C7.4")
+@pytest.mark.django_db
+def test_cart_works_without_any_cookie_and_sets_none(client):
+    # given a visitor whose browser sends and keeps no cookie
+    a = factories.product(price="19.99", list_price="29.99")
+    b = factories.product(price="5.01", list_price="5.01")
+    # when they add two products, carrying the cart in the URL only
+    first = _add(client, a.sku, "2")
+    token = first["Location"].split("/")[2]
+    second = _add(client, b.sku, "1", cart=token)
+    page = client.get(f"/cart/{token}/")
+    # then the cart holds both, the total is right and no response set a cookie
+    assert second["Location"] == f"/cart/{token}/"
+    assert TOTAL.search(page.content.decode()).group(1) == "$44.99"
+    assert "Free" in page.content.decode()
+    for response in (first, second, page):
+        assert "Set-Cookie" not in response.headers
+    assert not client.cookies
+
+
+@pytest.mark.django_db
+def test_cart_links_keep_the_token_in_the_url(client):
+    p = factories.product()
+    token = _add(client, p.sku)["Location"].split("/")[2]
+    body = client.get(f"/cart/{token}/").content.decode()
+    assert f"{p.get_absolute_url()}?cart={token}" in body
+    product_page = client.get(f"{p.get_absolute_url()}?cart={token}").content.decode()
+    assert f'name="cart" value="{token}"' in product_page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "quantity, status", [("-1", 400), ("0", 400), ("100", 400), ("9" * 40, 400), ("x", 400)]
+)
+def test_bad_quantities_on_add_get_a_clear_4xx(client, quantity, status):
+    p = factories.product()
+    response = _add(client, p.sku, quantity)
+    assert response.status_code == status
+    assert "Quantity" in response.content.decode()
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_unknown_product_and_unknown_cart_get_404_pages(client):
+    p = factories.product()
+    assert _add(client, "NOPE").status_code == 404
+    assert _add(client, p.sku, cart="A" * 43).status_code == 404
+    assert (
+        client.post("/cart/" + "A" * 43 + "/update/", {"sku": p.sku, "quantity": "1"}).status_code
+        == 404
+    )
+
+
+@pytest.mark.django_db
+def test_update_with_bad_quantity_keeps_the_line_and_explains(client):
+    p = factories.product()
+    token = _add(client, p.sku, "2")["Location"].split("/")[2]
+    response = client.post(f"/cart/{token}/update/", {"sku": p.sku, "quantity": "-3"})
+    assert response.status_code == 400
+    assert "greater than or equal to 0" in response.content.decode()
+    assert CartLine.objects.get().quantity == 2
+    too_many = client.post(f"/cart/{token}/update/", {"sku": p.sku, "quantity": "50"})
+    assert too_many.status_code == 409
+    assert "Only 10" in too_many.content.decode()
+
+
+@pytest.mark.django_db
+def test_htmx_update_returns_the_cart_fragment(client):
+    p = factories.product()
+    token = _add(client, p.sku)["Location"].split("/")[2]
+    response = client.post(
+        f"/cart/{token}/update/", {"sku": p.sku, "quantity": "3"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response.content.decode().startswith('<section id="cart"')
+    assert TOTAL.search(response.content.decode()).group(1) == "$240.00"
+
+
+@pytest.mark.django_db
+def test_get_on_a_post_only_cart_url_is_refused(client):
+    assert client.get("/cart/add/").status_code == 405

@@ -1,0 +1,8 @@
+import pytest
+
+
+@pytest.fixture
+def demo_catalog(db):
+    from lookout.catalog import demo
+
+    demo.load(progress=lambda message: None)

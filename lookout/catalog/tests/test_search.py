@@ -1,0 +1,88 @@
+from decimal import Decimal
+
+import pytest
+
+from lookout.catalog.models import Product
+from lookout.catalog.search import search_products, terms
+from lookout.catalog.services import reindex_catalog
+from lookout.catalog.tests import factories
+
+
+@pytest.mark.django_db
+def test_search_finds_products_by_brand():
+    # given two brands
+    factories.product(brand="Kestrel", name="Kestrel Bullet S4")
+    factories.product(brand="Nightjar", name="Nightjar Pan X2")
+    # when searching one brand
+    result = search_products(query="kestrel")
+    # then only its products come back
+    assert [p.brand for p in result.products] == ["Kestrel"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["4K", "IP67", "PoE", "HomeKit", "solar", "Starlight"])
+def test_search_finds_products_by_spec_value(query):
+    # given a 4K PoE camera with an IP67 rating that works with HomeKit, and one that does not
+    wanted = factories.product(
+        name="Harborline Turret",
+        resolution=2160,
+        weatherproof="IP67",
+        power="poe",
+        smart_home="HomeKit",
+        night_vision="Starlight sensor",
+    )
+    factories.product(name="Other Camera", resolution=1080, power="battery")
+    factories.product(name="Solar Ranger", power="solar")
+    # when searching by a spec value
+    result = search_products(query=query)
+    # then the product with that spec is found
+    expected = "Solar Ranger" if query == "solar" else wanted.name
+    assert [p.name for p in result.products] == [expected]
+
+
+@pytest.mark.django_db
+def test_search_corrects_a_misspelled_name():
+    # given a doorbell
+    factories.product(name="Brightwatch Doorbell Pro", brand="Brightwatch")
+    # when the shopper misspells its name
+    result = search_products(query="brigtwatch dorbell")
+    # then the product is found through the corrected query, and the correction is shown
+    assert [p.name for p in result.products] == ["Brightwatch Doorbell Pro"]
+    assert result.corrected == "brightwatch doorbell"
+
+
+@pytest.mark.django_db
+def test_search_without_any_match_suggests_close_names():
+    factories.product(name="Sentrix Lock E5", brand="Sentrix")
+    result = search_products(query="Sentrix Lok E6 zzzzqqq")
+    assert result.products == []
+    assert result.suggestions
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ['"', "'; DROP TABLE catalog_product; --", "NEAR(", "*", "a OR", "^x", "()", "\x00"]
+)
+def test_malformed_queries_never_raise(query):
+    factories.product()
+    result = search_products(query=query)
+    assert isinstance(result.products, list)
+    assert Product.objects.count() == 1
+
+
+def test_terms_keep_only_words_and_cap_their_number():
+    assert terms('"4K" OR (poe)*') == ["4k", "or", "poe"]
+    assert len(terms("a " * 100)) == 8
+
+
+@pytest.mark.django_db
+def test_a_price_change_is_searchable_and_reindex_keeps_one_row_per_product():
+    # given a product that is re-saved and a full re-index
+    p = factories.product(name="Kestrel Mini S2")
+    factories.product(sku=p.sku, slug=p.slug, name="Kestrel Mini S3", price=Decimal("70.00"))
+    reindex_catalog()
+    # then the new name is found once and the old one is gone
+    assert [x.name for x in search_products(query="Kestrel Mini S3").products] == [
+        "Kestrel Mini S3"
+    ]
+    assert search_products(query="S2").products == []
