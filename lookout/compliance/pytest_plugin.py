@@ -51,7 +51,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--results-dir",
         default=None,
-        help="where results files go (default: $LOOKOUT_VAR_DIR/test-results or var/test-results)",
+        help=(
+            "where results files go (default: $LOOKOUT_VAR_DIR/test-results or "
+            "var/test-results); write it as --results-dir=PATH, since pytest reads a separate "
+            "PATH as a test path while it looks for its configuration"
+        ),
     )
 
 

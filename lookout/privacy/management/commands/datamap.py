@@ -29,6 +29,8 @@ of date.
 
 
 class Command(BaseCommand):
+    # The inventory reads declarations only; URL and model checks do not concern it.
+    requires_system_checks: list[str] = []
     help = "Print the data inventory: every stored field, personal or not, and why."
 
     def add_arguments(self, parser: CommandParser) -> None:
