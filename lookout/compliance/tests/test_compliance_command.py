@@ -168,3 +168,16 @@ def test_an_unreadable_results_file_is_named(tmp_path):
 
     with pytest.raises(CommandError, match=r"sqlite\.json"):
         call_command("compliance", results_dir=tmp_path, stdout=io.StringIO())
+
+
+def test_label_limits_the_runs_read(tmp_path):
+    # given an old run under another label in which the test failed
+    _write_run(tmp_path, "sqlite", [("t.py::test_x", ["C2.3"], "passed")])
+    _write_run(tmp_path, "default", [("t.py::test_x", ["C2.3"], "failed")])
+
+    everything, _ = _compliance(tmp_path, "--json")
+    only_sqlite, error = _compliance(tmp_path, "--json", "--label", "sqlite")
+
+    assert _by_id(everything)["C2.3"]["status"] == "failing"
+    assert _by_id(only_sqlite)["C2.3"]["status"] == "proven"
+    assert error is None

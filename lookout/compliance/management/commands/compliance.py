@@ -29,6 +29,13 @@ class Command(BaseCommand):
             "--strict", action="store_true", help="also fail when a commitment has no passing test"
         )
         parser.add_argument(
+            "--label",
+            action="append",
+            dest="labels",
+            default=None,
+            help="only the runs with this label (repeatable; default: every label found)",
+        )
+        parser.add_argument(
             "--results-dir",
             type=Path,
             default=None,
@@ -41,6 +48,8 @@ class Command(BaseCommand):
             runs = latest_full_runs(directory)
         except ResultsError as exc:
             raise CommandError(str(exc)) from exc
+        if options["labels"]:
+            runs = [run for run in runs if run.label in options["labels"]]
         rows = matrix(runs)
         if options["json"]:
             self.stdout.write(json.dumps({"commitments": [r.as_json() for r in rows]}, indent=2))
