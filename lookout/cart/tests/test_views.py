@@ -8,6 +8,12 @@ from lookout.catalog.tests import factories
 TOTAL = re.compile(r'id="cart-total">([^<]+)<')
 
 
+def _total(body: str) -> str:
+    match = TOTAL.search(body)
+    assert match, "no total on the page"
+    return match.group(1)
+
+
 def _add(client, sku, quantity="1", cart=""):
     data = {"sku": sku, "quantity": quantity}
     if cart:
@@ -28,7 +34,7 @@ def test_cart_works_without_any_cookie_and_sets_none(client):
     page = client.get(f"/cart/{token}/")
     # then the cart holds both, the total is right and no response set a cookie
     assert second["Location"] == f"/cart/{token}/"
-    assert TOTAL.search(page.content.decode()).group(1) == "$44.99"
+    assert _total(page.content.decode()) == "$44.99"
     assert "Free" in page.content.decode()
     for response in (first, second, page):
         assert "Set-Cookie" not in response.headers
@@ -90,7 +96,7 @@ def test_htmx_update_returns_the_cart_fragment(client):
     )
     assert response.status_code == 200
     assert response.content.decode().startswith('<section id="cart"')
-    assert TOTAL.search(response.content.decode()).group(1) == "$240.00"
+    assert _total(response.content.decode()) == "$240.00"
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from itertools import count
+from typing import Any
 
 from lookout.catalog.models import Category, Placement, Power, Product, Storage
 from lookout.catalog.services import upsert_category, upsert_product
@@ -18,7 +19,7 @@ def category(slug: str = "outdoor-cameras", name: str = "Outdoor cameras") -> Ca
 
 def product(**overrides) -> Product:
     n = next(_seq)
-    fields = {
+    fields: dict[str, Any] = {
         "sku": f"T-{n:04d}",
         "slug": f"test-product-{n}",
         "name": f"Test Camera {n}",
