@@ -4,6 +4,7 @@ serves pages and static files, and stops both cleanly on SIGINT or SIGTERM."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -104,3 +105,26 @@ def test_serve_refuses_half_a_tls_configuration(served_env, tmp_path: Path):
     # then it refuses with a clear message instead of serving plain HTTP
     assert result.returncode != 0
     assert "--ssl-cert and --ssl-key go together" in result.stderr
+
+
+def test_serve_says_when_the_port_is_taken(served_env):
+    # given something already listening on the port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # when serve is started on it
+        result = subprocess.run(
+            [sys.executable, "-m", "lookout.cli", "serve", "--port", str(port)],
+            env=served_env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    # then it explains instead of failing later inside granian
+    assert result.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr

@@ -26,6 +26,15 @@ from lookout.core.serving import granian_command, server_url, worker_command
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 class Command(BaseCommand):
     help = "Serve Lookout with granian (WSGI); --with-worker also runs the task worker."
 
@@ -49,6 +58,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--{option.replace('_', '-')}: no file at {options[option]}")
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1.")
+        if _port_in_use(options["host"], options["port"]):
+            raise CommandError(
+                f"Port {options['port']} on {options['host']} is already in use (is Lookout "
+                "already running?). Stop it, or choose another port with --port."
+            )
         if not options["no_collectstatic"]:
             self._collect_static()
 
