@@ -35,6 +35,7 @@ class Throttled:
     """The attempt was refused; `retry_after` seconds until the window ends."""
 
     retry_after: int
+    what: str = "sign-in attempts"
 
     @property
     def minutes(self) -> int:
@@ -43,7 +44,7 @@ class Throttled:
     @property
     def message(self) -> str:
         unit = "minute" if self.minutes == 1 else "minutes"
-        return f"Too many sign-in attempts; try again in {self.minutes} {unit}."
+        return f"Too many {self.what}; try again in {self.minutes} {unit}."
 
 
 def _window() -> tuple[int, int]:
@@ -76,12 +77,20 @@ def otp_buckets(*, user_subject: str, ip: str) -> list[Bucket]:
     ]
 
 
-def check(*, buckets: list[Bucket]) -> Throttled | None:
-    """Refuse when any bucket has used up its failed attempts in this window."""
+def reset_buckets(*, email: str, ip: str) -> list[Bucket]:
+    """Reset emails per address asked for and per client IP: no flooding anyone's inbox."""
+    return [
+        Bucket("throttle-reset", normalise_email(email), settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
+        Bucket("throttle-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+    ]
+
+
+def check(*, buckets: list[Bucket], what: str = "sign-in attempts") -> Throttled | None:
+    """Refuse when any bucket has used up its attempts in this window."""
     window, left = _window()
     for bucket in buckets:
         if (cache.get(_key(bucket, window)) or 0) >= bucket.limit:
-            return Throttled(retry_after=left)
+            return Throttled(retry_after=left, what=what)
     return None
 
 

@@ -221,6 +221,12 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/password_reset.html", {"form": form})
     if not form.is_valid():
         return render(request, "accounts/password_reset.html", {"form": form}, status=400)
+    buckets = throttle.reset_buckets(email=form.cleaned_data["email"], ip=_client_ip(request))
+    refused = throttle.check(buckets=buckets, what="password reset requests")
+    if refused is not None:
+        return _throttled(request, "accounts/password_reset.html", {"form": form}, refused)
+    # Every request counts, found or not: the count must not reveal who has an account.
+    throttle.record_failure(buckets=buckets)
     services.send_password_reset(
         email=form.cleaned_data["email"], site_url=request.build_absolute_uri("/")
     )

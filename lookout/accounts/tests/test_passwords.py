@@ -99,3 +99,21 @@ def test_password_change_keeps_the_person_signed_in_and_checks_the_old_password(
     assert customer.check_password("another-long-pass")
     assert customer.password.startswith("argon2")
     assert client.get("/accounts/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_password_reset_requests_are_throttled_per_address(customer: User, settings):
+    # given
+    settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 2
+    for n in range(2):
+        Client().post(
+            "/accounts/password/reset/", {"email": "ann@example.com"}, REMOTE_ADDR=f"10.1.0.{n}"
+        )
+    # when
+    response = Client().post(
+        "/accounts/password/reset/", {"email": "ann@example.com"}, REMOTE_ADDR="10.1.0.9"
+    )
+    # then
+    assert response.status_code == 429
+    assert "Too many password reset requests; try again in" in response.content.decode()
+    assert len(mail.outbox) == 2
