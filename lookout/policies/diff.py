@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 CONTEXT_LINES = 3
 _WORDS = re.compile(r"\s+|[^\s]+")
