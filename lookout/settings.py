@@ -20,6 +20,7 @@ VAR_DIR = Path(os.environ.get("LOOKOUT_VAR_DIR", BASE_DIR / "var"))
 ENV = os.environ.get("LOOKOUT_ENV", "development")
 PRODUCTION = ENV == "production"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)  # whitenoise warns when STATIC_ROOT is missing
 TESTING = ENV == "test"
 
 if PRODUCTION:

@@ -42,9 +42,11 @@ def reader_for(actor: User | None, subject: Any) -> str:
         return SYSTEM
     if not actor.is_authenticated or not actor.is_active:
         return "anonymous"
+    if actor.subject == subject:
+        return SELF  # staff reading their own account are the person, not the role
     if actor.role:
         return str(actor.role)
-    return SELF if actor.subject == subject else "customer"
+    return "customer"
 
 
 def _subject_of(obj: models.Model, fields: dict[str, EncryptedField]) -> Any:
@@ -74,7 +76,7 @@ def reveal(
     """Plaintext (or masked) values of `fields` of `obj`, for `purpose`, read by `actor`."""
     from lookout.audit.services import record
 
-    model = type(obj)
+    model = obj._meta.concrete_model  # works through lazy proxies such as request.user
     encrypted = _encrypted(model, fields)
     subject = _subject_of(obj, encrypted)
     reader = reader_for(actor, subject)

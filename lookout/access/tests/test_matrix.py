@@ -28,6 +28,10 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("self", "email", "self_service"): EMAIL,
     ("self", "email", "subject_request"): EMAIL,
     ("self", "totp_secret", "account_security"): TOTP,
+    # A staff member reading their own account is the person, whatever their role.
+    ("self_staff", "email", "self_service"): EMAIL,
+    ("self_staff", "email", "subject_request"): EMAIL,
+    ("self_staff", "totp_secret", "account_security"): TOTP,
     ("system", "email", "account_notice"): EMAIL,
     ("system", "email", "marketing"): EMAIL,
     ("after_sales", "email", "after_sales"): EMAIL,
@@ -37,7 +41,14 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("administrator", "email", "account_security"): MASKED_EMAIL,
 }
 
-READERS = [*(r.value for r in Role), "system", "self", "other_customer", "anonymous"]
+READERS = [
+    *(r.value for r in Role),
+    "system",
+    "self",
+    "self_staff",
+    "other_customer",
+    "anonymous",
+]
 FIELDS = ["email", "totp_secret"]
 CELLS = list(itertools.product(READERS, FIELDS, [p.value for p in Purpose]))
 
@@ -45,7 +56,7 @@ CELLS = list(itertools.product(READERS, FIELDS, [p.value for p in Purpose]))
 def _actor(reader: str, person: User):
     if reader == "system":
         return None
-    if reader == "self":
+    if reader in {"self", "self_staff"}:
         return person
     if reader == "anonymous":
         return AnonymousUser()
@@ -58,8 +69,10 @@ def _actor(reader: str, person: User):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("reader", "field", "purpose"), CELLS)
 def test_matrix_cell(reader: str, field: str, purpose: str) -> None:
-    # Given a customer with an email and a second-factor secret
-    person = create_account(email=EMAIL, password="a-long-passphrase-1")
+    # Given a person (a customer, or for "self_staff" a staff member) with an email and a
+    # second-factor secret
+    role = Role.WAREHOUSE if reader == "self_staff" else ""
+    person = create_account(email=EMAIL, password="a-long-passphrase-1", role=role)
     person.totp_secret = TOTP
     person.save()
     person = User.objects.get(pk=person.pk)
