@@ -125,11 +125,14 @@ def compare(*, products: list[Product]) -> Comparison:
 
 
 def home_sections() -> dict:
+    """Categories, and the biggest in-stock saving of each category (variety over depth)."""
     categories = list(Category.objects.all())
-    deals = list(
-        filter_products(
-            products=Product.objects.filter(stock__gt=0).select_related("category"),
-            filters={"sort": "discount"},
-        )[:8]
+    best: dict[int, Product] = {}
+    ranked = filter_products(
+        products=Product.objects.filter(stock__gt=0).select_related("category"),
+        filters={"sort": "discount"},
     )
+    for product in ranked:
+        best.setdefault(product.category_id, product)
+    deals = [best[c.pk] for c in categories if c.pk in best]
     return {"categories": categories, "deals": deals}

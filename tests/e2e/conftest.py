@@ -1,0 +1,190 @@
+"""Browser-test harness: a fresh SQLite database, the demo catalog, a REAL granian server, and
+Debian's Chromium driven by Playwright (never a downloaded browser).
+
+The server runs with LOOKOUT_ENV=development and DEBUG off, from a temporary LOOKOUT_VAR_DIR,
+so the test never touches the developer's var/ database or keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not Path(CHROMIUM).exists():
+        skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed")
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _lookout(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "lookout"), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _commands(env: dict[str, str]) -> set[str]:
+    out = _lookout(env, "help", "--commands").stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def prepare_site(var_dir: Path) -> dict[str, str]:
+    """Create the databases and key file in `var_dir` and load the demo catalog."""
+    env = {
+        **os.environ,
+        "LOOKOUT_VAR_DIR": str(var_dir),
+        "LOOKOUT_ENV": "development",
+        "LOOKOUT_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "lookout.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("KEYSTORE_DATABASE_URL", None)
+    commands = _commands(env)
+    if "keys" in commands:
+        _lookout(env, "keys", "init")
+    _lookout(env, "migrate", "--noinput")
+    _lookout(env, "migrate", "--database", "keystore", "--noinput")
+    _lookout(env, "createcachetable")
+    _lookout(
+        env,
+        "shell",
+        "-c",
+        "from lookout.catalog import demo; demo.load(progress=lambda m: None)",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    var_dir = tmp_path_factory.mktemp("e2e-var")
+    env = prepare_site(var_dir)
+    port = _free_port()
+    log = (var_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "lookout.wsgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(
+                    "granian did not start:\n" + (var_dir / "server.log").read_text()[-3000:]
+                )
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def cookie_blocking_context(playwright_instance, tmp_path):
+    """A Chromium profile whose content settings block ALL cookies, as a privacy-minded visitor
+    would set it (Settings → Privacy → "Block all cookies")."""
+    profile = tmp_path / "profile"
+    (profile / "Default").mkdir(parents=True)
+    prefs = {
+        "profile": {
+            "default_content_setting_values": {"cookies": 2},
+            "block_third_party_cookies": True,
+        }
+    }
+    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=DESKTOP,
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def screenshots_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
