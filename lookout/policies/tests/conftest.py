@@ -25,8 +25,13 @@ def make_customer() -> Callable[[str], User]:
 
 
 @pytest.fixture
-def admin_client() -> Client:
-    """An administrator who passed the second factor in this session."""
+def admin_client() -> Callable[[], Client]:
+    """An administrator who passed the second factor in this session (made under the test's
+    clock, so a frozen clock does not find the session expired)."""
+    return _admin_client
+
+
+def _admin_client() -> Client:
     admin = create_account(
         email="admin@example.com", password="staff-long-pass-1", role="administrator"
     )
