@@ -282,6 +282,9 @@ if PRODUCTION:
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# whitenoise warns (an error under pytest) when the collected-files folder is missing; development
+# and tests serve from the app folders, so an empty one is enough until `collectstatic` fills it.
+STATIC_ROOT.mkdir(exist_ok=True)
 # Project-wide assets (htmx, the stylesheet) live outside any app.
 STATICFILES_DIRS = [BASE_DIR / "lookout" / "static"]
 STORAGES = {
