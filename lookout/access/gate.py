@@ -76,7 +76,7 @@ def reveal(
     """Plaintext (or masked) values of `fields` of `obj`, for `purpose`, read by `actor`."""
     from lookout.audit.services import record
 
-    model = obj._meta.concrete_model  # works through lazy proxies such as request.user
+    model = obj._meta.concrete_model or type(obj)  # works through lazy proxies (request.user)
     encrypted = _encrypted(model, fields)
     subject = _subject_of(obj, encrypted)
     reader = reader_for(actor, subject)

@@ -77,6 +77,11 @@ def sign_up(*, email: str, password: str, marketing_opt_in: bool) -> User:
             wording=MARKETING_OPT_IN_WORDING,
             source="signup",
         )
+        # C1.5: the version of each policy in force when the account was opened.
+        from lookout.policies.models import PolicyAcceptance
+        from lookout.policies.services import record_acceptance
+
+        record_acceptance(subject=user.subject, how=PolicyAcceptance.How.SIGNUP)
         return user
 
 

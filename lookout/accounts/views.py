@@ -108,6 +108,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", context, status=400)
     throttle.reset(bucket=buckets[0])
     login(request, user)  # cycles the session key: no session fixation
+    # C8.3: signing in after a new policy version took effect is acceptance by continued use.
+    from lookout.policies.services import record_continued_use
+
+    record_continued_use(subject=user.subject)
     return redirect(_next_url(request, reverse("accounts:centre")))
 
 
