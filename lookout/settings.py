@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "lookout.policies.context_processors.policy_announcements",
             ],
         },
     },
@@ -329,3 +330,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Policies (C8) ---------------------------------------------------------------------------
+LOOKOUT_POLICY_NOTICE_DAYS = int(os.environ.get("LOOKOUT_POLICY_NOTICE_DAYS", "30"))
+LOOKOUT_POLICY_ANNOUNCE_DAYS = int(os.environ.get("LOOKOUT_POLICY_ANNOUNCE_DAYS", "30"))
+LOOKOUT_POLICY_NOTICE_BATCH = int(os.environ.get("LOOKOUT_POLICY_NOTICE_BATCH", "500"))

@@ -15,7 +15,12 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 # Order matters: the catalog before accounts (staff may be tied to products), later apps after.
-DEMO_MODULES = ("lookout.catalog.demo", "lookout.accounts.demo")
+DEMO_MODULES = (
+    "lookout.catalog.demo",
+    "lookout.accounts.demo",
+    "lookout.policies.demo",
+    "lookout.orders.demo",
+)
 
 
 def _import_optional(name: str) -> Any | None:
