@@ -1,0 +1,109 @@
+"""Partners, their data agreements, and the ledger of what was disclosed to them (C5).
+
+Only three kinds of partner exist (C5.1, C5.5): the kind column is limited by model choices,
+by a database CHECK constraint (so not even a raw INSERT can add a fourth kind) and by
+`lookout.sharing.services.register_partner`. Personal data leaves to a partner only through
+`lookout.sharing.services.disclose`, which writes one `Disclosure` row per transfer (C5.4).
+The ledger holds the pseudonymous subject id and field NAMES, never values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from lookout.core.purposes import Purpose
+
+
+class PartnerKind(models.TextChoices):
+    CARRIER = "carrier", "Logistics carrier"
+    PAYMENT_PROCESSOR = "payment_processor", "Payment processor"
+    DISPUTE_RESOLUTION = "dispute_resolution", "Dispute-resolution vendor"
+
+
+class Partner(models.Model):
+    """A company personal data may be sent to. Never deleted: the ledger points at it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=32, choices=PartnerKind.choices)
+    active = models.BooleanField(default=True)
+    registered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="sharing_partner_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=PartnerKind.values),
+                name="sharing_partner_kind_allowed",
+                violation_error_message="A partner must be a carrier, a payment processor or "
+                "a dispute-resolution vendor.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class DataAgreementQuerySet(models.QuerySet["DataAgreement"]):
+    def valid_on(self, day: date) -> DataAgreementQuerySet:
+        """Agreements in force on `day`: signed on or before it, expiring after it."""
+        return self.filter(signed_on__lte=day, expires_on__gt=day)
+
+
+class DataAgreement(models.Model):
+    """A signed data-processing agreement with a partner (C5.2).
+
+    It is in force from `signed_on` (inclusive) until `expires_on` (exclusive): on the expiry
+    date itself nothing more may be sent. An agreement recorded with a future signing date is
+    not in force yet.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="agreements")
+    signed_on = models.DateField()
+    expires_on = models.DateField()
+    document_reference = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = DataAgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_on__gt=models.F("signed_on")),
+                name="sharing_agreement_expires_after_signing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"agreement {self.document_reference} ({self.signed_on} to {self.expires_on})"
+
+    def valid_on(self, day: date) -> bool:
+        return self.signed_on <= day < self.expires_on
+
+
+class Disclosure(models.Model):
+    """One transfer of one person's data to one partner (C5.4). Appended, never changed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="disclosures")
+    subject = models.UUIDField(db_index=True, editable=False)
+    fields = models.JSONField(default=list)  # ["orders.Delivery.name", ...]
+    categories = models.JSONField(default=list)  # ["user.name", ...]
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_ref = models.CharField(max_length=36)  # a staff/customer subject id, or "system"
+    target = models.CharField(max_length=200)  # "orders.Delivery:<uuid>"
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"disclosure to {self.partner_id} for {self.purpose}"

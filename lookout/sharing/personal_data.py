@@ -1,0 +1,53 @@
+"""What each sharing field holds, why, for how long (C2.1). See lookout/core/inventory.py."""
+
+from lookout.core.inventory import ORDER_RETENTION, NotPersonal, Personal, personal
+from lookout.core.purposes import Purpose as P
+from lookout.sharing.models import DataAgreement, Disclosure, Partner
+
+# The ledger is shown to the person in their access request and kept as long as the orders
+# whose data it records (tax and dispute records).
+_LEDGER = (P.SUBJECT_REQUEST, P.LEGAL)
+
+
+def _ledger(category: str, stored_as: str) -> Personal:
+    return personal(category, *_LEDGER, retention=ORDER_RETENTION, stored_as=stored_as)
+
+
+FIELDS = {
+    Partner: {
+        "id": NotPersonal("random row id of a company"),
+        "name": NotPersonal("the partner company's name"),
+        "kind": NotPersonal("carrier, payment processor or dispute-resolution vendor"),
+        "active": NotPersonal("whether the company may still receive data"),
+        "registered_at": NotPersonal("when an operator registered the company"),
+    },
+    DataAgreement: {
+        "id": NotPersonal("random row id"),
+        "partner": NotPersonal("the company that signed"),
+        "signed_on": NotPersonal("when the company signed the agreement"),
+        "expires_on": NotPersonal("when the agreement ends"),
+        "document_reference": NotPersonal("reference of the signed contract document"),
+        "recorded_at": NotPersonal("when an operator recorded the agreement"),
+    },
+    Disclosure: {
+        "id": NotPersonal("random row id"),
+        "partner": _ledger("user.unique_id", "foreign key to a company, on a pseudonymous row"),
+        "subject": _ledger(
+            "user.unique_id.pseudonymous", "random UUID (the id of the person's data key)"
+        ),
+        "fields": _ledger(
+            "user.privacy_preferences", "field names (never values), on a pseudonymous row"
+        ),
+        "categories": _ledger(
+            "user.privacy_preferences", "data category names, on a pseudonymous row"
+        ),
+        "purpose": _ledger("user.privacy_preferences", "purpose name, on a pseudonymous row"),
+        "at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+        "actor_ref": _ledger(
+            "user.unique_id.pseudonymous", "pseudonymous id of the person who caused the transfer"
+        ),
+        "target": _ledger(
+            "user.unique_id.pseudonymous", "'app.Model:<uuid>' of the record the data came from"
+        ),
+    },
+}
