@@ -2,6 +2,7 @@
 
 from lookout.catalog.models import Category, Product
 from lookout.core.inventory import NotPersonal
+from lookout.privacy.inventory import ALL_COLUMNS, RawTable
 
 _CATALOG = "catalog data: describes a product for sale, not a person"
 
@@ -39,3 +40,12 @@ FIELDS = {
         )
     },
 }
+
+_SEARCH = NotPersonal(
+    "full-text index of product names, brands and specs (SQLite FTS5 and its shadow tables); "
+    "rebuilt from catalog data by lookout.catalog.search.index_products"
+)
+RAW_TABLES = [
+    RawTable(table=f"catalog_product_fts{suffix}", owner="catalog", columns={ALL_COLUMNS: _SEARCH})
+    for suffix in ("", "_config", "_content", "_data", "_docsize", "_idx")
+]
