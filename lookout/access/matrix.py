@@ -53,6 +53,8 @@ GRANTS: tuple[Grant, ...] = (
     grant(SELF, "inbox.Message.body", P.SELF_SERVICE, P.SUBJECT_REQUEST),
     # The store acting for the person: account emails (reset links, notices).
     grant(SYSTEM, EMAIL, P.ACCOUNT_NOTICE, P.MARKETING),
+    # The store handing a dispute to a dispute-resolution vendor (sharing.disclose, C5.3).
+    grant(SYSTEM, EMAIL, P.AFTER_SALES),
     # Staff.
     grant(Role.AFTER_SALES, EMAIL, P.AFTER_SALES),
     grant(Role.FINANCE, EMAIL, P.REFUND, level=Level.MASKED),
