@@ -180,3 +180,21 @@ def test_bad_input_in_the_browser_gets_a_friendly_page(live_server_url, browser)
         assert response is not None and response.status == status
         expect(page.locator("footer")).to_contain_text("Privacy Policy")
     context.close()
+
+
+def test_api_docs_render_under_the_strict_csp(live_server_url, browser):
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(live_server_url + "/static/ninja/swagger-ui-bundle.js")  # noqa: S310
+    except urllib.error.HTTPError:
+        pytest.skip("ninja's static files are not served ('ninja' not in INSTALLED_APPS yet)")
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    _watch(page, problems)
+    page.goto(live_server_url + "/api/v1/docs")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("Lookout API")
+    assert [p for p in problems if "Content Security Policy" in p] == []
+    context.close()

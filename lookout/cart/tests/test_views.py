@@ -102,3 +102,18 @@ def test_htmx_update_returns_the_cart_fragment(client):
 @pytest.mark.django_db
 def test_get_on_a_post_only_cart_url_is_refused(client):
     assert client.get("/cart/add/").status_code == 405
+
+
+@pytest.mark.commitment("C7.4")
+@pytest.mark.django_db
+def test_cart_page_cannot_leak_its_token_to_another_site(client):
+    # given a cart page, whose address holds the cart's token
+    p = factories.product()
+    token = _add(client, p.sku)["Location"].split("/")[2]
+    response = client.get(f"/cart/{token}/")
+    body = response.content.decode()
+    # then browsers are told to send no Referer to other origins, and nothing links or loads
+    # from another origin that could receive one
+    assert response["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in body
+    assert 'href="http' not in body and 'src="http' not in body and 'action="http' not in body
