@@ -60,6 +60,33 @@ GRANTS: tuple[Grant, ...] = (
     grant(Role.FINANCE, EMAIL, P.REFUND, level=Level.MASKED),
     grant(Role.PRIVACY_OFFICER, EMAIL, P.SUBJECT_REQUEST, P.LEGAL),
     grant(Role.ADMINISTRATOR, EMAIL, P.ACCOUNT_SECURITY, level=Level.MASKED),
+    # Orders: the delivery details of an order (orders.Delivery) and saved addresses.
+    # The buyer reads their own order and saved addresses.
+    *(
+        grant(SELF, f"orders.Delivery.{f}", P.SELF_SERVICE, P.SUBJECT_REQUEST)
+        for f in ("name", "address", "phone", "email")
+    ),
+    *(
+        grant(SELF, f"checkout.SavedAddress.{f}", P.SELF_SERVICE, P.SUBJECT_REQUEST)
+        for f in ("name", "address", "phone")
+    ),
+    # The store acting for the buyer: the carrier's label and the payment page's name hint
+    # (through sharing.disclose), and showing a verified guest their own order and emailing
+    # them its link. Never the email to a partner: disclose's allowlist has no email category.
+    grant(SYSTEM, "orders.Delivery.name", P.DELIVERY, P.FULFILMENT, P.ACCOUNT_NOTICE),
+    grant(SYSTEM, "orders.Delivery.address", P.DELIVERY, P.ACCOUNT_NOTICE),
+    grant(SYSTEM, "orders.Delivery.phone", P.DELIVERY, P.ACCOUNT_NOTICE),
+    grant(SYSTEM, "orders.Delivery.email", P.ACCOUNT_NOTICE),
+    # The warehouse picks, packs and ships: recipient name, address, phone; never the email.
+    *(
+        grant(Role.WAREHOUSE, f"orders.Delivery.{f}", P.FULFILMENT)
+        for f in ("name", "address", "phone")
+    ),
+    # After-sales handles returns and questions about an order.
+    *(
+        grant(Role.AFTER_SALES, f"orders.Delivery.{f}", P.AFTER_SALES)
+        for f in ("name", "address", "phone", "email")
+    ),
 )
 
 

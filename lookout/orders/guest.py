@@ -1,0 +1,77 @@
+"""How a guest reaches their order without an account: a signed, expiring link (sent by email)
+plus the order number typed on the page. Either alone shows nothing.
+
+The link carries only the order id, signed with the site's secret (django.core.signing);
+a wrong signature, an expired link and a wrong number all get the same answer.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.urls import reverse
+
+from lookout.access import reveal
+from lookout.core.errors import NotFound
+from lookout.core.purposes import Purpose
+from lookout.orders.models import Order
+
+SALT = "lookout.orders.guest-link"
+DEFAULT_DAYS = 90
+NOT_FOUND = "We could not find an order for that link and order number. The link may have expired."
+
+
+def link_days() -> int:
+    return int(getattr(settings, "LOOKOUT_GUEST_LINK_DAYS", DEFAULT_DAYS))
+
+
+def guest_token(*, order: Order) -> str:
+    return signing.dumps(str(order.id), salt=SALT, compress=False)
+
+
+def guest_path(*, order: Order) -> str:
+    return reverse("orders:guest", args=[guest_token(order=order)])
+
+
+def order_for_token(*, token: str) -> Order:
+    """The order a valid, unexpired link points at (the number is checked separately)."""
+    try:
+        order_id = signing.loads(token, salt=SALT, max_age=link_days() * 86400)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise NotFound(NOT_FOUND) from exc
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(NOT_FOUND)
+    return order
+
+
+def open_order(*, token: str, number: str) -> Order:
+    order = order_for_token(token=token)
+    if (number or "").strip().upper() != order.number:
+        raise NotFound(NOT_FOUND)
+    return order
+
+
+def email_link(*, order: Order, base_url: str) -> bool:
+    """Email the guest their link and order number (the email is read for an account notice).
+
+    Signed-in buyers have no contact email on the order: their messages go to their inbox."""
+    delivery = order.delivery
+    if delivery.email is None:
+        return False
+    address = reveal(delivery, ["email"], purpose=Purpose.ACCOUNT_NOTICE, actor=None)["email"]
+    if not address:
+        return False
+    link = base_url.rstrip("/") + guest_path(order=order)
+    send_mail(
+        subject=f"Your Lookout order {order.number}",
+        message=(
+            f"Thank you for your order {order.number}.\n\n"
+            f"Follow this link and enter the order number to see your order and our messages "
+            f"about it (the link works for {link_days()} days):\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[address],
+    )
+    return True

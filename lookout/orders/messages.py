@@ -1,0 +1,56 @@
+"""The words of the inbox message sent for each status change (C3.5).
+
+Built from non-personal facts only (order number, status, dates, tracking number); the message
+is sealed under the buyer's key by the inbox anyway.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lookout.orders.models import Order
+
+_TEXT = {
+    "placed": (
+        "We received your order",
+        "Thank you. Your order {number} for {total} is waiting for payment.",
+    ),
+    "paid": (
+        "Payment received",
+        "Your payment for order {number} ({total}) is authorised. We will hand your parcel to "
+        "the carrier by {ship_by} (1–3 business days). Shipping is free.",
+    ),
+    "processing": (
+        "We are preparing your order",
+        "Our warehouse is picking and packing order {number}.",
+    ),
+    "shipped": (
+        "Your order is on its way",
+        "Order {number} was handed to the carrier. Your card was charged {total}.",
+    ),
+    "delivered": (
+        "Delivered",
+        "The carrier reports order {number} as delivered. Returns are free for 60 days.",
+    ),
+    "cancelled": ("Order cancelled", "Order {number} was cancelled. You were not charged."),
+    "payment_failed": (
+        "Payment did not go through",
+        "The payment for order {number} did not go through, so the order was not placed "
+        "and you were not charged. You can try again from your cart.",
+    ),
+}
+
+
+def message_for(*, order: Order, note: str = "") -> tuple[str, str]:
+    from lookout.core.money import format_usd
+
+    title, body = _TEXT[order.status]
+    text = body.format(
+        number=order.number,
+        total=format_usd(order.total),
+        ship_by=order.ship_by.strftime("%A %d %B %Y") if order.ship_by else "",
+    )
+    if note:
+        text += f"\n\n{note}"
+    return f"{title} — order {order.number}", text

