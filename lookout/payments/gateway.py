@@ -1,0 +1,223 @@
+"""The payment-gateway interface the store codes against, and its sandbox implementation.
+
+The store never sees a card: it creates a session at the processor, sends the browser to the
+processor's page, verifies the signed reference the browser brings back and asks the processor
+what happened, server to server. `PaymentGateway` is that conversation; `SandboxGateway` has
+it with the sandbox processor over a `Transport` (HTTP, or in-process WSGI where no server
+runs). A real processor gets its own class with the same methods.
+
+Settings (optional; defaults in brackets):
+  LOOKOUT_PAYMENT_PROCESSOR_URL         ["http://127.0.0.1:8000/sandbox-processor"]
+  LOOKOUT_PAYMENT_PROCESSOR_IN_PROCESS  call the sandbox in-process instead of HTTP [TESTING]
+  LOOKOUT_PAYMENT_TIMEOUT_SECONDS       how long the store waits for the processor [10]
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from lookout.core.money import usd
+from lookout.payments.sandbox import signing
+from lookout.payments.transport import (
+    ApiResponse,
+    HttpTransport,
+    Transport,
+    TransportError,
+    TransportTimeout,
+    WsgiTransport,
+)
+
+DEFAULT_PROCESSOR_URL = "http://127.0.0.1:8000/sandbox-processor"
+
+
+class GatewayError(Exception):
+    """The processor refused or could not be reached; `message` is safe to show."""
+
+    def __init__(self, message: str, *, status: int = 502):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+class GatewayTimeout(GatewayError):
+    """The processor did not answer in time (or answered 504)."""
+
+
+@dataclass(frozen=True)
+class ProcessorSession:
+    """What the processor says about one payment; card facts are brand, last four, expiry."""
+
+    reference: str
+    status: str
+    message: str
+    amount: Decimal
+    currency: str
+    order_ref: str
+    token: str | None
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    authorized_amount: Decimal
+    captured_amount: Decimal
+    refunded_amount: Decimal
+    pay_url: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ProcessorSession:
+        try:
+            return cls(
+                reference=str(data["reference"]),
+                status=str(data["status"]),
+                message=str(data.get("message") or ""),
+                amount=usd(data["amount"]),
+                currency=str(data["currency"]),
+                order_ref=str(data["order_ref"]),
+                token=data.get("token"),
+                brand=data.get("brand"),
+                last4=data.get("last4"),
+                exp_month=data.get("exp_month"),
+                exp_year=data.get("exp_year"),
+                authorized_amount=usd(data["authorized_amount"]),
+                captured_amount=usd(data["captured_amount"]),
+                refunded_amount=usd(data["refunded_amount"]),
+                pay_url=str(data["pay_url"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GatewayError("The payment processor gave an answer we cannot read.") from exc
+
+
+class PaymentGateway(Protocol):
+    def create_session(
+        self,
+        *,
+        idempotency_key: str,
+        order_ref: uuid.UUID,
+        amount: Decimal,
+        return_url: str,
+        cardholder_name: str | None = None,
+    ) -> ProcessorSession: ...
+
+    def fetch(self, reference: str) -> ProcessorSession: ...
+
+    def capture(self, reference: str) -> ProcessorSession: ...
+
+    def refund(
+        self, reference: str, *, amount: Decimal, idempotency_key: str
+    ) -> ProcessorSession: ...
+
+    def verify_return(self, signed_reference: str) -> str | None:
+        """The processor's reference if the signature is the processor's, else None."""
+        ...
+
+
+class SandboxGateway:
+    def __init__(self, *, transport: Transport, secret: str):
+        self.transport, self.secret = transport, secret
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ProcessorSession:
+        headers = {"Authorization": f"Bearer {signing.api_key(self.secret)}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            answer: ApiResponse = self.transport.request(method, path, body=body, headers=headers)
+        except TransportTimeout:
+            raise GatewayTimeout(
+                "The payment processor did not answer in time.", status=504
+            ) from None
+        except TransportError:
+            raise GatewayError("The payment processor cannot be reached right now.") from None
+        if answer.status == 504:
+            raise GatewayTimeout("The payment processor did not answer in time.", status=504)
+        if answer.status >= 400:
+            message = str(answer.data.get("error") or "The payment processor refused the request.")
+            raise GatewayError(message, status=answer.status)
+        return ProcessorSession.from_api(answer.data)
+
+    def create_session(
+        self,
+        *,
+        idempotency_key: str,
+        order_ref: uuid.UUID,
+        amount: Decimal,
+        return_url: str,
+        cardholder_name: str | None = None,
+    ) -> ProcessorSession:
+        body: dict[str, Any] = {
+            "amount": str(usd(amount)),
+            "currency": "USD",
+            "order_ref": str(order_ref),
+            "return_url": return_url,
+        }
+        if cardholder_name:
+            body["cardholder_name"] = cardholder_name
+        return self._call("POST", "/api/sessions", body=body, idempotency_key=idempotency_key)
+
+    def fetch(self, reference: str) -> ProcessorSession:
+        return self._call("GET", f"/api/sessions/{reference}")
+
+    def capture(self, reference: str) -> ProcessorSession:
+        return self._call("POST", f"/api/sessions/{reference}/capture")
+
+    def refund(self, reference: str, *, amount: Decimal, idempotency_key: str) -> ProcessorSession:
+        return self._call(
+            "POST",
+            f"/api/sessions/{reference}/refund",
+            body={"amount": str(usd(amount))},
+            idempotency_key=idempotency_key,
+        )
+
+    def verify_return(self, signed_reference: str) -> str | None:
+        return signing.verify_reference(self.secret, signed_reference)
+
+
+_shared: list[PaymentGateway] = []
+
+
+def timeout_seconds() -> float:
+    return float(getattr(settings, "LOOKOUT_PAYMENT_TIMEOUT_SECONDS", 10.0))
+
+
+def configured_gateway() -> PaymentGateway:
+    """The gateway the settings describe: the sandbox, over HTTP or in-process."""
+    from lookout.payments.sandbox.config import default_processor, shared_secret
+
+    transport: Transport
+    if getattr(
+        settings, "LOOKOUT_PAYMENT_PROCESSOR_IN_PROCESS", getattr(settings, "TESTING", False)
+    ):
+        transport = WsgiTransport(default_processor(), timeout=timeout_seconds())
+    else:
+        url = getattr(settings, "LOOKOUT_PAYMENT_PROCESSOR_URL", DEFAULT_PROCESSOR_URL)
+        transport = HttpTransport(url, timeout=timeout_seconds())
+    return SandboxGateway(transport=transport, secret=shared_secret())
+
+
+def get_gateway() -> PaymentGateway:
+    """The gateway in use: one set by `use_gateway` (any thread), else the configured one."""
+    if _shared:
+        return _shared[-1]
+    return configured_gateway()
+
+
+@contextmanager
+def use_gateway(gateway: PaymentGateway) -> Iterator[PaymentGateway]:
+    """Use `gateway` for every call in the block, from every thread (tests, tools)."""
+    _shared.append(gateway)
+    try:
+        yield gateway
+    finally:
+        _shared.remove(gateway)

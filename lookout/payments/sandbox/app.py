@@ -1,0 +1,382 @@
+"""The sandbox card processor: a WSGI application of its own, standing in for a third party.
+
+It plays a hosted payment page. The store creates a payment session server-to-server, sends
+the customer's browser to `/pay/<reference>`, the customer types the card here, and this app
+redirects the browser back to the store's return URL with an HMAC-signed reference. The store
+then asks `/api/sessions/<reference>` for the outcome. The card number and CVC arrive only in
+the POST to this app, decide the outcome and are dropped: they are never stored, logged or
+echoed back in a page (C2.3). It does not use Django: it is mounted beside the store by
+`mount.py`, so the store's middleware, views and error reports never see the card form.
+
+Routes (below the mount prefix):
+  GET/POST /pay/<reference>                 the card form, for the customer's browser
+  POST     /api/sessions                    create (Idempotency-Key header, JSON body)
+  GET      /api/sessions/<reference>        status; a timeout-card session hangs, then 504
+  POST     /api/sessions/<reference>/capture
+  POST     /api/sessions/<reference>/refund (Idempotency-Key header, {"amount": "1.00"})
+The API answers only with the store's bearer key (derived from the shared secret).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from lookout.payments.sandbox import signing
+from lookout.payments.sandbox.cards import CardError, read_card
+from lookout.payments.sandbox.storage import SessionStore, StorageConflict
+
+logger = logging.getLogger("lookout.payments.sandbox")
+
+StartResponse = Callable[..., Any]
+Response = tuple[str, list[tuple[str, str]], bytes]
+
+MAX_BODY = 16 * 1024
+MAX_AMOUNT = Decimal("1000000.00")
+_TEMPLATES = Path(__file__).parent / "templates"
+_PAY = re.compile(r"/pay/(ps_[A-Za-z0-9_-]{16,64})/?")
+_SESSION = re.compile(r"/api/sessions/(ps_[A-Za-z0-9_-]{16,64})(/capture|/refund)?/?")
+_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    303: "See Other",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    500: "Internal Server Error",
+    504: "Gateway Timeout",
+}
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def _template(name: str) -> Template:
+    return Template((_TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def _money(cents: int) -> str:
+    return f"{Decimal(cents) / 100:.2f}"
+
+
+class SandboxProcessor:
+    """The processor. `hang_seconds`: how long a timeout-card session keeps the API waiting."""
+
+    def __init__(self, *, db_path: Path | str, secret: str, hang_seconds: float = 15.0):
+        if not secret:
+            raise ValueError("the sandbox processor needs a shared secret")
+        self.store = SessionStore(db_path)
+        self.secret = secret
+        self.hang_seconds = hang_seconds
+        self._page, self._form, self._done = (
+            _template("pay.html"),
+            _template("form.html"),
+            _template("done.html"),
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO", "") or "/"
+        try:
+            status, headers, body = self._route(environ, method, path)
+        except BadRequest as exc:
+            status, headers, body = self._error(path, exc.status, exc.message)
+        except Exception as exc:
+            # Only the type: an exception message could quote request data (C2.3).
+            logger.error("sandbox processor failed on %s %s: %s", method, path, type(exc).__name__)
+            status, headers, body = self._error(path, 500, "The payment processor failed.")
+        start_response(f"{status} {_STATUS_TEXT.get(int(status), '')}".strip(), headers)
+        return [body]
+
+    # --- routing ----------------------------------------------------------------------------
+
+    def _route(self, environ: dict[str, Any], method: str, path: str) -> Response:
+        if match := _PAY.fullmatch(path):
+            if method == "GET":
+                return self._show_page(environ, match[1])
+            if method == "POST":
+                return self._submit_card(environ, match[1])
+            raise BadRequest("Use GET or POST on the payment page.", 405)
+        if path.startswith("/api/"):
+            self._authenticate(environ)
+            if path.rstrip("/") == "/api/sessions":
+                if method != "POST":
+                    raise BadRequest("Create a session with POST.", 405)
+                return self._create_session(environ)
+            if match := _SESSION.fullmatch(path):
+                reference, action = match[1], (match[2] or "").strip("/")
+                if method == "GET" and not action:
+                    return self._session_status(reference)
+                if method == "POST" and action == "capture":
+                    return self._capture(reference)
+                if method == "POST" and action == "refund":
+                    return self._refund(environ, reference)
+                raise BadRequest("That method is not allowed here.", 405)
+        raise BadRequest("There is no such page at the payment processor.", 404)
+
+    def _authenticate(self, environ: dict[str, Any]) -> None:
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not signing.api_key_matches(self.secret, token.strip()):
+            raise BadRequest("A valid API key is required.", 401)
+
+    # --- API --------------------------------------------------------------------------------
+
+    def _create_session(self, environ: dict[str, Any]) -> Response:
+        key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
+        if not _KEY.fullmatch(key):
+            raise BadRequest("An Idempotency-Key header (1-100 letters, digits, _.:-) is required.")
+        data = _json_body(environ)
+        amount_cents = _cents(data.get("amount"))
+        if data.get("currency") != "USD":
+            raise BadRequest("Only USD payments are supported.")
+        try:
+            order_ref = str(uuid.UUID(str(data.get("order_ref"))))
+        except ValueError:
+            raise BadRequest("order_ref must be a UUID.") from None
+        return_url = _return_url(data.get("return_url"))
+        name_hint = data.get("cardholder_name")
+        if name_hint is not None and (not isinstance(name_hint, str) or len(name_hint) > 100):
+            raise BadRequest("cardholder_name must be text of at most 100 characters.")
+        try:
+            row, created = self.store.create(
+                idempotency_key=key,
+                order_ref=order_ref,
+                amount_cents=amount_cents,
+                currency="USD",
+                return_url=return_url,
+                name_hint=name_hint or None,
+            )
+        except StorageConflict as exc:
+            raise BadRequest(str(exc), 409) from None
+        if created:
+            logger.info("sandbox session %s created", row["reference"])
+        return self._json(201 if created else 200, self._public(environ, row))
+
+    def _session_status(self, reference: str) -> Response:
+        row = self._row(reference)
+        if row["status"] == "timeout":
+            # The issuer never answers for this card: keep the caller waiting, then give up.
+            time.sleep(self.hang_seconds)
+            raise BadRequest("The card issuer did not answer in time.", 504)
+        return self._json(200, self._public({}, row))
+
+    def _capture(self, reference: str) -> Response:
+        self._row(reference)
+        try:
+            row = self.store.capture(reference)
+        except StorageConflict as exc:
+            raise BadRequest(str(exc), 409) from None
+        logger.info("sandbox session %s captured", reference)
+        return self._json(200, self._public({}, row or {}))
+
+    def _refund(self, environ: dict[str, Any], reference: str) -> Response:
+        key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
+        if not _KEY.fullmatch(key):
+            raise BadRequest("An Idempotency-Key header (1-100 letters, digits, _.:-) is required.")
+        amount_cents = _cents(_json_body(environ).get("amount"))
+        self._row(reference)
+        try:
+            row = self.store.refund(reference, amount_cents, key)
+        except StorageConflict as exc:
+            raise BadRequest(str(exc), 409) from None
+        logger.info("sandbox session %s refunded", reference)
+        return self._json(200, self._public({}, row or {}))
+
+    def _row(self, reference: str) -> dict[str, Any]:
+        row = self.store.get(reference)
+        if row is None:
+            raise BadRequest("There is no payment session with that reference.", 404)
+        return row
+
+    def _public(self, environ: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+        """What the store may learn: never a card number (the processor has none to give)."""
+        return {
+            "reference": row["reference"],
+            "status": row["status"],
+            "message": row["message"],
+            "amount": _money(row["amount_cents"]),
+            "currency": row["currency"],
+            "order_ref": row["order_ref"],
+            "token": row["token"],
+            "brand": row["brand"],
+            "last4": row["last4"],
+            "exp_month": row["exp_month"],
+            "exp_year": row["exp_year"],
+            "authorized_amount": _money(row["authorized_cents"]),
+            "captured_amount": _money(row["captured_cents"]),
+            "refunded_amount": _money(row["refunded_cents"]),
+            "pay_url": f"{environ.get('SCRIPT_NAME', '')}/pay/{row['reference']}",
+        }
+
+    # --- the hosted payment page ------------------------------------------------------------
+
+    def _show_page(self, environ: dict[str, Any], reference: str) -> Response:
+        row = self.store.get(reference)
+        if row is None:
+            raise BadRequest("This payment link is not valid; start again from the shop.", 404)
+        return self._render(environ, row, status=200)
+
+    def _submit_card(self, environ: dict[str, Any], reference: str) -> Response:
+        row = self.store.get(reference)
+        if row is None:
+            raise BadRequest("This payment link is not valid; start again from the shop.", 404)
+        if row["status"] != "open":
+            return self._render(environ, row, status=409)
+        form = _form_body(environ)
+        if form.get("action") == "cancel":
+            facts = None
+        else:
+            try:
+                facts = read_card(
+                    number=form.get("number", ""),
+                    expiry=form.get("expiry", ""),
+                    cvc=form.get("cvc", ""),
+                    today=datetime.now(UTC).date(),
+                )
+            except CardError as exc:
+                return self._render(environ, row, status=400, error=str(exc))
+        # The number and CVC go out of scope here; only brand, last four and expiry remain.
+        del form
+        try:
+            row = self.store.complete(reference, facts)
+        except StorageConflict:
+            return self._render(environ, self._row(reference), status=409)
+        logger.info("sandbox session %s completed: %s", reference, row["status"])
+        return "303", [("Location", self._return_link(row)), *self._page_headers(row)], b""
+
+    def _return_link(self, row: dict[str, Any]) -> str:
+        separator = "&" if "?" in row["return_url"] else "?"
+        signed = signing.sign_reference(self.secret, row["reference"])
+        return f"{row['return_url']}{separator}ref={quote(signed, safe='')}"
+
+    def _render(
+        self, environ: dict[str, Any], row: dict[str, Any], *, status: int, error: str = ""
+    ) -> Response:
+        nonce = secrets.token_urlsafe(16)
+        amount = _money(row["amount_cents"])
+        if row["status"] == "open":
+            body = self._form.substitute(
+                error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+                action=html.escape(f"{environ.get('SCRIPT_NAME', '')}/pay/{row['reference']}"),
+                name=html.escape(row["name_hint"] or ""),
+                amount=amount,
+            )
+        else:
+            body = self._done.substitute(
+                status=html.escape(row["status"]), return_link=html.escape(self._return_link(row))
+            )
+        page = self._page.substitute(nonce=nonce, amount=amount, body=body)
+        headers = [("Content-Type", "text/html; charset=utf-8"), *self._page_headers(row, nonce)]
+        return str(status), headers, page.encode()
+
+    def _page_headers(self, row: dict[str, Any], nonce: str = "") -> list[tuple[str, str]]:
+        """Its own security headers: the store's middleware never wraps this app."""
+        form_targets = "'self'"
+        parts = urlsplit(row["return_url"])
+        if parts.scheme and parts.netloc:
+            # Browsers check form-action on the redirect back to the shop too.
+            form_targets += f" {parts.scheme}://{parts.netloc}"
+        style = f"'nonce-{nonce}'" if nonce else "'none'"
+        return [
+            (
+                "Content-Security-Policy",
+                f"default-src 'none'; style-src {style}; form-action {form_targets}; "
+                "frame-ancestors 'none'; base-uri 'none'",
+            ),
+            ("Cache-Control", "no-store"),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+        ]
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def _json(self, status: int, data: dict[str, Any]) -> Response:
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+        return str(status), headers, json.dumps(data).encode()
+
+    def _error(self, path: str, status: int, message: str) -> Response:
+        if path.startswith("/api/"):
+            return self._json(status, {"error": message})
+        page = self._page.substitute(
+            nonce=(nonce := secrets.token_urlsafe(16)),
+            amount="—",
+            body=f'<p class="error" role="alert">{html.escape(message)}</p>',
+        )
+        headers = [("Content-Type", "text/html; charset=utf-8")]
+        headers += self._page_headers({"return_url": ""}, nonce)
+        return str(status), headers, page.encode()
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequest("The Content-Length header is not a number.") from None
+    if length > MAX_BODY:
+        raise BadRequest("The request is too large.", 413)
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(_read_body(environ) or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body must be a JSON object.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def _form_body(environ: dict[str, Any]) -> dict[str, str]:
+    try:
+        text = _read_body(environ).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The form could not be read; please try again.") from None
+    return {key: values[0] for key, values in parse_qs(text, max_num_fields=20).items()}
+
+
+def _cents(value: Any) -> int:
+    if not isinstance(value, str):
+        raise BadRequest('amount must be a decimal string such as "12.34".')
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise BadRequest('amount must be a decimal string such as "12.34".') from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise BadRequest("amount must have at most two decimal places.")
+    if not Decimal("0") < amount <= MAX_AMOUNT:
+        raise BadRequest(f"amount must be more than 0 and at most {MAX_AMOUNT}.")
+    return int(amount * 100)
+
+
+def _return_url(value: Any) -> str:
+    """A path on the shop (`/...`) or an http(s) URL; never a scheme a browser would run."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 500:
+        raise BadRequest("return_url must be a URL of at most 500 characters.")
+    parts = urlsplit(value)
+    relative = value.startswith("/") and not value.startswith("//") and not parts.netloc
+    absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not (relative or absolute) or any(c in value for c in "\r\n\\ "):
+        raise BadRequest("return_url must be a path on the shop or an http(s) URL.")
+    return value

@@ -1,0 +1,49 @@
+"""The sandbox processor as this installation configures it (read from Django settings).
+
+Settings (all optional; defaults in brackets):
+  LOOKOUT_PAYMENT_SANDBOX_SECRET     shared with the store [derived from SECRET_KEY]
+  LOOKOUT_PAYMENT_SANDBOX_DB         its SQLite file [VAR_DIR / "sandbox-processor.sqlite3"]
+  LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS  how long the timeout card hangs [1 in tests, else 15]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from lookout.payments.sandbox.app import SandboxProcessor
+
+_lock = threading.Lock()
+_processors: dict[tuple[str, str, float], SandboxProcessor] = {}
+
+
+def shared_secret() -> str:
+    """The secret shared by the store and the sandbox; derived from SECRET_KEY unless set."""
+    configured = getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_SECRET", "")
+    if configured:
+        return str(configured)
+    label = b"lookout.payments.sandbox-secret"
+    return hmac.new(settings.SECRET_KEY.encode(), label, hashlib.sha256).hexdigest()
+
+
+def sandbox_db_path() -> Path:
+    default = Path(settings.VAR_DIR) / "sandbox-processor.sqlite3"
+    return Path(getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_DB", default))
+
+
+def hang_seconds() -> float:
+    default = 1.0 if getattr(settings, "TESTING", False) else 15.0
+    return float(getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS", default))
+
+
+def default_processor() -> SandboxProcessor:
+    """One processor per configuration and process (it opens a connection per request)."""
+    key = (str(sandbox_db_path()), shared_secret(), hang_seconds())
+    with _lock:
+        if key not in _processors:
+            _processors[key] = SandboxProcessor(db_path=key[0], secret=key[1], hang_seconds=key[2])
+        return _processors[key]

@@ -1,0 +1,238 @@
+"""The sandbox processor's own storage: a SQLite file through the standard `sqlite3` module.
+
+It stands in for a third party's database, so it never shares the store's database or ORM.
+A session row keeps what a processor keeps after a card payment: a token, brand, last four
+digits, expiry month and year, amounts and status — never the card number or the CVC (C2.3).
+Every write runs in `BEGIN IMMEDIATE`, which takes SQLite's write lock up front: two refunds at
+the same moment are serialised, so refunds never add up past the captured amount.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lookout.payments.sandbox.cards import CardFacts, Outcome
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    reference TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    order_ref TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+    currency TEXT NOT NULL,
+    return_url TEXT NOT NULL,
+    name_hint TEXT,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    token TEXT,
+    brand TEXT,
+    last4 TEXT,
+    exp_month INTEGER,
+    exp_year INTEGER,
+    authorized_cents INTEGER NOT NULL DEFAULT 0,
+    captured_cents INTEGER NOT NULL DEFAULT 0 CHECK (captured_cents <= authorized_cents),
+    refunded_cents INTEGER NOT NULL DEFAULT 0 CHECK (refunded_cents <= captured_cents),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    idempotency_key TEXT PRIMARY KEY,
+    reference TEXT NOT NULL REFERENCES sessions (reference),
+    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+    created_at TEXT NOT NULL
+);
+"""
+
+DECLINE_MESSAGE = "Your card was declined. No money was taken; please try another card."
+CANCEL_MESSAGE = "The payment was cancelled on the payment page. No money was taken."
+
+
+class StorageConflict(Exception):
+    """The request does not fit the session's state (the message is shown to the API caller)."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class SessionStore:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def get(self, reference: str) -> dict[str, Any] | None:
+        with self._connect() as db:
+            return _one(db, reference)
+
+    def count(self, **where: str) -> int:
+        """Sessions matching column=value pairs (for tests: "one session per key")."""
+        allowed = {"order_ref", "idempotency_key", "status"}
+        if not set(where) <= allowed:
+            raise ValueError(f"count() filters only on {sorted(allowed)}")
+        clause = " AND ".join(f"{column} = ?" for column in where) or "1 = 1"
+        with self._connect() as db:
+            # Column names come from the fixed allowlist above, values are parameters.
+            query = f"SELECT COUNT(*) FROM sessions WHERE {clause}"  # noqa: S608
+            return int(db.execute(query, list(where.values())).fetchone()[0])
+
+    def create(
+        self,
+        *,
+        idempotency_key: str,
+        order_ref: str,
+        amount_cents: int,
+        currency: str,
+        return_url: str,
+        name_hint: str | None,
+    ) -> tuple[dict[str, Any], bool]:
+        """The session for this idempotency key: created now (True) or the earlier one (False)."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT * FROM sessions WHERE idempotency_key = ?", [idempotency_key]
+            ).fetchone()
+            if row is not None:
+                same = (row["order_ref"], row["amount_cents"], row["return_url"]) == (
+                    order_ref,
+                    amount_cents,
+                    return_url,
+                )
+                if not same:
+                    raise StorageConflict(
+                        "This idempotency key was already used for a different payment."
+                    )
+                return dict(row), False
+            reference = "ps_" + secrets.token_urlsafe(18)
+            now = _now()
+            db.execute(
+                "INSERT INTO sessions (reference, idempotency_key, order_ref, amount_cents,"
+                " currency, return_url, name_hint, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+                [
+                    reference,
+                    idempotency_key,
+                    order_ref,
+                    amount_cents,
+                    currency,
+                    return_url,
+                    name_hint,
+                    now,
+                    now,
+                ],
+            )
+            return _one(db, reference) or {}, True
+
+    def complete(self, reference: str, facts: CardFacts | None) -> dict[str, Any]:
+        """Record the card's outcome (None: the customer cancelled). Only an open session."""
+        with self._write() as db:
+            row = _one(db, reference)
+            if row is None or row["status"] != "open":
+                raise StorageConflict("This payment is no longer open.")
+            # The name hint served its purpose (prefilling the form): it is not kept.
+            if facts is None:
+                db.execute(
+                    "UPDATE sessions SET status = 'cancelled', message = ?, name_hint = NULL,"
+                    " updated_at = ? WHERE reference = ?",
+                    [CANCEL_MESSAGE, _now(), reference],
+                )
+            else:
+                authorized = facts.outcome == Outcome.AUTHORIZED
+                db.execute(
+                    "UPDATE sessions SET status = ?, message = ?, token = ?, brand = ?,"
+                    " last4 = ?, exp_month = ?, exp_year = ?, authorized_cents = ?,"
+                    " name_hint = NULL, updated_at = ? WHERE reference = ?",
+                    [
+                        str(facts.outcome),
+                        DECLINE_MESSAGE if facts.outcome == Outcome.DECLINED else "",
+                        "tok_" + secrets.token_urlsafe(18) if authorized else None,
+                        facts.brand,
+                        facts.last4,
+                        facts.exp_month,
+                        facts.exp_year,
+                        row["amount_cents"] if authorized else 0,
+                        _now(),
+                        reference,
+                    ],
+                )
+            return _one(db, reference) or {}
+
+    def capture(self, reference: str) -> dict[str, Any] | None:
+        """Capture the whole authorized amount; capturing twice is harmless (idempotent)."""
+        with self._write() as db:
+            row = _one(db, reference)
+            if row is None:
+                return None
+            if row["status"] in ("captured", "refunded"):
+                return row
+            if row["status"] != "authorized":
+                raise StorageConflict(f"A {row['status']} payment cannot be captured.")
+            db.execute(
+                "UPDATE sessions SET status = 'captured', captured_cents = authorized_cents,"
+                " updated_at = ? WHERE reference = ?",
+                [_now(), reference],
+            )
+            return _one(db, reference)
+
+    def refund(self, reference: str, amount_cents: int, key: str) -> dict[str, Any] | None:
+        """Refund part or all of the captured amount; a repeated key refunds only once."""
+        with self._write() as db:
+            row = _one(db, reference)
+            if row is None:
+                return None
+            earlier = db.execute(
+                "SELECT reference, amount_cents FROM refunds WHERE idempotency_key = ?", [key]
+            ).fetchone()
+            if earlier is not None:
+                if (earlier["reference"], earlier["amount_cents"]) != (reference, amount_cents):
+                    raise StorageConflict("This idempotency key was already used for a refund.")
+                return row
+            if row["status"] not in ("captured", "refunded"):
+                raise StorageConflict("Only a captured payment can be refunded.")
+            if row["refunded_cents"] + amount_cents > row["captured_cents"]:
+                raise StorageConflict("A refund cannot exceed the amount captured.")
+            refunded = row["refunded_cents"] + amount_cents
+            status = "refunded" if refunded == row["captured_cents"] else "captured"
+            db.execute(
+                "INSERT INTO refunds (idempotency_key, reference, amount_cents, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [key, reference, amount_cents, _now()],
+            )
+            db.execute(
+                "UPDATE sessions SET refunded_cents = ?, status = ?, updated_at = ?"
+                " WHERE reference = ?",
+                [refunded, status, _now(), reference],
+            )
+            return _one(db, reference)
+
+
+def _one(db: sqlite3.Connection, reference: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT * FROM sessions WHERE reference = ?", [reference]).fetchone()
+    return dict(row) if row is not None else None

@@ -1,0 +1,278 @@
+"""Payments: start at the processor's page, confirm the signed return, capture, refund (C2.3).
+
+The customer's card goes to the processor's hosted page, never through the store. The store
+keeps a reference, a token, brand, last four and expiry. Processor calls are made outside the
+store's transactions where they can block for long (start, confirm: the processor may hang up
+to the timeout), and inside a row lock where the lock is what keeps money right (capture and
+refund: two refunds at once must not both pass the "not more than captured" check).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+
+from lookout.audit.services import record
+from lookout.core.errors import LookoutError
+from lookout.core.money import MoneyError, format_usd, usd
+from lookout.payments.gateway import GatewayError, GatewayTimeout, ProcessorSession, get_gateway
+from lookout.payments.models import Payment
+
+if TYPE_CHECKING:
+    from lookout.accounts.models import User
+
+Status = Payment.Status
+
+TIMEOUT_MESSAGE = (
+    "The payment processor did not answer in time. No money was taken; please try again."
+)
+DECLINED_MESSAGE = "Your card was declined. No money was taken; please try another card."
+INVALID_REFERENCE = (
+    "This payment confirmation is not valid. Please return to your order and pay again."
+)
+UNAVAILABLE = "The payment processor cannot be reached right now. Nothing was charged; try again."
+_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+class PaymentError(LookoutError):
+    """A payment request the store refuses; the message is for the customer or staff member."""
+
+    status_code = 400
+
+
+class PaymentConflict(PaymentError):
+    status_code = 409
+
+
+class ProcessorUnavailable(PaymentError):
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    payment: Payment
+    redirect_url: str
+
+
+def _amount(value: Decimal | int | str) -> Decimal:
+    try:
+        amount = usd(value)
+    except MoneyError as exc:
+        raise PaymentError("The amount is not a valid USD amount.") from exc
+    if amount <= 0:
+        raise PaymentError("The amount must be more than $0.00.")
+    return amount
+
+
+def _check_return_url(url: str) -> None:
+    parts = urlsplit(url)
+    relative = url.startswith("/") and not url.startswith("//") and not parts.netloc
+    absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not (relative or absolute) or len(url) > 500 or any(c in url for c in "\r\n\\ "):
+        raise PaymentError("The return address must be a path on this shop or an http(s) URL.")
+
+
+def _payment_for_key(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str) -> Payment:
+    """The Payment for this key: the earlier one on a repeat, else a new one."""
+    payment = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    if payment is None:
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    order_ref=order_ref, amount=amount, idempotency_key=idempotency_key
+                )
+                record(
+                    actor=None,
+                    action="payment.started",
+                    target=payment,
+                    detail={"amount": str(amount)},
+                )
+        except IntegrityError:
+            # A concurrent request with the same key created it first.
+            payment = Payment.objects.get(idempotency_key=idempotency_key)
+    if payment.order_ref != order_ref or payment.amount != amount:
+        raise PaymentConflict("This payment key was already used for a different order or amount.")
+    return payment
+
+
+def start_payment(
+    *,
+    order_ref: uuid.UUID,
+    amount: Decimal,
+    return_url: str,
+    idempotency_key: str,
+    cardholder_hint: dict[str, Any] | None = None,
+) -> PaymentStart:
+    """Open a session at the processor and say where to send the customer's browser.
+
+    Idempotent on `idempotency_key`: a repeated submit gets the same Payment and the same
+    processor session (the processor call is keyed by the Payment's id). After a decline the
+    checkout starts a new payment with a new key. `cardholder_hint` may hold {"name": ...}
+    (from `sharing.disclose` to the payment processor) to prefill the processor's form.
+    """
+    amount = _amount(amount)
+    if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
+        raise PaymentError("The payment key must be 1-100 letters, digits or _.:- characters.")
+    _check_return_url(return_url)
+    hint = dict(cardholder_hint or {})
+    if set(hint) - {"name"}:
+        raise PaymentError("The processor may receive only the cardholder's name in advance.")
+    payment = _payment_for_key(order_ref=order_ref, amount=amount, idempotency_key=idempotency_key)
+    try:
+        session = get_gateway().create_session(
+            idempotency_key=f"payment-{payment.pk}",
+            order_ref=order_ref,
+            amount=amount,
+            return_url=return_url,
+            cardholder_name=str(hint["name"]) if hint.get("name") else None,
+        )
+    except GatewayError as exc:
+        raise ProcessorUnavailable(UNAVAILABLE) from exc
+    if payment.processor_reference is None:
+        Payment.objects.filter(pk=payment.pk, processor_reference__isnull=True).update(
+            processor_reference=session.reference
+        )
+        payment.refresh_from_db()
+    if payment.processor_reference != session.reference:
+        raise PaymentConflict("The processor returned a different payment session; try again.")
+    return PaymentStart(payment=payment, redirect_url=session.pay_url)
+
+
+def confirm_payment(*, payment_id: uuid.UUID, signed_reference: str) -> Payment:
+    """Check the reference the browser brought back, then ask the processor what happened.
+
+    A reference without the processor's signature, or for another payment, raises PaymentError
+    and changes nothing. Confirming twice is harmless: a settled payment is returned as is.
+    """
+    gateway = get_gateway()
+    reference = gateway.verify_return(signed_reference)
+    payment = Payment.objects.filter(pk=payment_id).first() if reference else None
+    if reference is None or payment is None or payment.processor_reference != reference:
+        raise PaymentError(INVALID_REFERENCE)
+    if payment.status != Status.CREATED:
+        return payment
+    try:
+        session: ProcessorSession | None = gateway.fetch(reference)
+    except GatewayTimeout:
+        session = None
+    except GatewayError as exc:
+        raise ProcessorUnavailable(UNAVAILABLE) from exc
+    if session is not None and session.status == "open":
+        raise PaymentError("The payment has not been completed on the payment page yet.")
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Status.CREATED:
+            return locked
+        _apply_outcome(locked, session)
+        locked.save()
+        record(
+            actor=None,
+            action=f"payment.{locked.status}",
+            target=locked,
+            detail={"amount": str(locked.amount)},
+        )
+    return locked
+
+
+def _apply_outcome(payment: Payment, session: ProcessorSession | None) -> None:
+    if session is None:
+        payment.status, payment.message = Status.FAILED, TIMEOUT_MESSAGE
+        return
+    if session.status in ("authorized", "captured", "refunded"):
+        if (session.amount, session.currency, session.order_ref) != (
+            payment.amount,
+            "USD",
+            str(payment.order_ref),
+        ):
+            payment.status = Status.FAILED
+            payment.message = "The processor's record does not match this order; nothing taken."
+            return
+        payment.status = Status.AUTHORIZED
+        payment.processor_token = session.token or ""
+        payment.brand = (session.brand or "")[:20]
+        payment.last4 = session.last4 or ""
+        payment.exp_month, payment.exp_year = session.exp_month, session.exp_year
+        payment.authorized_amount = session.authorized_amount
+        payment.message = ""
+    elif session.status == "declined":
+        payment.status, payment.message = Status.DECLINED, session.message or DECLINED_MESSAGE
+        payment.brand, payment.last4 = (session.brand or "")[:20], session.last4 or ""
+    elif session.status == "timeout":
+        payment.status, payment.message = Status.FAILED, TIMEOUT_MESSAGE
+    else:
+        payment.status = Status.FAILED
+        payment.message = session.message or "The payment did not go through. No money was taken."
+
+
+def capture(*, payment: Payment, actor: User | None) -> Payment:
+    """Charge the authorized amount (on shipment). Capturing a captured payment is a no-op."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status in (Status.CAPTURED, Status.REFUNDED):
+            return locked
+        if locked.status != Status.AUTHORIZED:
+            raise PaymentConflict(
+                f"Only an authorized payment can be captured; this one is {locked.status}."
+            )
+        try:
+            session = get_gateway().capture(str(locked.processor_reference))
+        except GatewayError as exc:
+            raise ProcessorUnavailable(
+                "The payment processor did not capture the payment; nothing changed. Try again."
+            ) from exc
+        locked.captured_amount = min(session.captured_amount, locked.authorized_amount)
+        locked.status = Status.CAPTURED
+        locked.save()
+        record(
+            actor=actor,
+            action="payment.captured",
+            target=locked,
+            detail={"amount": str(locked.captured_amount)},
+        )
+    return locked
+
+
+def refund(*, payment: Payment, amount: Decimal, actor: User | None) -> Payment:
+    """Give money back; all refunds together never exceed what was captured.
+
+    The row lock (SQLite: the transaction's write lock) makes concurrent refunds take turns,
+    so the second sees the first's amount; the processor and a CHECK constraint hold the same
+    rule on their side.
+    """
+    amount = _amount(amount)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status not in (Status.CAPTURED, Status.REFUNDED):
+            raise PaymentConflict(
+                f"Only a captured payment can be refunded; this one is {locked.status}."
+            )
+        left = locked.captured_amount - locked.refunded_amount
+        if amount > left:
+            raise PaymentConflict(
+                f"A refund of {format_usd(amount)} is more than the {format_usd(left)} "
+                "left to refund on this payment."
+            )
+        try:
+            get_gateway().refund(
+                str(locked.processor_reference),
+                amount=amount,
+                idempotency_key=f"refund-{uuid.uuid4()}",
+            )
+        except GatewayError as exc:
+            raise ProcessorUnavailable(
+                "The payment processor did not make the refund; nothing changed. Try again."
+            ) from exc
+        locked.refunded_amount += amount
+        if locked.refunded_amount == locked.captured_amount:
+            locked.status = Status.REFUNDED
+        locked.save()
+        record(
+            actor=actor, action="payment.refunded", target=locked, detail={"amount": str(amount)}
+        )
+    return locked
