@@ -15,7 +15,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
-            item.add_marker(pytest.mark.django_db(databases="__all__", **marker.kwargs), append=False)
+            item.add_marker(
+                pytest.mark.django_db(databases="__all__", **marker.kwargs), append=False
+            )
 
 
 @pytest.fixture(autouse=True)

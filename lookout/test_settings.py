@@ -4,4 +4,4 @@ import os
 
 os.environ["LOOKOUT_ENV"] = "test"
 
-from lookout.settings import *  # noqa: E402, F403
+from lookout.settings import *  # noqa: F403

@@ -1,8 +1,7 @@
 """Catalog data describes products for sale, never people: nothing here is personal (C2.1)."""
 
 from lookout.catalog.models import Category, Product
-from lookout.core.inventory import NotPersonal
-from lookout.privacy.inventory import ALL_COLUMNS, RawTable
+from lookout.core.inventory import ALL_COLUMNS, NotPersonal, RawTable
 
 _CATALOG = "catalog data: describes a product for sale, not a person"
 

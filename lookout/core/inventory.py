@@ -8,6 +8,7 @@ is missing, so a new field cannot go unclassified.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -66,6 +67,23 @@ class NotPersonal:
 
 def personal(category: str, *purposes: Purpose, retention: Retention, **kw: str) -> Personal:
     return Personal(category=category, purposes=frozenset(purposes), retention=retention, **kw)
+
+
+Declaration = Personal | NotPersonal
+ALL_COLUMNS = "*"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table without a Django model (made by a command such as `createcachetable`, or by SQL
+    in a migration, such as a full-text index). Declared in an app's `personal_data.py` as
+    `RAW_TABLES = [RawTable(...)]`. A column named "*" covers every column not named otherwise
+    (for tables whose columns the database engine chooses, such as FTS5 shadow tables).
+    """
+
+    table: str
+    owner: str
+    columns: Mapping[str, Declaration]
 
 
 def declaration(model: type, field_name: str) -> Personal | NotPersonal:

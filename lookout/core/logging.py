@@ -17,6 +17,8 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Not inside a longer token (UUIDs and hashes have digit runs between hyphens and hex letters).
 CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 PHONE = re.compile(r"\+\d[\d ().-]{6,}\d")
+# Bearer tokens in URLs (cart links, signed order links): whoever holds one holds the cart.
+URL_TOKEN = re.compile(r"((?:/cart/|[?&](?:cart|token|ref)=))[A-Za-z0-9_\-.:]{16,}")
 IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b")
 
 
@@ -24,6 +26,7 @@ def mask_text(text: str) -> str:
     text = EMAIL.sub("[email]", text)
     text = CARD.sub("[number]", text)
     text = PHONE.sub("[phone]", text)
+    text = URL_TOKEN.sub(r"\1[token]", text)
     return IPV4.sub(r"\1.0", text)
 
 

@@ -22,24 +22,10 @@ from django.apps import apps as django_apps
 from django.apps.registry import Apps
 from django.db import models
 
-from lookout.core.inventory import NotPersonal, Personal, Retention
+from lookout.core.inventory import ALL_COLUMNS, NotPersonal, Personal, RawTable, Retention
 
 Declaration = Personal | NotPersonal
-ALL_COLUMNS = "*"
 Declarations = Mapping[Any, Mapping[str, Declaration]]
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """A table without a Django model (made by a command such as `createcachetable`, or by SQL
-    in a migration, such as a full-text index). Declared in an app's `personal_data.py` as
-    `RAW_TABLES = [RawTable(...)]`. A column named "*" covers every column not named otherwise
-    (for tables whose columns the database engine chooses, such as FTS5 shadow tables).
-    """
-
-    table: str
-    owner: str
-    columns: Mapping[str, Declaration]
 
 
 @dataclass(frozen=True)

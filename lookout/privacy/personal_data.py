@@ -25,10 +25,10 @@ from lookout.core.inventory import (
     SESSION_RETENTION,
     TASK_RETENTION,
     NotPersonal,
+    RawTable,
     personal,
 )
 from lookout.core.purposes import Purpose
-from lookout.privacy.inventory import RawTable
 
 User = get_user_model()
 
