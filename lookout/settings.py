@@ -70,8 +70,12 @@ INSTALLED_APPS = [
     "lookout.shipping",
     "lookout.orders",
     "lookout.checkout",
+    "lookout.marketing",
+    "lookout.consent",
+    "lookout.analytics",
     "lookout.policies",
     "lookout.privacy",
+    "lookout.retention",
     "lookout.compliance",
 ]
 

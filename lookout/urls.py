@@ -15,6 +15,10 @@ urlpatterns = [
     path("payments/", include("lookout.payments.urls")),
     path("policies/", include("lookout.policies.urls")),
     path("api/v1/", api.urls),
+    path("privacy/", include("lookout.privacy.urls")),
+    path("marketing/", include("lookout.marketing.urls")),
+    path("cookies/", include("lookout.consent.urls")),
+    path("analytics/", include("lookout.analytics.urls")),
     path("admin/", admin.site.urls),
 ]
 
