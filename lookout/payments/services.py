@@ -37,6 +37,7 @@ INVALID_REFERENCE = (
     "This payment confirmation is not valid. Please return to your order and pay again."
 )
 UNAVAILABLE = "The payment processor cannot be reached right now. Nothing was charged; try again."
+PAYMENT_ID = "{payment_id}"  # placeholder in a return URL
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
@@ -113,7 +114,9 @@ def start_payment(
 
     Idempotent on `idempotency_key`: a repeated submit gets the same Payment and the same
     processor session (the processor call is keyed by the Payment's id). After a decline the
-    checkout starts a new payment with a new key. `cardholder_hint` may hold {"name": ...}
+    checkout starts a new payment with a new key. `return_url` may contain "{payment_id}",
+    replaced by the new Payment's id, so the return view knows which payment to confirm.
+    `cardholder_hint` may hold {"name": ...}
     (from `sharing.disclose` to the payment processor) to prefill the processor's form.
     """
     amount = _amount(amount)
@@ -129,7 +132,7 @@ def start_payment(
             idempotency_key=f"payment-{payment.pk}",
             order_ref=order_ref,
             amount=amount,
-            return_url=return_url,
+            return_url=return_url.replace(PAYMENT_ID, str(payment.pk)),
             cardholder_name=str(hint["name"]) if hint.get("name") else None,
         )
     except GatewayError as exc:
@@ -152,6 +155,10 @@ def confirm_payment(*, payment_id: uuid.UUID, signed_reference: str) -> Payment:
     """
     gateway = get_gateway()
     reference = gateway.verify_return(signed_reference)
+    try:
+        payment_id = uuid.UUID(str(payment_id))
+    except ValueError:
+        raise PaymentError(INVALID_REFERENCE) from None
     payment = Payment.objects.filter(pk=payment_id).first() if reference else None
     if reference is None or payment is None or payment.processor_reference != reference:
         raise PaymentError(INVALID_REFERENCE)
