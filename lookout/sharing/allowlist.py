@@ -27,7 +27,7 @@ CATEGORIES: dict[str, frozenset[str]] = {
 }
 
 PURPOSES: dict[str, frozenset[Purpose]] = {
-    PartnerKind.CARRIER: frozenset({Purpose.DELIVERY, Purpose.FULFILMENT}),
+    PartnerKind.CARRIER: frozenset({Purpose.DELIVERY}),
     PartnerKind.PAYMENT_PROCESSOR: frozenset({Purpose.FULFILMENT, Purpose.REFUND}),
     PartnerKind.DISPUTE_RESOLUTION: frozenset({Purpose.AFTER_SALES, Purpose.REFUND}),
 }
