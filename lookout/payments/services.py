@@ -147,7 +147,7 @@ def start_payment(
     return PaymentStart(payment=payment, redirect_url=session.pay_url)
 
 
-def confirm_payment(*, payment_id: uuid.UUID, signed_reference: str) -> Payment:
+def confirm_payment(*, payment_id: uuid.UUID | str, signed_reference: str) -> Payment:
     """Check the reference the browser brought back, then ask the processor what happened.
 
     A reference without the processor's signature, or for another payment, raises PaymentError
@@ -156,10 +156,10 @@ def confirm_payment(*, payment_id: uuid.UUID, signed_reference: str) -> Payment:
     gateway = get_gateway()
     reference = gateway.verify_return(signed_reference)
     try:
-        payment_id = uuid.UUID(str(payment_id))
+        pk = uuid.UUID(str(payment_id))
     except ValueError:
         raise PaymentError(INVALID_REFERENCE) from None
-    payment = Payment.objects.filter(pk=payment_id).first() if reference else None
+    payment = Payment.objects.filter(pk=pk).first() if reference else None
     if reference is None or payment is None or payment.processor_reference != reference:
         raise PaymentError(INVALID_REFERENCE)
     if payment.status != Status.CREATED:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from decimal import Decimal
@@ -20,13 +21,12 @@ class RecordingApp:
     """Wraps a WSGI app and keeps the path, query and body of every request it gets."""
 
     def __init__(self, app: Any):
-        self.app, self.seen = app, []
+        self.app = app
+        self.seen: list[str] = []
 
     def __call__(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        import io
-
         environ["wsgi.input"] = io.BytesIO(body)
         self.seen.append(f"{environ.get('PATH_INFO')}?{environ.get('QUERY_STRING')} {body!r}")
         return self.app(environ, start_response)

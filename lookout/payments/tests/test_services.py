@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -173,7 +174,7 @@ def test_confirming_twice_returns_the_same_settled_payment(shop):
 @pytest.mark.commitment("C2.3")
 def test_start_payment_twice_with_one_key_makes_one_payment_and_one_session(processor):
     order_ref = uuid.uuid4()
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "order_ref": order_ref,
         "amount": Decimal("59.90"),
         "return_url": "/checkout/payment-return/{payment_id}/",
@@ -215,7 +216,7 @@ def test_one_key_for_a_different_amount_is_a_conflict():
     ],
 )
 def test_bad_start_input_is_refused_clearly(changes, message):
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "order_ref": uuid.uuid4(),
         "amount": Decimal("10.00"),
         "return_url": "/r/",
