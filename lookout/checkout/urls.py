@@ -1,2 +1,9 @@
+from django.urls import path
+
+from lookout.checkout import views
+
 app_name = "checkout"
-urlpatterns: list = []
+urlpatterns = [
+    path("return/<uuid:order_id>/", views.payment_return, name="return"),
+    path("<str:token>/", views.checkout, name="start"),
+]

@@ -19,7 +19,7 @@ _TEXT = {
     "paid": (
         "Payment received",
         "Your payment for order {number} ({total}) is authorised. We will hand your parcel to "
-        "the carrier by {ship_by} (1–3 business days). Shipping is free.",
+        "the carrier by {ship_by} (1 to 3 business days). Shipping is free.",
     ),
     "processing": (
         "We are preparing your order",

@@ -87,7 +87,7 @@ def staff() -> Callable[[str], Any]:
     def make(role: str) -> tuple[Any, Client]:
         user = create_account(
             email=f"{role}.{secrets.token_hex(3)}@example.com",
-            password="staff-long-pass-1",
+            password="staff-long-pass-1",  # noqa: S106
             role=role,
         )
         client = Client()
@@ -98,3 +98,40 @@ def staff() -> Callable[[str], Any]:
         return user, client
 
     return make
+
+
+SUCCESS_CARD = "4242 4242 4242 4242"
+DECLINE_CARD = "4000 0000 0000 0002"
+
+
+def pay_on_sandbox(pay_url: str, *, card: str = SUCCESS_CARD) -> str:
+    """Play the customer on the processor's hosted page (its real WSGI app, in-process): type
+    the card and submit. Returns the Location the processor redirects the browser to."""
+    import io
+    from urllib.parse import urlencode, urlsplit
+
+    from lookout.payments.sandbox.config import default_processor
+
+    path = urlsplit(pay_url).path
+    path = path[path.index("/pay/") :]
+    body = urlencode({"number": card, "expiry": "12/39", "cvc": "123", "action": "pay"}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "/sandbox-processor",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "testserver",
+    }
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    b"".join(default_processor()(environ, start_response))
+    assert answer["status"].startswith("303"), answer["status"]
+    return str(answer["headers"]["Location"])

@@ -1,2 +1,14 @@
+from django.urls import path
+
+from lookout.orders import views
+
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_orders, name="mine"),
+    path("warehouse/", views.warehouse, name="warehouse"),
+    path("warehouse/<uuid:order_id>/slip/", views.packing_slip, name="slip"),
+    path("warehouse/<uuid:order_id>/processing/", views.start_processing, name="processing"),
+    path("warehouse/<uuid:order_id>/ship/", views.ship, name="ship"),
+    path("guest/<str:token>/", views.guest_order, name="guest"),
+    path("<str:number>/", views.my_order, name="detail"),
+]

@@ -47,9 +47,10 @@ class SandboxCarrier:
             partner = active_partner("carrier")
         except NoValidAgreement:
             # Our own partner row without a valid agreement: let disclose refuse and audit it.
-            partner = Partner.objects.filter(name=self.partner_name, kind="carrier").first()
-            if partner is None:
+            own = Partner.objects.filter(name=self.partner_name, kind="carrier").first()
+            if own is None:
                 raise
+            partner = own
         sent = disclose(
             partner=partner, record=order.delivery, purpose=Purpose.DELIVERY, actor=None
         )

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from lookout.shipping import views
+
 app_name = "shipping"
-urlpatterns: list = []
+urlpatterns = [
+    path("webhooks/carrier/", views.carrier_webhook, name="carrier_webhook"),
+]

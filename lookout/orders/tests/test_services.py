@@ -148,6 +148,7 @@ def test_paid_order_gets_ship_by_three_business_days_and_cart_empties(settings) 
     # Then it must ship by Thursday 07-09 (Tue, Wed, Thu), and the cart is empty
     assert order.status == Status.PAID
     assert order.ship_by == date(2026, 7, 9)
+    assert order.cart_id is not None
     assert not CartLine.objects.filter(cart_id=order.cart_id).exists()
     assert Message.objects.filter(subject=order.subject).count() == 2
     # and it is late from Friday 07-10 on, not before

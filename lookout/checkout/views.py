@@ -1,0 +1,207 @@
+"""Checkout pages: the delivery form, placing the order, and the return from the payment page.
+
+Works with every cookie blocked (C7.4): the cart token travels in the URL, as in the cart. The
+POST view is exempt from Django's cookie-based CSRF check and checks instead a signed,
+expiring form token bound to this cart and user (see lookout.checkout.tokens for why that
+protects the same way). The return view changes an order only on a reference signed by the
+payment processor, and is reached through a signed guest-access token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+from django_countries import countries
+
+from lookout.cart import services as carts
+from lookout.checkout import services
+from lookout.checkout.forms import DeliveryForm
+from lookout.checkout.tokens import idempotency_key, new_form_token
+from lookout.core.errors import LookoutError, NotFound
+from lookout.orders import guest
+from lookout.orders.models import Order, Status
+from lookout.orders.payment import begin_payment, finish_payment
+from lookout.orders.services import DeliveryDetails, place_order
+from lookout.shipping.countries import estimate, ships_to
+
+
+def _problem(request: HttpRequest, message: str, status: int, token: str = "") -> HttpResponse:
+    return render(
+        request, "checkout/problem.html", {"message": message, "cart_token": token}, status=status
+    )
+
+
+def _user_id(request: HttpRequest) -> str:
+    return str(request.user.pk) if request.user.is_authenticated else ""
+
+
+def _page(
+    request: HttpRequest,
+    *,
+    token: str,
+    form: DeliveryForm,
+    form_token: str,
+    status: int = 200,
+    error: str = "",
+) -> HttpResponse:
+    cart = carts.get_cart(token=token)
+    saved = (
+        services.saved_addresses(user=request.user)  # type: ignore[arg-type]
+        if request.user.is_authenticated and not request.user.role  # type: ignore[union-attr]
+        else []
+    )
+    context = {
+        "cart_token": token,
+        "summary": carts.summarize(cart=cart),
+        "form": form,
+        "form_token": form_token,
+        "country": form.country,
+        "country_name": dict(countries)[form.country],
+        "countries": list(countries),
+        "estimate": estimate(country=form.country, start=timezone.localdate()),
+        "saved": saved,
+        "error": error,
+    }
+    return render(request, "checkout/checkout.html", context, status=status)
+
+
+def _initial(request: HttpRequest, country: str) -> dict[str, str]:
+    """Prefill from a saved address the customer picked (their own, read as themself)."""
+    chosen = request.GET.get("use", "")
+    if not chosen or not request.user.is_authenticated:
+        return {}
+    for choice in services.saved_addresses(user=request.user):  # type: ignore[arg-type]
+        if str(choice.id) == chosen and choice.country == country:
+            return {"name": choice.name, "phone": choice.phone, **choice.address}
+    return {}
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def checkout(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        cart = carts.get_cart(token=token)
+    except NotFound as error:
+        return _problem(request, error.message, 404)
+    if not cart.lines.exists():
+        return _problem(request, "Your cart is empty.", 400, token=token)
+    is_guest = not request.user.is_authenticated
+    if request.method != "POST":
+        country = request.GET.get("country", "US").upper()
+        if not ships_to(country):
+            country = "US"
+        form = DeliveryForm(country=country, guest=is_guest, initial=_initial(request, country))
+        form_token = new_form_token(cart_token=token, user_id=_user_id(request))
+        return _page(request, token=token, form=form, form_token=form_token)
+    country = str(request.POST.get("country", "")).upper()
+    if not ships_to(country):
+        return _problem(request, "Choose a country we ship to.", 400, token=token)
+    form_token = str(request.POST.get("form_token", ""))
+    try:
+        key = idempotency_key(form_token=form_token, cart_token=token, user_id=_user_id(request))
+    except LookoutError as error:
+        return _problem(request, error.message, error.status_code, token=token)
+    form = DeliveryForm(request.POST, country=country, guest=is_guest)
+    if not form.is_valid():
+        return _page(request, token=token, form=form, form_token=form_token, status=400)
+    user = request.user if request.user.is_authenticated else None
+    details = DeliveryDetails(
+        name=form.cleaned_data["name"].strip(),
+        address=form.address(),
+        country=country,
+        phone=form.cleaned_data.get("phone") or None,
+        email=(form.cleaned_data.get("email") or "").strip() or None,
+    )
+    try:
+        order = place_order(cart=cart, delivery=details, idempotency_key=key, user=user)  # type: ignore[arg-type]
+    except LookoutError as error:
+        return _page(
+            request,
+            token=token,
+            form=form,
+            form_token=form_token,
+            status=error.status_code,
+            error=error.message,
+        )
+    if user is not None and form.cleaned_data.get("save_address"):
+        services.save_address(
+            user=user,  # type: ignore[arg-type]
+            name=details.name,
+            address=details.address,
+            country=country,
+            phone=details.phone,
+        )
+    return _to_payment(request, order, token)
+
+
+def _to_payment(request: HttpRequest, order: Order, cart_token: str) -> HttpResponse:
+    if order.status == Status.PAID:
+        return redirect(_return_path(order))
+    return_url = request.build_absolute_uri(_return_path(order, cart_token=cart_token))
+    try:
+        pay_url = begin_payment(order=order, return_url=return_url)
+    except LookoutError as error:
+        return _problem(
+            request,
+            f"{error.message} Your order {order.number} is kept for you; submit the checkout "
+            "again to retry the payment.",
+            error.status_code if error.status_code >= 400 else 503,
+        )
+    return redirect(pay_url, permanent=False)
+
+
+def _return_path(order: Order, cart_token: str = "") -> str:
+    """The page the processor sends the buyer back to; `cart` keeps the cart reachable (the
+    site header links it) for a retry after a declined card."""
+    params = {"access": guest.guest_token(order=order)}
+    if cart_token:
+        params["cart"] = cart_token
+    query = urlencode(params)
+    return reverse("checkout:return", args=[order.id]) + "?" + query
+
+
+@require_safe
+def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    """Back from the payment page with the processor's signed reference in `ref`."""
+    try:
+        order = guest.order_for_token(token=request.GET.get("access", ""))
+    except NotFound as error:
+        return _problem(request, error.message, 404)
+    if order.id != order_id:
+        return _problem(request, guest.NOT_FOUND, 404)
+    was_placed = order.status == Status.PLACED
+    if order.status in (Status.PLACED, Status.PAYMENT_FAILED):
+        try:
+            order, failure = finish_payment(
+                order=order, signed_reference=request.GET.get("ref", "")
+            )
+        except LookoutError as error:
+            return _problem(request, error.message, error.status_code)
+    else:
+        failure = ""
+    if was_placed and order.status == Status.PAID:
+        # The order is committed (no request-wide transaction): safe to email the link now.
+        guest.email_link(order=order, base_url=request.build_absolute_uri("/"))
+    context = {
+        "order": order,
+        "lines": order.lines.all(),
+        "failure": failure,
+        "guest_path": guest.guest_path(order=order),
+        "estimate": estimate(
+            country=order.delivery.country,
+            start=timezone.localdate(order.paid_at) if order.paid_at else timezone.localdate(),
+        ),
+    }
+    return render(
+        request,
+        "checkout/done.html",
+        context,
+        status=402 if order.status == Status.PAYMENT_FAILED else 200,
+    )

@@ -1,0 +1,172 @@
+"""Order pages: the buyer's own orders, the guest's signed link, and the warehouse queue.
+
+Personal fields are shown only as `reveal` returns them: the buyer as themself (self-service),
+a verified guest through the system (account notice), the warehouse for fulfilment (C3.2).
+The guest page's POST is exempt from the cookie CSRF check: it changes nothing, and the signed
+link it needs is the secret a forged request would lack.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from lookout.access import AccessDenied, reveal
+from lookout.access.roles import Role
+from lookout.core.errors import LookoutError, NotFound
+from lookout.core.purposes import Purpose
+from lookout.inbox.models import Message
+from lookout.orders import guest, selectors, services
+from lookout.orders.fulfilment import ship_order
+
+OWN_FIELDS = ["name", "address", "phone"]
+
+
+def _order_context(order: Any, delivery: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "order": order,
+        "lines": order.lines.all(),
+        "events": order.events.all(),
+        "delivery": delivery,
+        "shipment": getattr(order, "shipment", None) if hasattr(order, "shipment") else None,
+    }
+
+
+@login_required
+@require_safe
+def my_orders(request: HttpRequest) -> HttpResponse:
+    orders = selectors.orders_of(user=request.user)  # type: ignore[arg-type]
+    return render(request, "orders/list.html", {"orders": orders})
+
+
+@login_required
+@require_safe
+def my_order(request: HttpRequest, number: str) -> HttpResponse:
+    order = selectors.order_of(user=request.user, number=number)  # type: ignore[arg-type]
+    if order is None:
+        raise Http404("No such order.")
+    delivery = selectors.delivery_view(
+        order=order,
+        fields=OWN_FIELDS,
+        purpose=Purpose.SELF_SERVICE,
+        actor=request.user,  # type: ignore[arg-type]
+    )
+    return render(request, "orders/detail.html", _order_context(order, delivery))
+
+
+def _guest_messages(order: Any) -> list[dict[str, Any]]:
+    """The guest's inbox messages, read by the store for the verified guest."""
+    rows = []
+    for message in Message.objects.filter(subject=order.subject)[:50]:
+        try:
+            words = reveal(message, ["title", "body"], purpose=Purpose.ACCOUNT_NOTICE, actor=None)
+        except AccessDenied:
+            return []  # the matrix does not (yet) grant this read: show the timeline only
+        rows.append({"message": message, **words})
+    return rows
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def guest_order(request: HttpRequest, token: str) -> HttpResponse:
+    """Signed link + order number: the guest's own order and messages, no account needed."""
+    try:
+        guest.order_for_token(token=token)
+    except NotFound as error:
+        return render(request, "orders/guest.html", {"error": error.message}, status=404)
+    if request.method != "POST":
+        return render(request, "orders/guest.html", {"token": token})
+    try:
+        order = guest.open_order(token=token, number=str(request.POST.get("number", ""))[:20])
+    except NotFound as error:
+        return render(
+            request, "orders/guest.html", {"token": token, "error": error.message}, status=404
+        )
+    delivery = selectors.delivery_view(
+        order=order, fields=OWN_FIELDS, purpose=Purpose.ACCOUNT_NOTICE, actor=None
+    )
+    context = _order_context(order, delivery) | {"inbox": _guest_messages(order), "guest": True}
+    return render(request, "orders/detail.html", context)
+
+
+# --- warehouse --------------------------------------------------------------------------------
+
+
+def warehouse_only(view: Any) -> Any:
+    """Warehouse staff only (the accounts middleware has already required the second factor);
+    everyone else gets the same 404 as for a page that does not exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request.user, "role", "") != Role.WAREHOUSE:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@warehouse_only
+@require_safe
+def warehouse(request: HttpRequest) -> HttpResponse:
+    orders = list(selectors.warehouse_queue())
+    return render(
+        request,
+        "orders/warehouse.html",
+        {"orders": orders, "late": sum(1 for o in orders if o.is_late())},
+    )
+
+
+def _warehouse_order(order_id: uuid.UUID) -> Any:
+    order = selectors.warehouse_order(order_id=order_id)
+    if order is None:
+        raise Http404("No such order in the queue.")
+    return order
+
+
+@warehouse_only
+@require_safe
+def packing_slip(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    order = _warehouse_order(order_id)
+    delivery = selectors.delivery_view(
+        order=order,
+        fields=selectors.WAREHOUSE_FIELDS,
+        purpose=Purpose.FULFILMENT,
+        actor=request.user,  # type: ignore[arg-type]
+    )
+    return render(request, "orders/slip.html", {"order": order, "delivery": delivery})
+
+
+@warehouse_only
+@require_POST
+def start_processing(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    order = _warehouse_order(order_id)
+    try:
+        services.start_processing(order=order, actor=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"Order {order.number} is being prepared.")
+    except LookoutError as error:
+        messages.error(request, error.message)
+    return redirect("orders:warehouse")
+
+
+@warehouse_only
+@require_POST
+def ship(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    order = _warehouse_order(order_id)
+    try:
+        shipment = ship_order(order=order, actor=request.user)  # type: ignore[arg-type]
+    except LookoutError as error:
+        messages.error(request, f"Order {order.number} was not shipped: {error.message}")
+        return redirect("orders:warehouse")
+    messages.success(
+        request, f"Order {order.number} shipped; tracking number {shipment.tracking_number}."
+    )
+    return redirect("orders:warehouse")
