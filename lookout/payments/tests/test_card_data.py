@@ -23,6 +23,8 @@ def test_card_number_is_nowhere_in_the_store_after_paying(
 ):
     # given: a payment started by checkout, every logger captured at DEBUG
     caplog.set_level(logging.DEBUG)
+    for name in list(logging.root.manager.loggerDict):
+        caplog.set_level(logging.DEBUG, logger=name)
     start = begin("129.00")
 
     # when: the customer types the success card on the processor's page and comes back

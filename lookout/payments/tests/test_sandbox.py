@@ -239,3 +239,29 @@ def test_the_http_client_gives_up_on_a_hanging_processor(http_processor, process
 
     with pytest.raises(GatewayTimeout):
         gateway.fetch(session.reference)
+
+
+@pytest.mark.commitment("C2.3")
+def test_a_processor_failure_reports_no_card_data(processor, monkeypatch, caplog, capsys):
+    # given: the processor's storage breaks while the card is being handled, with an error
+    # message that quotes the request (the worst case for an error report)
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    session = new_session(processor)
+
+    def broken(reference, facts):
+        raise RuntimeError(f"disk full while saving {SUCCESS} / 123")
+
+    monkeypatch.setattr(processor.store, "complete", broken)
+
+    # when
+    status, _, page = post_card(processor, session["reference"])
+
+    # then: a plain 500 page, and neither it nor any log line carries the number
+    assert status == 500
+    assert b"The payment processor failed." in page
+    assert "RuntimeError" in caplog.text
+    output = capsys.readouterr()
+    for text in (caplog.text, output.out, output.err):
+        assert SUCCESS not in text and SUCCESS.replace(" ", "") not in text
