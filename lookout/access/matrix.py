@@ -87,6 +87,27 @@ GRANTS: tuple[Grant, ...] = (
         grant(Role.AFTER_SALES, f"orders.Delivery.{f}", P.AFTER_SALES)
         for f in ("name", "address", "phone", "email")
     ),
+    # Subject requests (C6): the store builds a person's access file in a background task
+    # (SYSTEM, for the person), and emails a guest the one-time code proving their order's email.
+    grant(SYSTEM, EMAIL, P.SUBJECT_REQUEST),
+    *(
+        grant(SYSTEM, f"orders.Delivery.{f}", P.SUBJECT_REQUEST)
+        for f in ("name", "address", "phone", "email")
+    ),
+    *(
+        grant(SYSTEM, f"checkout.SavedAddress.{f}", P.SUBJECT_REQUEST)
+        for f in ("name", "address", "phone")
+    ),
+    *(grant(SYSTEM, f"inbox.Message.{f}", P.SUBJECT_REQUEST) for f in ("title", "body")),
+    # The request itself: what a correction request says, and the access file. The person and
+    # the store (serving a verified guest) read both; the privacy officer reads what a
+    # correction request asks for, never the access file.
+    *(
+        grant(reader, f"privacy.SubjectRequest.{f}", P.SUBJECT_REQUEST)
+        for reader in (SELF, SYSTEM)
+        for f in ("details", "access_file")
+    ),
+    grant(Role.PRIVACY_OFFICER, "privacy.SubjectRequest.details", P.SUBJECT_REQUEST),
 )
 
 

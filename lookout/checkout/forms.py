@@ -73,16 +73,16 @@ class DeliveryForm(forms.Form):
 
     def __init__(self, *args: Any, country: str, guest: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.country = country.upper()
+        self.destination = country.upper()
         self.guest = guest
-        self.fields["country"].initial = self.country
-        labels = field_labels(self.country)
-        rules = rules_for(self.country)
+        self.fields["country"].initial = self.destination
+        labels = field_labels(self.destination)
+        rules = rules_for(self.destination)
         for name in ADDRESS_FIELDS:
             self.fields[name].label = labels[name]
             self.fields[name].required = False  # the country's rules decide, in clean()
         for name in ADDRESS_FIELDS:
-            if name not in used_fields(self.country):
+            if name not in used_fields(self.destination):
                 del self.fields[name]
         if rules.country_area_choices and "country_area" in self.fields:
             self.fields["country_area"] = forms.ChoiceField(
@@ -90,10 +90,10 @@ class DeliveryForm(forms.Form):
                 required=False,
                 choices=[("", "—"), *[(k, v) for k, v in rules.country_area_choices]],
             )
-        self.fields["phone"].required = phone_required(self.country)
+        self.fields["phone"].required = phone_required(self.destination)
         self.fields["phone"].label = (
             "Phone (the carrier needs it for this country)"
-            if phone_required(self.country)
+            if phone_required(self.destination)
             else "Phone (optional, only if you want the carrier to call)"
         )
         if guest:
@@ -104,20 +104,20 @@ class DeliveryForm(forms.Form):
 
     def clean_country(self) -> str:
         value = self.cleaned_data["country"].upper()
-        if value != self.country or not ships_to(value):
+        if value != self.destination or not ships_to(value):
             raise forms.ValidationError("Choose the country again: this form was for another.")
         return value
 
     def clean_phone(self) -> str:
-        raw = self.cleaned_data.get("phone", "").strip()
+        raw = str(self.cleaned_data.get("phone") or "").strip()
         if not raw:
             return ""
         try:
-            number = phonenumbers.parse(raw, self.country)
+            number = phonenumbers.parse(raw, self.destination)
         except phonenumbers.NumberParseException as exc:
             raise forms.ValidationError("That does not look like a phone number.") from exc
         if not phonenumbers.is_valid_number(number):
-            name = dict(countries)[self.country]
+            name = dict(countries)[self.destination]
             raise forms.ValidationError(
                 f"That is not a valid phone number for {name}. Include the area code, or the "
                 "country code if the phone is from another country."
@@ -125,10 +125,10 @@ class DeliveryForm(forms.Form):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if "country" in self.errors:
             return data
-        address = {"country_code": self.country}
+        address = {"country_code": self.destination}
         for name in ADDRESS_FIELDS:
             if name in self.fields:
                 address[name] = (data.get(name) or "").strip()
@@ -139,8 +139,8 @@ class DeliveryForm(forms.Form):
         return data
 
     def _address_errors(self, errors: dict[str, str]) -> None:
-        country = dict(countries)[self.country]
-        rules = rules_for(self.country)
+        country = dict(countries)[self.destination]
+        rules = rules_for(self.destination)
         for name, problem in errors.items():
             target = name if name in self.fields else None
             label = self.fields[name].label if target else GENERIC_LABELS.get(name, name)

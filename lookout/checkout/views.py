@@ -62,10 +62,10 @@ def _page(
         "summary": carts.summarize(cart=cart),
         "form": form,
         "form_token": form_token,
-        "country": form.country,
-        "country_name": dict(countries)[form.country],
+        "country": form.destination,
+        "country_name": dict(countries)[form.destination],
         "countries": list(countries),
-        "estimate": estimate(country=form.country, start=timezone.localdate()),
+        "estimate": estimate(country=form.destination, start=timezone.localdate()),
         "saved": saved,
         "error": error,
     }

@@ -61,6 +61,7 @@ def finish_payment(*, order: Order, signed_reference: str) -> tuple[Order, str]:
     """
     from lookout.payments.services import confirm_payment
 
+    order.refresh_from_db()
     if order.payment_id is None:
         raise PaymentProblem("This order has no payment to confirm.")
     if order.status == Status.PAYMENT_FAILED:  # a reloaded return page

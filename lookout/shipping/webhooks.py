@@ -40,7 +40,11 @@ def secret() -> bytes:
     configured = getattr(settings, "LOOKOUT_CARRIER_WEBHOOK_SECRET", "")
     if configured:
         return str(configured).encode()
-    return salted_hmac("lookout.shipping.webhook", "sandbox-carrier").hexdigest().encode()
+    return (
+        salted_hmac("lookout.shipping.webhook", "sandbox-carrier", algorithm="sha256")
+        .hexdigest()
+        .encode()
+    )
 
 
 def sign(*, body: bytes, timestamp: int) -> str:

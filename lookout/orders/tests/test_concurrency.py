@@ -1,0 +1,75 @@
+"""Two buyers of the last unit at the same moment, on real concurrent transactions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from lookout.catalog.models import Product
+from lookout.core.errors import LookoutError
+from lookout.orders.models import Order
+from lookout.orders.services import place_order
+from lookout.orders.testing import details, make_cart, make_product
+
+
+def _race(calls: list) -> list[object]:
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = calls[i]()
+        except LookoutError as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended")
+def test_two_checkouts_for_the_last_unit_make_one_order() -> None:
+    # Given one camera left in two buyers' carts
+    camera = make_product(stock=1)
+    cart_a, _ = make_cart(camera)
+    cart_b, _ = make_cart(camera)
+    # When both submit at the same moment
+    results = _race(
+        [
+            lambda c=c, k=k: place_order(cart=c, delivery=details(), idempotency_key=k, user=None)
+            for c, k in ((cart_a, "race-a"), (cart_b, "race-b"))
+        ]
+    )
+    # Then exactly one order exists, the other buyer got a clear out-of-stock message
+    orders = [r for r in results if isinstance(r, Order)]
+    refusals = [r for r in results if isinstance(r, LookoutError)]
+    assert len(orders) == 1 and len(refusals) == 1, results
+    assert "sold out" in refusals[0].message
+    assert Order.objects.count() == 1
+    assert Product.objects.get(pk=camera.pk).stock == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended")
+def test_same_submit_twice_at_once_makes_one_order() -> None:
+    camera = make_product(stock=5)
+    cart, _ = make_cart(camera)
+    results = _race(
+        [
+            lambda: place_order(cart=cart, delivery=details(), idempotency_key="same", user=None)
+            for _ in range(2)
+        ]
+    )
+    assert all(isinstance(r, Order) for r in results), results
+    assert {r.pk for r in results if isinstance(r, Order)} == {Order.objects.get().pk}
+    assert Order.objects.count() == 1
+    assert Product.objects.get(pk=camera.pk).stock == 4
