@@ -116,16 +116,15 @@ def start_payment(
     processor session (the processor call is keyed by the Payment's id). After a decline the
     checkout starts a new payment with a new key. `return_url` may contain "{payment_id}",
     replaced by the new Payment's id, so the return view knows which payment to confirm.
-    `cardholder_hint` may hold {"name": ...}
-    (from `sharing.disclose` to the payment processor) to prefill the processor's form.
+    `cardholder_hint` is `sharing.disclose`'s payload for
+    the payment processor; only its "name" is sent, to prefill the processor's form.
     """
     amount = _amount(amount)
     if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
         raise PaymentError("The payment key must be 1-100 letters, digits or _.:- characters.")
     _check_return_url(return_url)
-    hint = dict(cardholder_hint or {})
-    if set(hint) - {"name"}:
-        raise PaymentError("The processor may receive only the cardholder's name in advance.")
+    # Only the name goes to the processor, whatever else the hint holds (C5.3).
+    name = (cardholder_hint or {}).get("name")
     payment = _payment_for_key(order_ref=order_ref, amount=amount, idempotency_key=idempotency_key)
     try:
         session = get_gateway().create_session(
@@ -133,7 +132,7 @@ def start_payment(
             order_ref=order_ref,
             amount=amount,
             return_url=return_url.replace(PAYMENT_ID, str(payment.pk)),
-            cardholder_name=str(hint["name"]) if hint.get("name") else None,
+            cardholder_name=str(name)[:100] if name else None,
         )
     except GatewayError as exc:
         raise ProcessorUnavailable(UNAVAILABLE) from exc

@@ -73,6 +73,8 @@ class SessionStore:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
+        # Cleared values (the name hint) are overwritten on disk, not left in free space.
+        db.execute("PRAGMA secure_delete = ON")
         try:
             yield db
         finally:
@@ -88,6 +90,13 @@ class SessionStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def raw_bytes(self) -> bytes:
+        """The file's bytes as stored (log checkpointed first), for "nothing kept" checks."""
+        with self._connect() as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
     def get(self, reference: str) -> dict[str, Any] | None:
         with self._connect() as db:
