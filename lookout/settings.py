@@ -340,3 +340,19 @@ LOGGING = {
 LOOKOUT_POLICY_NOTICE_DAYS = int(os.environ.get("LOOKOUT_POLICY_NOTICE_DAYS", "30"))
 LOOKOUT_POLICY_ANNOUNCE_DAYS = int(os.environ.get("LOOKOUT_POLICY_ANNOUNCE_DAYS", "30"))
 LOOKOUT_POLICY_NOTICE_BATCH = int(os.environ.get("LOOKOUT_POLICY_NOTICE_BATCH", "500"))
+
+# --- Payments (C2.3) -------------------------------------------------------------------------
+# The sandbox processor is mounted beside the store outside production. The store reaches it
+# server-to-server: over HTTP when LOOKOUT_PAYMENT_PROCESSOR_URL is set, otherwise in-process
+# through the processor's own WSGI app (so any port or TLS setup works in development).
+LOOKOUT_PAYMENT_PROCESSOR_URL = os.environ.get(
+    "LOOKOUT_PAYMENT_PROCESSOR_URL", "http://127.0.0.1:8000/sandbox-processor"
+)
+LOOKOUT_PAYMENT_PROCESSOR_IN_PROCESS = (
+    not PRODUCTION and "LOOKOUT_PAYMENT_PROCESSOR_URL" not in os.environ
+)
+LOOKOUT_PAYMENT_TIMEOUT_SECONDS = float(os.environ.get("LOOKOUT_PAYMENT_TIMEOUT_SECONDS", "10"))
+if "LOOKOUT_PAYMENT_SANDBOX_ENABLED" in os.environ:  # default: mounted outside production
+    LOOKOUT_PAYMENT_SANDBOX_ENABLED = os.environ["LOOKOUT_PAYMENT_SANDBOX_ENABLED"] == "1"
+LOOKOUT_PAYMENT_SANDBOX_DB = VAR_DIR / "sandbox-processor.sqlite3"
+LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS = 1.0 if TESTING else 15.0
