@@ -1,2 +1,10 @@
+from django.urls import path
+
+from lookout.analytics import views
+
 app_name = "analytics"
-urlpatterns: list = []
+urlpatterns = [
+    path("beacon", views.beacon, name="beacon"),
+    path("reports/", views.report_page, name="reports"),
+    path("reports/<slug:name>.csv", views.report_csv, name="report_csv"),
+]

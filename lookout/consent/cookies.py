@@ -1,0 +1,88 @@
+"""The cookie inventory: every cookie the site can set, in code (C7.1, C7.2).
+
+The cookie page renders this list, and the browser test compares what Chromium actually stored
+against it, so a cookie added anywhere without an entry here fails the build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class Category(models.TextChoices):
+    STRICTLY_NECESSARY = "strictly_necessary", "Strictly necessary"
+    ANALYTICS = "analytics", "Analytics"
+    MARKETING = "marketing", "Marketing (third party)"
+
+
+OPTIONAL_CATEGORIES = (Category.ANALYTICS, Category.MARKETING)
+
+CONSENT_COOKIE = "lookout_consent"
+VISITOR_COOKIE = "lookout_vid"
+CONSENT_LIFETIME = timedelta(days=180)  # ask again after six months (CNIL guidance)
+VISITOR_LIFETIME = timedelta(days=390)  # thirteen months at most for audience measurement
+
+
+@dataclass(frozen=True)
+class CookieSpec:
+    name: str
+    category: Category
+    lifetime: timedelta | None  # None: a session cookie, no expiry, gone when the browser closes
+    purpose: str
+    set_when: str
+
+    @property
+    def lifetime_text(self) -> str:
+        if self.lifetime is None:
+            return "Session (deleted when you close the browser)"
+        return f"{self.lifetime.days} days"
+
+
+def inventory() -> list[CookieSpec]:
+    """Every first-party cookie, with the names the settings actually use."""
+    return [
+        CookieSpec(
+            settings.SESSION_COOKIE_NAME,
+            Category.STRICTLY_NECESSARY,
+            None,
+            "Keeps you signed in to your account.",
+            "Only when you sign in, sign up or use an account page. Shopping never needs it.",
+        ),
+        CookieSpec(
+            settings.CSRF_COOKIE_NAME,
+            Category.STRICTLY_NECESSARY,
+            None,
+            "Protects account forms against requests forged by other sites.",
+            "Only on pages with an account form (sign in, sign up, account centre).",
+        ),
+        CookieSpec(
+            "messages",
+            Category.STRICTLY_NECESSARY,
+            None,
+            "Carries a one-time notice (such as 'You are signed out') to the next page.",
+            "After an account action; deleted as soon as the notice is shown.",
+        ),
+        CookieSpec(
+            CONSENT_COOKIE,
+            Category.STRICTLY_NECESSARY,
+            CONSENT_LIFETIME,
+            "Remembers your cookie choice and the id of your consent receipt.",
+            "When you make a choice in the cookie banner or on this page.",
+        ),
+        CookieSpec(
+            VISITOR_COOKIE,
+            Category.ANALYTICS,
+            VISITOR_LIFETIME,
+            "A random number that links your visits in our own anonymous statistics. It is "
+            "never linked to an account, an order or another site.",
+            "Only after you accept analytics cookies; removed when you withdraw.",
+        ),
+    ]
+
+
+def by_name() -> dict[str, CookieSpec]:
+    return {spec.name: spec for spec in inventory()}
