@@ -356,3 +356,10 @@ if "LOOKOUT_PAYMENT_SANDBOX_ENABLED" in os.environ:  # default: mounted outside 
     LOOKOUT_PAYMENT_SANDBOX_ENABLED = os.environ["LOOKOUT_PAYMENT_SANDBOX_ENABLED"] == "1"
 LOOKOUT_PAYMENT_SANDBOX_DB = VAR_DIR / "sandbox-processor.sqlite3"
 LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS = 1.0 if TESTING else 15.0
+
+# --- Orders and shipping (C1.6) --------------------------------------------------------------
+# Warehouse holidays as ISO dates, comma separated: they are not business days.
+LOOKOUT_WAREHOUSE_HOLIDAYS = [
+    d.strip() for d in os.environ.get("LOOKOUT_WAREHOUSE_HOLIDAYS", "").split(",") if d.strip()
+]
+LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))

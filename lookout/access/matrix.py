@@ -98,7 +98,10 @@ GRANTS: tuple[Grant, ...] = (
         grant(SYSTEM, f"checkout.SavedAddress.{f}", P.SUBJECT_REQUEST)
         for f in ("name", "address", "phone")
     ),
-    *(grant(SYSTEM, f"inbox.Message.{f}", P.SUBJECT_REQUEST) for f in ("title", "body")),
+    *(
+        grant(SYSTEM, f"inbox.Message.{f}", P.SUBJECT_REQUEST, P.ACCOUNT_NOTICE)
+        for f in ("title", "body")
+    ),
     # The request itself: what a correction request says, and the access file. The person and
     # the store (serving a verified guest) read both; the privacy officer reads what a
     # correction request asks for, never the access file.

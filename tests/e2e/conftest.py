@@ -87,7 +87,9 @@ def prepare_site(var_dir: Path) -> dict[str, str]:
         env,
         "shell",
         "-c",
-        "from lookout.catalog import demo; demo.load(progress=lambda m: None)",
+        "from lookout.catalog import demo as c; from lookout.orders import demo as o; "
+        "from lookout.policies import demo as p; "
+        "[m.load(progress=lambda m: None) for m in (c, p, o)]",
     )
     return env
 
