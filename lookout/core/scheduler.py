@@ -39,7 +39,7 @@ class Periodic:
 
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
-    Periodic("analytics.rollup", "5 0 * * *", "lookout.analytics.tasks.rollup_daily"),
+    Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
 )
 
 

@@ -94,13 +94,17 @@ HANDLED_ELSEWHERE: dict[str, str] = {
 }
 
 
+# Rules this app keeps for apps that do not list their own (yet).
+BUILTIN = ["lookout.retention.rules", "lookout.retention.rules_more"]
+
+
 def _modules() -> list[str]:
     names = [
         f"{config.name}.retention"
         for config in apps.get_app_configs()
         if config.name.startswith("lookout.")
     ]
-    names.append("lookout.retention.rules")
+    names += BUILTIN
     return sorted({n for n in names if importlib.util.find_spec(n) is not None})
 
 

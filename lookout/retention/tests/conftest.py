@@ -1,0 +1,1 @@
+from lookout.orders.testing import policies  # noqa: F401
