@@ -70,12 +70,14 @@ INSTALLED_APPS = [
     "lookout.shipping",
     "lookout.orders",
     "lookout.checkout",
+    "lookout.returns",
     "lookout.marketing",
     "lookout.consent",
     "lookout.analytics",
     "lookout.policies",
     "lookout.privacy",
     "lookout.retention",
+    "lookout.staff",
     "lookout.compliance",
 ]
 

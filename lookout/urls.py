@@ -16,6 +16,8 @@ urlpatterns = [
     path("policies/", include("lookout.policies.urls")),
     path("api/v1/", api.urls),
     path("privacy/", include("lookout.privacy.urls")),
+    path("returns/", include("lookout.returns.urls")),
+    path("staff/", include("lookout.staff.urls")),
     path("marketing/", include("lookout.marketing.urls")),
     path("cookies/", include("lookout.consent.urls")),
     path("analytics/", include("lookout.analytics.urls")),
