@@ -29,6 +29,7 @@ from lookout.core.inventory import (
     personal,
 )
 from lookout.core.purposes import Purpose
+from lookout.privacy.request_fields import REQUEST_FIELDS
 
 User = get_user_model()
 
@@ -186,3 +187,6 @@ RAW_TABLES = [
         },
     ),
 ]
+
+# The privacy app's own tables: subject requests and guest codes (see request_fields.py).
+FIELDS.update(REQUEST_FIELDS)  # type: ignore[arg-type]

@@ -1,2 +1,20 @@
+from django.urls import path
+
+from lookout.privacy import officer_views, views
+
 app_name = "privacy"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.centre, name="centre"),
+    path("requests/", views.create_request, name="create"),
+    path("requests/<uuid:request_id>/", views.request_detail, name="request"),
+    path("download/<str:token>/", views.download, name="download"),
+    path("email/", views.change_email, name="email"),
+    path("addresses/<uuid:address_id>/", views.edit_address, name="address"),
+    path("guest/", views.guest_start, name="guest"),
+    path("guest/code/", views.guest_code, name="guest_code"),
+    path("queue/", officer_views.queue, name="queue"),
+    path("queue/<uuid:request_id>/", officer_views.queue_request, name="queue_request"),
+    path("queue/<uuid:request_id>/approve/", officer_views.approve, name="approve"),
+    path("queue/<uuid:request_id>/decide/", officer_views.decide, name="decide"),
+    path("queue/<uuid:request_id>/correct/", officer_views.correct, name="correct"),
+]

@@ -35,6 +35,7 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("system", "email", "account_notice"): EMAIL,
     ("system", "email", "marketing"): EMAIL,
     ("system", "email", "after_sales"): EMAIL,  # to a dispute-resolution vendor (C5.3)
+    ("system", "email", "subject_request"): EMAIL,  # the access file, built by a task (C6.2)
     ("after_sales", "email", "after_sales"): EMAIL,
     ("finance", "email", "refund"): MASKED_EMAIL,
     ("privacy_officer", "email", "subject_request"): EMAIL,

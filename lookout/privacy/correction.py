@@ -1,0 +1,177 @@
+"""Correction (C6.3): the person fixes what is wrong; the fix reaches every record still using it.
+
+Self-service: the account email (re-sealed, new blind index) and saved addresses. An address
+correction also reaches the deliveries of the person's open orders that are not yet shipped and
+still carry the old address; a shipped or delivered order is never rewritten (its label, its
+carrier's record and its invoice are history). The privacy officer applies what the person
+cannot edit themself (a guest's delivery details) with `correct_delivery`, under the same rule.
+Every change is on the audit log with the names of the fields changed, never their values.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from lookout.access import reveal
+from lookout.audit.services import record
+from lookout.core.errors import Conflict, LookoutError, NotFound
+from lookout.core.purposes import Purpose
+from lookout.vault.blind_index import email_index, normalise_email
+
+if TYPE_CHECKING:
+    from lookout.accounts.models import User
+    from lookout.checkout.models import SavedAddress
+    from lookout.orders.models import Delivery, Order
+
+EMAIL_TAKEN = "Another account already uses that email."
+
+
+def _unshipped():  # type: ignore[no-untyped-def]
+    from lookout.orders.models import Status
+
+    return (Status.PLACED, Status.PAID, Status.PROCESSING)
+
+
+@transaction.atomic
+def change_email(*, user: User, new_email: str) -> User:
+    """Re-seal the account email and replace its blind index (the old one stops matching)."""
+    from lookout.accounts.models import User
+
+    new_email = normalise_email(new_email)
+    if not new_email or "@" not in new_email:
+        raise LookoutError("Enter a valid email address.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.email = new_email
+    user.email_index = email_index(new_email)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_index"])
+    except IntegrityError as exc:
+        raise Conflict(EMAIL_TAKEN) from exc
+    record(
+        actor=user,
+        action="privacy.corrected",
+        subject=user.subject,
+        target=user,
+        fields=["accounts.User.email", "accounts.User.email_index"],
+        purpose=str(Purpose.SELF_SERVICE),
+    )
+    return user
+
+
+def _address_values(obj: SavedAddress | Delivery, actor: User | None) -> dict[str, object]:
+    values = reveal(obj, ["name", "address", "phone"], purpose=Purpose.SUBJECT_REQUEST, actor=actor)
+    return {
+        "name": values["name"],
+        "address": json.loads(values["address"] or "{}"),
+        "phone": values["phone"] or None,
+    }
+
+
+def correct_saved_address(
+    *,
+    user: User,
+    address_id: uuid.UUID,
+    name: str,
+    address: dict[str, str],
+    country: str,
+    phone: str | None,
+) -> list[str]:
+    """Correct a saved address, and the unshipped orders that still use it.
+
+    Returns the numbers of the orders whose delivery was corrected too.
+    """
+    from lookout.checkout.models import SavedAddress
+    from lookout.orders.models import Delivery, Order
+
+    with transaction.atomic():
+        saved = SavedAddress.objects.select_for_update().filter(user=user, pk=address_id).first()
+        if saved is None:
+            raise NotFound("That saved address does not exist.")
+        old = _address_values(saved, user) | {"country": saved.country}
+        new = {"name": name, "address": address, "phone": phone or None, "country": country}
+        saved.name = name
+        saved.address = json.dumps(address, ensure_ascii=False, sort_keys=True)
+        saved.phone = phone or None
+        saved.country = country
+        saved.save()
+        record(
+            actor=user,
+            action="privacy.corrected",
+            subject=user.subject,
+            target=saved,
+            fields=[f"checkout.SavedAddress.{f}" for f in ("name", "address", "phone", "country")],
+            purpose=str(Purpose.SELF_SERVICE),
+        )
+        corrected = []
+        orders = Order.objects.select_for_update().filter(
+            subject=user.subject, status__in=_unshipped()
+        )
+        for order in orders.order_by("placed_at"):
+            delivery = Delivery.objects.filter(order=order).first()
+            if delivery is None or delivery.country != old["country"]:
+                continue
+            if _address_values(delivery, user) != {k: old[k] for k in ("name", "address", "phone")}:
+                continue
+            _write_delivery(order=order, delivery=delivery, values=new, actor=user)
+            corrected.append(order.number)
+        return corrected
+
+
+def _write_delivery(
+    *, order: Order, delivery: Delivery, values: Mapping[str, object], actor: User | None
+) -> None:
+    changed: list[str] = []
+    for name in ("name", "phone", "email"):
+        if name in values:
+            setattr(delivery, name, values[name] or None)
+            changed.append(name)
+    if "address" in values:
+        delivery.address = json.dumps(values["address"], ensure_ascii=False, sort_keys=True)
+        changed.append("address")
+    if "email" in values:
+        delivery.email_index = email_index(str(values["email"])) if values["email"] else ""
+        changed.append("email_index")
+    if "country" in values:
+        delivery.country = str(values["country"])
+        changed.append("country")
+    delivery.save()
+    record(
+        actor=actor,
+        action="privacy.corrected",
+        subject=delivery.subject,
+        target=delivery,
+        fields=[f"orders.Delivery.{f}" for f in changed],
+        purpose=str(Purpose.SUBJECT_REQUEST),
+        detail={"order": order.number},
+    )
+
+
+def correct_delivery(
+    *, order_id: uuid.UUID, subject: uuid.UUID, values: Mapping[str, object], actor: User
+) -> None:
+    """The officer applies a correction request to one of the person's orders, if unshipped.
+
+    `values` may hold name, address (a dict), phone and email; anything else is refused.
+    """
+    from lookout.orders.models import Delivery, Order
+
+    unknown = set(values) - {"name", "address", "phone", "email"}
+    if unknown or not values:
+        raise LookoutError("Only the name, address, phone and email of a delivery can be set.")
+    if not values.get("name", "x"):
+        raise LookoutError("The recipient's name cannot be empty.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, subject=subject).first()
+        if order is None:
+            raise NotFound("That order does not belong to this request.")
+        if order.status not in _unshipped():
+            raise Conflict("This order has shipped; its delivery record is history and stays.")
+        _write_delivery(
+            order=order, delivery=Delivery.objects.get(order=order), values=values, actor=actor
+        )
