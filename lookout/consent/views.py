@@ -9,6 +9,7 @@ refused by its Origin / Sec-Fetch-Site headers, so no other site can opt a visit
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -43,9 +44,15 @@ def _same_origin(request: HttpRequest) -> bool:
 
 
 def _next(request: HttpRequest) -> str:
+    """Back to the page the choice was made on: the same-origin Referer (full path and query, so
+    filters and the cart token survive), else the form's `next`, else the cookie page."""
+    host = request.get_host()
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc == host and referer.path and referer.path != "/cookies/":
+        return referer.path + (f"?{referer.query}" if referer.query else "")
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        target, allowed_hosts={host}, require_https=request.is_secure()
     ):
         return target
     return "/cookies/"

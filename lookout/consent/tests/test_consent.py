@@ -208,3 +208,15 @@ def test_a_script_needs_a_real_address_and_an_optional_category():
         with pytest.raises(ConsentError):
             register_script(name=name, category=category, src=src)
     assert ThirdPartyScript.objects.count() == 0
+
+
+def test_the_choice_returns_to_the_page_it_was_made_on_with_its_query():
+    token = "B" * 43
+    response = Client().post(
+        "/cookies/choice/",
+        {"choice": "reject", "next": "/search/"},
+        HTTP_REFERER=f"http://testserver/search/?q=doorbell&cart={token}",
+    )
+    assert response["Location"] == f"/search/?q=doorbell&cart={token}"
+    html = Client().get(f"/search/?q=doorbell&cart={token}").content.decode()
+    assert f'name="next" value="/search/?cart={token}"' in html
