@@ -6,7 +6,9 @@ access file) can never be opened again — in the live database and in any backu
 the key store is kept and backed up apart (see docs/architecture.md). Around it, each app's
 *eraser* removes what is not sealed: blind indexes (which would let someone holding the index key
 confirm a guessed email), card facts kept in plain columns, free text, choices and sessions; the
-account is closed. What stays is anonymous: order numbers, amounts, items, countries, and the
+account is closed. Sealed values of structured records (a delivery's name and address, the
+account email) stay as ciphertext: they open for nobody, like their copies in backups, and a read
+fails with `KeyDestroyed`, which pages show as "erased". What stays is anonymous: order numbers, amounts, items, countries, and the
 pseudonymous audit log and disclosure ledger, which name nobody once the key is gone.
 
 Erasers register with `register_eraser(name, function)`; a new app holding personal data in a
@@ -23,12 +25,11 @@ from django.contrib.sessions.models import Session
 from django.db import connections, transaction
 from django.utils import timezone
 
-from lookout.vault.crypto import Sealed, destroy_data_key
+from lookout.vault.crypto import destroy_data_key
 from lookout.vault.routers import KEYSTORE
 
 Eraser = Callable[[uuid.UUID], int]
 _ERASERS: dict[str, Eraser] = {}
-EMPTY = Sealed(b"")  # stored instead of a ciphertext that must not stay in a NOT NULL column
 
 
 def register_eraser(name: str, eraser: Eraser) -> None:
@@ -84,7 +85,6 @@ def _account(subject: uuid.UUID) -> int:
         return 0
     user.set_unusable_password()
     User.objects.filter(pk=user.pk).update(
-        email=EMPTY,
         email_index=None,
         totp_secret=None,
         password=user.password,
@@ -123,9 +123,10 @@ def _saved_addresses(subject: uuid.UUID) -> int:
 def _deliveries(subject: uuid.UUID) -> int:
     from lookout.orders.models import Delivery
 
-    return Delivery.objects.filter(subject=subject).update(
-        name=EMPTY, address=EMPTY, phone=None, email=None, email_index=""
-    )
+    # The sealed name, address, phone and email stay as they are: without the key they are
+    # noise, exactly like their copies in old backups, and every later read of them fails with
+    # KeyDestroyed ("erased"), which pages can show as such.
+    return Delivery.objects.filter(subject=subject).update(email_index="")
 
 
 def _messages(subject: uuid.UUID) -> int:
