@@ -8,8 +8,9 @@ the key store is kept and backed up apart (see docs/architecture.md). Around it,
 confirm a guessed email), card facts kept in plain columns, free text, choices and sessions; the
 account is closed. Sealed values of structured records (a delivery's name and address, the
 account email) stay as ciphertext: they open for nobody, like their copies in backups, and a read
-fails with `KeyDestroyed`, which pages show as "erased". What stays is anonymous: order numbers, amounts, items, countries, and the
-pseudonymous audit log and disclosure ledger, which name nobody once the key is gone.
+fails with `KeyDestroyed`, which pages show as "erased". What stays is anonymous: order numbers,
+amounts, items, countries, and the pseudonymous audit log and disclosure ledger, which name
+nobody once the key is gone.
 
 Erasers register with `register_eraser(name, function)`; a new app holding personal data in a
 form the key does not cover adds its own.
