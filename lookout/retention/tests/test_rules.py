@@ -7,6 +7,7 @@ one second after, it goes.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -76,7 +77,7 @@ def test_guest_order_personal_data_is_crypto_shredded_after_the_period(policies)
     assert _run("orders.delivery_personal_data", T0 + ORDER_RETENTION.period + SECOND) == 1
     # then the guest's data key is destroyed and the sealed columns are blank
     assert not DataKey.objects.filter(subject=delivery.subject).exists()
-    row = Delivery.objects.filter(pk=delivery.pk).values(
+    row: dict[str, Any] = Delivery.objects.filter(pk=delivery.pk).values(
         "name", "address", "phone", "email", "email_index", "country"
     )[0]
     assert row["name"].blob == b""  # stored bytes (the ORM hands them over still sealed)
