@@ -7,7 +7,7 @@ It checks the role x field x purpose matrix for every field asked for, writes th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -26,10 +26,29 @@ if TYPE_CHECKING:
 class AccessDenied(Forbidden):
     """The reader may not see these fields for this purpose. The refusal is audited."""
 
-    def __init__(self, fields: Sequence[str], purpose: Purpose):
+    def __init__(self, fields: Sequence[str], purpose: Purpose | str):
         super().__init__("You do not have access to this personal data for this purpose.")
         self.fields = list(fields)
         self.purpose = purpose
+
+
+# C3.8: a purpose outside the fixed list is refused unless a registered check says the person
+# consented to exactly that purpose (lookout.marketing registers one); then only the store itself
+# (SYSTEM) or the person (SELF) may read, never a staff role.
+ConsentCheck = Callable[[Any, str], bool]
+_consent_checks: list[ConsentCheck] = []
+
+
+def register_consent_check(check: ConsentCheck) -> None:
+    if check not in _consent_checks:
+        _consent_checks.append(check)
+
+
+def _level(reader: str, key: str, purpose: Purpose | str, subject: Any) -> Level | None:
+    if purpose in Purpose.values:
+        return level_for(reader, key, Purpose(purpose))
+    consented = any(check(subject, str(purpose)) for check in _consent_checks)
+    return Level.FULL if consented and reader in (SYSTEM, SELF) else None
 
 
 def field_key(model: type[models.Model], name: str) -> str:
@@ -70,7 +89,7 @@ def reveal(
     obj: models.Model,
     fields: Sequence[str],
     *,
-    purpose: Purpose,
+    purpose: Purpose | str,
     actor: User | None,
 ) -> dict[str, str | None]:
     """Plaintext (or masked) values of `fields` of `obj`, for `purpose`, read by `actor`."""
@@ -81,7 +100,7 @@ def reveal(
     subject = _subject_of(obj, encrypted)
     reader = reader_for(actor, subject)
     keys = {name: field_key(model, name) for name in fields}
-    levels = {name: level_for(reader, keys[name], purpose) for name in fields}
+    levels = {name: _level(reader, keys[name], purpose, subject) for name in fields}
     refused = [keys[n] for n, level in levels.items() if level is None]
     target = f"{model._meta.label}:{obj.pk}"
     audited_actor = actor if actor is not None and actor.is_authenticated else None
