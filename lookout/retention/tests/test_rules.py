@@ -77,9 +77,11 @@ def test_guest_order_personal_data_is_crypto_shredded_after_the_period(policies)
     assert _run("orders.delivery_personal_data", T0 + ORDER_RETENTION.period + SECOND) == 1
     # then the guest's data key is destroyed and the sealed columns are blank
     assert not DataKey.objects.filter(subject=delivery.subject).exists()
-    row: dict[str, Any] = Delivery.objects.filter(pk=delivery.pk).values(
-        "name", "address", "phone", "email", "email_index", "country"
-    )[0]
+    row: dict[str, Any] = dict(
+        Delivery.objects.filter(pk=delivery.pk).values(
+            "name", "address", "phone", "email", "email_index", "country"
+        )[0]
+    )
     assert row["name"].blob == b""  # stored bytes (the ORM hands them over still sealed)
     assert row["address"].blob == b""
     assert row["phone"] is None and row["email"] is None and row["email_index"] == ""
