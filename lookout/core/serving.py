@@ -51,6 +51,12 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "lookout.cli", "db_worker", "--no-reload", "--queue-name", "*"]
 
 
+def scheduler_command() -> list[str]:
+    """The periodic-task scheduler (lookout.core.scheduler): it enqueues retention and the daily
+    rollups when due; the worker runs them. Safe to run beside other schedulers."""
+    return [sys.executable, "-m", "lookout.cli", "scheduler"]
+
+
 def server_url(*, host: str, port: int, tls: bool = False) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
     shown = f"[{shown}]" if ":" in shown else shown

@@ -21,7 +21,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lookout.core.serving import granian_command, server_url, worker_command
+from lookout.core.serving import (
+    granian_command,
+    scheduler_command,
+    server_url,
+    worker_command,
+)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -36,7 +41,10 @@ def _port_in_use(host: str, port: int) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Serve Lookout with granian (WSGI); --with-worker also runs the task worker."
+    help = (
+        "Serve Lookout with granian (WSGI); --with-worker also runs the task worker and the "
+        "periodic-task scheduler."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -83,6 +91,9 @@ class Command(BaseCommand):
             children.append(
                 subprocess.Popen(worker_command(), start_new_session=True)  # noqa: S603
             )
+            children.append(
+                subprocess.Popen(scheduler_command(), start_new_session=True)  # noqa: S603
+            )
 
         stopping: list[int] = []
 
@@ -100,7 +111,7 @@ class Command(BaseCommand):
             if self._wait_until_listening(server, options["host"], options["port"]):
                 self.stdout.write(self.style.SUCCESS(f"Lookout is serving on {url}"))
                 if options["with_worker"]:
-                    self.stdout.write("The background task worker is running.")
+                    self.stdout.write("The background task worker and scheduler are running.")
                 self.stdout.write("Press Ctrl-C to stop.")
             exit_code = self._supervise(children, stopping)
         finally:

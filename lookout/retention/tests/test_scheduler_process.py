@@ -1,0 +1,59 @@
+"""`lookout scheduler` as the worker's neighbour: it starts on a migrated site, schedules the
+periodic tasks, and stops cleanly on SIGTERM (as `lookout serve --with-worker` stops it)."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.ops.conftest import REPO, clean_env
+
+
+def _lookout(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "lookout.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.commitment("C4.6")
+def test_scheduler_process_schedules_retention_and_stops_on_sigterm(tmp_path):
+    # given a migrated site of its own
+    env = clean_env(
+        tmp_path, LOOKOUT_ENV="development", LOOKOUT_MASTER_KEY_FILE=str(tmp_path / "k.json")
+    )
+    _lookout(env, "migrate", "--noinput")
+    _lookout(env, "migrate", "--database", "keystore", "--noinput")
+    # when the scheduler starts
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lookout.cli", "scheduler", "--max-sleep", "1"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "Scheduler started: retention.daily" in first
+    finally:
+        # and is told to stop
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    # then it stopped cleanly, and the daily retention run is on its schedule
+    assert process.returncode == 0, output
+    assert "Scheduler stopped." in output
+    with sqlite3.connect(tmp_path / "lookout.sqlite3") as db:
+        names = {row[0] for row in db.execute("SELECT name FROM retention_scheduledjob")}
+    assert "retention.daily" in names
