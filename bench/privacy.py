@@ -30,8 +30,8 @@ from django.core.management import call_command
 def main(orders: int) -> int:
     from lookout.accounts.services import create_account
     from lookout.catalog.tests.factories import product
-    from lookout.orders.testing import details, make_cart
     from lookout.orders.services import place_order
+    from lookout.orders.testing import details, make_cart
     from lookout.policies.initial import ensure_initial_versions
     from lookout.privacy.access_file import build_document
     from lookout.privacy.erasure import erase_subject

@@ -11,6 +11,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.db import connections
@@ -60,9 +61,9 @@ def _columns() -> list[tuple[str, str, str, str]]:
         for field in encrypted_fields(model).values():
             pk = model._meta.pk
             assert pk is not None
-            subject = model._meta.get_field(field.subject_field)
+            subject: Any = model._meta.get_field(field.subject_field)
             found.append(
-                (model._meta.db_table, pk.column, subject.column, field.column)  # type: ignore[attr-defined]
+                (model._meta.db_table, str(pk.column), str(subject.column), str(field.column))
             )
     return found
 

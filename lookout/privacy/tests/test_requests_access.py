@@ -139,6 +139,7 @@ def test_the_download_link_works_only_for_the_person_and_expires(
     assert person.client.get(link.replace("/download/", "/download/x")).status_code == 404
 
     # and the person's own link stops working after 48 hours
+    assert request.file_ready_at is not None
     with freeze_time(request.file_ready_at + timedelta(hours=49)):
         assert person.client.get(link).status_code == 404
     assert person.client.get(link).status_code == 200
