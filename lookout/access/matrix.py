@@ -111,6 +111,14 @@ GRANTS: tuple[Grant, ...] = (
         for f in ("details", "access_file")
     ),
     grant(Role.PRIVACY_OFFICER, "privacy.SubjectRequest.details", P.SUBJECT_REQUEST),
+    # Returns and disputes (C1.7, C5.3). The store hands a dispute to a dispute-resolution
+    # vendor: the recipient's name and a guest's email (the vendor kind's allowlist decides).
+    *(grant(SYSTEM, f"orders.Delivery.{f}", P.AFTER_SALES) for f in ("name", "email")),
+    # The note a customer typed on their return: read by them, by the store for a verified
+    # guest and for an access request, and by after-sales handling the return.
+    grant(SELF, "returns.ReturnRequest.note", P.SELF_SERVICE, P.SUBJECT_REQUEST),
+    grant(SYSTEM, "returns.ReturnRequest.note", P.ACCOUNT_NOTICE, P.SUBJECT_REQUEST),
+    grant(Role.AFTER_SALES, "returns.ReturnRequest.note", P.AFTER_SALES),
 )
 
 
