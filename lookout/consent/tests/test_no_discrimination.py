@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -12,7 +13,7 @@ from lookout.catalog.tests import factories
 from lookout.consent.cookies import CONSENT_COOKIE
 
 pytestmark = pytest.mark.django_db
-STATES = {
+STATES: dict[str, dict[str, Any]] = {
     "no choice": {},
     "accepted": {"cookie": "1." + "ab" * 16 + ".a1.m1"},
     "rejected": {"cookie": "1." + "cd" * 16 + ".a0.m0"},
