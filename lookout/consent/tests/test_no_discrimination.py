@@ -53,6 +53,6 @@ def test_prices_features_and_checkout_are_identical_across_consent_states():
     for path in paths:
         pages = {name: _page(path, state) for name, state in STATES.items()}
         assert len(set(pages.values())) == 1, f"{path} differs across consent states"
-        status, html = pages["no choice"]
+        status, _html = pages["no choice"]
         assert status == 200, path
     assert "$80.00" in _page(on_sale.get_absolute_url(), STATES["rejected"])[1]
