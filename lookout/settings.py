@@ -91,6 +91,9 @@ MIDDLEWARE = [
     "lookout.accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Widens the CSP to a third-party origin only for visitors who opted in to its category;
+    # listed before Django's CSP middleware so its response phase runs after the header is set.
+    "lookout.consent.middleware.ConsentCSPMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
@@ -128,7 +131,9 @@ def _database(url: str) -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; "
+                # Freed pages are zeroed: an erased value does not linger in the file.
+                "PRAGMA secure_delete=ON;"
             ),
         }
         config["CONN_MAX_AGE"] = 0
@@ -365,3 +370,6 @@ LOOKOUT_WAREHOUSE_HOLIDAYS = [
     d.strip() for d in os.environ.get("LOOKOUT_WAREHOUSE_HOLIDAYS", "").split(",") if d.strip()
 ]
 LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))
+
+# --- Analytics (C2.4, C3.4) ------------------------------------------------------------------
+LOOKOUT_ANALYTICS_MIN_GROUP = int(os.environ.get("LOOKOUT_ANALYTICS_MIN_GROUP", "5"))
