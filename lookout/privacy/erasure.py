@@ -164,6 +164,20 @@ def _requests(subject: uuid.UUID) -> int:
     return SubjectRequest.objects.filter(subject=subject).update(details=None, access_file=None)
 
 
+def _consent_receipts(subject: uuid.UUID) -> int:
+    """Cookie receipts stay as anonymous proof of a choice; only the link to the person goes."""
+    from lookout.consent.models import ConsentReceipt
+
+    return ConsentReceipt.objects.filter(subject=subject).update(subject=None)
+
+
+def _purpose_consents(subject: uuid.UUID) -> int:
+    from lookout.marketing.models import PurposeConsent
+
+    deleted, _ = PurposeConsent.objects.filter(subject=subject).delete()
+    return deleted
+
+
 register_eraser("sessions", _sessions)  # first: reads the account before it is closed
 register_eraser("accounts.user", _account)
 register_eraser("accounts.marketing_choices", _marketing_choices)
@@ -173,3 +187,5 @@ register_eraser("inbox.messages", _messages)
 register_eraser("payments.card_facts", _card_facts)
 register_eraser("policies.acceptances", _policy_acceptances)
 register_eraser("privacy.requests", _requests)
+register_eraser("consent.receipts", _consent_receipts)
+register_eraser("marketing.purpose_consents", _purpose_consents)

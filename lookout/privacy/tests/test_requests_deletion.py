@@ -133,3 +133,29 @@ def test_only_the_privacy_officer_reaches_the_queue(person, staff):
         assert client.get("/privacy/queue/").status_code == 404
     assert person.client.get("/privacy/queue/").status_code == 404
     assert Client().get("/privacy/queue/").status_code == 404
+
+
+@pytest.mark.commitment("C6.4")
+@pytest.mark.django_db
+def test_erasure_unlinks_cookie_receipts_and_removes_purpose_consents(person):
+    from lookout.consent.models import ConsentReceipt
+    from lookout.consent.services import record_choice
+    from lookout.marketing.models import PurposeConsent
+    from lookout.marketing.repurpose import grant_purpose_consent
+    from lookout.privacy.erasure import erase_subject
+
+    # Given a person who kept their cookie receipt linked and consented to a one-off purpose
+    receipt = record_choice(method="custom", analytics=True, subject=person.user.subject)
+    grant_purpose_consent(
+        subject=person.user.subject,
+        purpose_code="survey_2026",
+        wording="Use my email for the 2026 product survey.",
+        actor=person.user,
+    )
+    # When the person is erased
+    erase_subject(subject=person.user.subject)
+    # Then the receipt stays as anonymous proof of a choice, and the consent is gone
+    receipt = ConsentReceipt.objects.get(pk=receipt.pk)
+    assert receipt.subject is None
+    assert receipt.analytics is True
+    assert not PurposeConsent.objects.filter(subject=person.user.subject).exists()
