@@ -1,2 +1,23 @@
+from django.urls import path
+
+from lookout.staff import actions, admin_views, views
+
 app_name = "staff"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("warehouse/", views.warehouse, name="warehouse"),
+    path("after-sales/", views.after_sales, name="after_sales"),
+    path("finance/", views.finance, name="finance"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/audit/", views.audit_log, name="audit_log"),
+    path("catalog/", views.catalog, name="catalog"),
+    path("administrator/", admin_views.administrator, name="administrator"),
+    path("administrator/staff/", admin_views.create_staff, name="create_staff"),
+    path("administrator/staff/<uuid:user_id>/role/", admin_views.change_role, name="change_role"),
+    path("returns/<uuid:return_id>/receive/", actions.receive, name="receive"),
+    path("returns/<uuid:return_id>/label/", actions.issue_label, name="issue_label"),
+    path("returns/<uuid:return_id>/accept/", actions.accept, name="accept"),
+    path("returns/<uuid:return_id>/reject/", actions.reject, name="reject"),
+    path("disputes/", actions.open_dispute, name="open_dispute"),
+    path("refunds/<uuid:refund_id>/settle/", actions.settle, name="settle"),
+]

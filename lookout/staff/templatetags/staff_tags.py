@@ -1,0 +1,15 @@
+"""Small template helpers for the back office."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def lookup(mapping: dict[Any, Any], key: Any) -> Any:
+    """`{% lookup payments r.payment_id as p %}`: a dict value by a key held in a variable."""
+    return mapping.get(key)

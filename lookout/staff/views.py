@@ -1,0 +1,160 @@
+"""The back office: one work queue per role, each showing only what that role needs (C4.3).
+
+Personal fields appear only as `reveal` returns them, with the purpose of the role's job, so
+every page that shows one writes its audit entry (C4.4): after-sales reads contact fields for
+after-sales; no other queue shows a personal field. Warehouse sees items and tracking numbers,
+finance sees amounts and payment references, the privacy officer sees pseudonymous ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_safe
+
+from lookout.access import reveal
+from lookout.access.roles import Role
+from lookout.audit.models import AuditEntry
+from lookout.core.purposes import Purpose
+from lookout.returns import selectors as returns
+from lookout.returns.models import Reason
+from lookout.staff.access import has_role, role_required
+
+QUEUES = {
+    Role.WAREHOUSE: "staff:warehouse",
+    Role.AFTER_SALES: "staff:after_sales",
+    Role.FINANCE: "staff:finance",
+    Role.PRIVACY_OFFICER: "staff:privacy",
+    Role.CATALOG_MANAGER: "staff:catalog",
+    Role.ADMINISTRATOR: "staff:administrator",
+}
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """Staff land on their role's queue; anyone else is sent to sign in or gets a 404."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    role = getattr(request.user, "role", "")
+    if not has_role(request.user, *QUEUES):
+        raise Http404("No such page.")
+    return redirect(QUEUES[Role(role)])
+
+
+@role_required(Role.WAREHOUSE)
+@require_safe
+def warehouse(request: HttpRequest) -> HttpResponse:
+    from lookout.orders.selectors import warehouse_queue
+
+    orders = list(warehouse_queue())
+    context = {
+        "to_ship": len(orders),
+        "late": sum(1 for o in orders if o.is_late()),
+        "to_receive": list(returns.to_receive()),
+    }
+    return render(request, "staff/warehouse.html", context)
+
+
+def _contact(ret: Any, actor: Any) -> dict[str, Any]:
+    """Name and email to reach the customer, and their note, read for after-sales."""
+    order = ret.order
+    values = dict(
+        reveal(order.delivery, ["name", "email"], purpose=Purpose.AFTER_SALES, actor=actor)
+    )
+    if not values.get("email") and order.user is not None and order.user.subject == order.subject:
+        values["email"] = reveal(order.user, ["email"], purpose=Purpose.AFTER_SALES, actor=actor)[
+            "email"
+        ]
+    if ret.note is not None:
+        values["note"] = reveal(ret, ["note"], purpose=Purpose.AFTER_SALES, actor=actor)["note"]
+    return values
+
+
+@role_required(Role.AFTER_SALES)
+@require_safe
+def after_sales(request: HttpRequest) -> HttpResponse:
+    rows = [{"ret": ret, **_contact(ret, request.user)} for ret in returns.after_sales_queue()]
+    context = {
+        "rows": rows,
+        "disputes": list(returns.recent_disputes()),
+        "reasons": Reason.choices,
+    }
+    return render(request, "staff/after_sales.html", context)
+
+
+@role_required(Role.FINANCE)
+@require_safe
+def finance(request: HttpRequest) -> HttpResponse:
+    from lookout.payments.models import Payment
+
+    due = returns.refunds_due()
+    settled = list(returns.recently_settled())
+    ids = {r.payment_id for r in [*due, *settled]}
+    payments = Payment.objects.filter(pk__in=ids).only(
+        "id", "processor_reference", "captured_amount", "refunded_amount", "status"
+    )
+    context = {
+        "due": due,
+        "overdue": sum(1 for r in due if r.overdue),  # type: ignore[attr-defined]
+        "settled": settled,
+        "payments": {p.pk: p for p in payments},
+    }
+    return render(request, "staff/finance.html", context)
+
+
+@role_required(Role.PRIVACY_OFFICER)
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    try:
+        queue_url = reverse("privacy:queue")
+    except NoReverseMatch:
+        queue_url = ""
+    return render(request, "staff/privacy.html", {"queue_url": queue_url})
+
+
+AUDIT_FILTERS = ("subject", "actor", "action", "role")
+
+
+@role_required(Role.PRIVACY_OFFICER)
+@require_safe
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log by pseudonymous ids and roles: it holds no personal data to show."""
+    entries = AuditEntry.objects.order_by("-seq")
+    wanted = {k: str(request.GET.get(k, "")).strip()[:64] for k in AUDIT_FILTERS}
+    if wanted["subject"]:
+        entries = entries.filter(subject_ref=wanted["subject"])
+    if wanted["actor"]:
+        entries = entries.filter(actor_ref=wanted["actor"])
+    if wanted["action"]:
+        entries = entries.filter(action__startswith=wanted["action"])
+    if wanted["role"]:
+        entries = entries.filter(actor_role=wanted["role"])
+    page = Paginator(entries.only(*_AUDIT_COLUMNS), 50).get_page(request.GET.get("page"))
+    return render(request, "staff/audit_log.html", {"page": page, "wanted": wanted})
+
+
+_AUDIT_COLUMNS = (
+    "seq",
+    "at",
+    "actor_ref",
+    "actor_role",
+    "action",
+    "subject_ref",
+    "fields",
+    "purpose",
+    "outcome",
+    "target",
+)
+
+
+@role_required(Role.CATALOG_MANAGER)
+@require_safe
+def catalog(request: HttpRequest) -> HttpResponse:
+    from lookout.catalog.models import Product
+
+    low = Product.objects.filter(stock__lte=5).order_by("stock", "name")[:50]
+    return render(request, "staff/catalog.html", {"low_stock": low})
