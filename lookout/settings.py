@@ -192,6 +192,11 @@ TASKS = {
         ),
     }
 }
+if REDIS_URL and not TESTING:
+    # Scale-out: the same tasks on a Redis queue (RQ), worked by `lookout rqworker`.
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 
 # --- Accounts and passwords (C4.7) -----------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

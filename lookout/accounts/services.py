@@ -21,12 +21,13 @@ from lookout.vault.routers import KEYSTORE
 
 # The exact sentence next to the (unticked) sign-up box; stored with every choice (C3.6).
 MARKETING_OPT_IN_WORDING = (
-    "Yes, email me Lookout offers and news. I can opt out at any time in my account; "
+    "Yes, send Lookout offers and news to my Lookout inbox. I can opt out at any time in my "
+    "account; "
     "my choice changes no price and no feature."
 )
 # The account centre's switch, in the words shown there (C3.7).
-MARKETING_CENTRE_OPT_IN_WORDING = "Email me Lookout offers and news."
-MARKETING_CENTRE_OPT_OUT_WORDING = "Stop emailing me offers and news."
+MARKETING_CENTRE_OPT_IN_WORDING = "Send Lookout offers and news to my inbox."
+MARKETING_CENTRE_OPT_OUT_WORDING = "Stop sending me offers and news."
 
 
 class EmailTaken(Exception):
@@ -90,6 +91,9 @@ def record_marketing_choice(
     *, user: User, opted_in: bool, wording: str, source: str
 ) -> MarketingChoice:
     """Append a choice; the latest one is in force at once (C3.7). Earlier ones stay as proof."""
+    # Lock the person's row: a promotion being delivered re-checks the choice under the same
+    # lock, so an opt-out that commits first is always seen (C3.7).
+    User.objects.select_for_update().filter(pk=user.pk).first()
     return MarketingChoice.objects.create(
         user=user, opted_in=opted_in, wording=wording, source=source
     )

@@ -47,7 +47,15 @@ def granian_command(
 
 
 def worker_command() -> list[str]:
-    """The django-tasks-db worker; no autoreload, so it stops cleanly on SIGTERM/SIGINT."""
+    """The task worker for the configured backend: RQ's worker when tasks go to Redis, else the
+    django-tasks-db worker (no autoreload, so it stops cleanly on SIGTERM/SIGINT)."""
+    from django.conf import settings
+
+    if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
+        return [
+            sys.executable, "-m", "lookout.cli", "rqworker",
+            "--job-class", "django_tasks_rq.Job", "default",
+        ]  # fmt: skip
     return [sys.executable, "-m", "lookout.cli", "db_worker", "--no-reload", "--queue-name", "*"]
 
 

@@ -18,7 +18,6 @@ from django_tasks_db.models import DBTaskResult
 
 from lookout.accounts.models import User
 from lookout.cart.models import Cart
-from lookout.checkout.models import SavedAddress
 from lookout.core.inventory import (
     ACCOUNT_LIFETIME,
     AUDIT_RETENTION,
@@ -105,22 +104,17 @@ def _dormant_accounts(cutoff: datetime) -> models.QuerySet[User]:
 
 
 def _close_dormant_accounts(keys: list[Any], now: datetime) -> int:
-    """Crypto-shred the person's data key and close the account: the email, saved addresses,
-    messages and orders sealed under that key become unreadable everywhere, backups included."""
-    subjects = list(User.objects.filter(pk__in=keys).values_list("subject", flat=True))
-    with transaction.atomic(using=KEYSTORE), transaction.atomic():
-        SavedAddress.objects.filter(user_id__in=keys).delete()
-        closed = User.objects.filter(pk__in=keys, closed_at__isnull=True).update(
-            email=EMPTY,
-            email_index=None,
-            totp_secret=None,
-            password=UNUSABLE_PASSWORD,
-            is_active=False,
-            closed_at=now,
-        )
-        for subject in subjects:
-            destroy_data_key(subject=subject)
-    return closed
+    """Erase each dormant account exactly as an approved deletion request would (C6.4): every
+    app's eraser runs, then the data key is destroyed, so the email, saved addresses, messages
+    and orders sealed under it become unreadable everywhere, backups included."""
+    from lookout.privacy.erasure import erase_subject
+
+    people = list(
+        User.objects.filter(pk__in=keys, closed_at__isnull=True).values_list("subject", flat=True)
+    )
+    for subject in people:
+        erase_subject(subject=subject)
+    return len(people)
 
 
 # --- the database cache: a table without a model ---------------------------------------------
