@@ -139,6 +139,7 @@ class Refund(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
     settled_by_ref = models.CharField(max_length=36, blank=True, default="")
+    overdue = False  # not a column: set for a given day by selectors.refunds_due
 
     class Meta:
         ordering = ["due_on", "created_at"]

@@ -81,7 +81,7 @@ def refunds_due(*, today: date | None = None) -> list[Refund]:
         .order_by("due_on", "created_at")
     )
     for refund in rows:
-        refund.overdue = refund.is_overdue(day)  # type: ignore[attr-defined]
+        refund.overdue = refund.is_overdue(day)
     return rows
 
 

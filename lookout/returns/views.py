@@ -121,19 +121,19 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
     except NotFound as error:
         context = {"token": token, "error": error.message}
         return render(request, "returns/guest.html", context, status=404)
-    error, status, created = "", 200, None
+    message, status, created = "", 200, None
     if request.POST.get("action") == "request":
-        form, created, error, status = _submit(request, order, actor=None, guest=True)
+        form, created, message, status = _submit(request, order, actor=None, guest=True)
         if created is not None:
             form = ReturnForm(lines=selectors.returnable_lines(order=order))
     else:
         form = ReturnForm(lines=selectors.returnable_lines(order=order))
-    context = {
+    page: dict[str, Any] = {
         "token": token,
         "number": order.number,
         "order": order,
         "form": form,
-        "error": error,
+        "error": message,
         "created": created,
         "closes_on": _window(order),
         "returns": _with_notes(
@@ -141,4 +141,4 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
         ),
         "guest": True,
     }
-    return render(request, "returns/request.html", context, status=status)
+    return render(request, "returns/request.html", page, status=status)

@@ -99,7 +99,7 @@ def finance(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "due": due,
-        "overdue": sum(1 for r in due if r.overdue),  # type: ignore[attr-defined]
+        "overdue": sum(1 for r in due if r.overdue),
         "settled": settled,
         "payments": {p.pk: p for p in payments},
     }

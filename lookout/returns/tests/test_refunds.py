@@ -129,7 +129,7 @@ def test_refunds_of_several_returns_never_exceed_what_was_captured(staff) -> Non
     # Someone refunded part of the payment by hand at the processor's console
     from lookout.payments.services import refund as pay_back
 
-    pay_back(payment=Payment.objects.get(pk=order.payment_id), amount=Decimal("5.00"), actor=None)
+    pay_back(payment=Payment.objects.get(order_ref=order.pk), amount=Decimal("5.00"), actor=None)
     second = services.request_return(
         order=order, quantities={line.pk: 1}, reason="damaged", note=None, actor=None
     )
