@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from lookout.audit.services import record
 from lookout.cart.models import Cart, CartLine
+from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Product
 from lookout.core.errors import Conflict, LookoutError
 from lookout.core.money import usd
@@ -111,6 +112,7 @@ def _lock(order: Order) -> Order:
 def _release_stock(order: Order) -> None:
     for line in order.lines.order_by("product_id"):
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+    bump_generation()  # storefront pages show the stock: drop cached pages after commit
 
 
 def place_order(
@@ -189,6 +191,7 @@ def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None
             line_total=usd(product.price * line.quantity),
         )
         Product.objects.filter(pk=product.pk).update(stock=F("stock") - line.quantity)
+    bump_generation()  # storefront pages show the stock: drop cached pages after commit
     Delivery(
         subject=subject,
         order=order,
