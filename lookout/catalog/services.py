@@ -1,4 +1,5 @@
-"""Writes to the catalog. Every write re-indexes the products it touched for search."""
+"""Writes to the catalog. Every write re-indexes the products it touched for search and bumps
+the page-cache generation (after commit), so no storefront page shows the old product."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Category, Product
 from lookout.catalog.search import index_products
 from lookout.core.errors import LookoutError
@@ -21,6 +23,7 @@ def upsert_category(*, slug: str, name: str, tagline: str = "", position: int = 
     category, _ = Category.objects.update_or_create(
         slug=slug, defaults={"name": name, "tagline": tagline, "position": position}
     )
+    bump_generation()
     return category
 
 
@@ -34,6 +37,7 @@ def upsert_product(*, sku: str, list_price: Decimal, price: Decimal, **fields: A
         sku=sku, defaults={"list_price": list_price, "price": price, **fields}
     )
     index_products([product])
+    bump_generation()
     return product
 
 
@@ -41,10 +45,12 @@ def upsert_product(*, sku: str, list_price: Decimal, price: Decimal, **fields: A
 def set_works_with(*, accessory: Product, devices: list[Product]) -> None:
     """Link an accessory to the cameras it fits ("works with")."""
     accessory.works_with.set(devices)
+    bump_generation()
 
 
 def reindex_catalog() -> int:
     """Rebuild the whole search index, e.g. after a bulk import or a restore."""
     products = list(Product.objects.select_related("category"))
     index_products(products)
+    bump_generation()
     return len(products)

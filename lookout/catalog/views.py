@@ -1,5 +1,8 @@
 """Storefront pages: thin views over selectors; nothing here sets a cookie (C7.4, C2.6).
 
+Home, category, product and search pages are served from the page cache for anonymous
+visitors (lookout.catalog.cache: per consent state, without nonce or cart token).
+
 No view uses sessions, messages or `{% csrf_token %}`, because each of those would set a
 cookie; the pages are GET only, and the cart is carried in the URL (see lookout.cart).
 """
@@ -13,6 +16,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from lookout.catalog import selectors
+from lookout.catalog.cache import cached_page
 from lookout.catalog.images import product_svg
 from lookout.catalog.models import Category, Product
 from lookout.catalog.search import MAX_QUERY_LENGTH, search_products
@@ -23,11 +27,13 @@ def _htmx(request: HttpRequest) -> bool:
 
 
 @require_safe
+@cached_page()
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", selectors.home_sections())
 
 
 @require_safe
+@cached_page(params=[*selectors.BrowseFilters.base_fields, "page"])
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     form = selectors.BrowseFilters(request.GET)
@@ -53,6 +59,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page()
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(Product.objects.select_related("category"), slug=slug)
     context = {
@@ -67,6 +74,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page(params=["q"])
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
