@@ -42,8 +42,8 @@ def received() -> tuple[User, object]:
 
 
 @pytest.mark.commitment("C4.3", "C4.4", "C3.3")
-def test_after_sales_sees_contact_and_note_for_after_sales_never_payment_data(received) -> None:
-    _, ret = received
+@pytest.mark.usefixtures("received")
+def test_after_sales_sees_contact_and_note_for_after_sales_never_payment_data() -> None:
     agent, client = _as(Role.AFTER_SALES)
     page = client.get("/staff/after-sales/").content.decode()
     assert RECIPIENT in page and GUEST_EMAIL in page and "The mount is cracked" in page
