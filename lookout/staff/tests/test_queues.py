@@ -34,7 +34,7 @@ def _as(role: str) -> tuple[User, Client]:
 
 
 @pytest.fixture
-def received() -> tuple[User, object]:
+def received(partners: None, policies: None) -> tuple[User, object]:
     clerk, _ = _as(Role.WAREHOUSE)
     ret = request_all(delivered_order(clerk), note="The mount is cracked")
     services.receive_return(ret=ret, actor=clerk)
