@@ -1,0 +1,109 @@
+"""`GET /healthz`: is this server process able to serve, and a few counters for monitoring.
+
+Why here and why so small: a load balancer polls it every few seconds on every `lookout serve`
+process, so it must be cheap (one trivial query per database, one cache round trip, the master
+key already in memory) and must not need a session or a cookie.
+
+It answers 200 with `{"status": "ok", ...}` when the main database, the key store, the cache
+and the master key all answer, and 503 naming the failing check otherwise. `?format=prometheus`
+gives the same figures as Prometheus text. Nothing in it is personal data: check names, a
+database vendor, counts and durations; never a row, an address, a user or an IP.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.core.cache import caches
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_safe
+
+STARTED = time.time()
+
+
+def _database(alias: str) -> Callable[[], None]:
+    def check() -> None:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    return check
+
+
+def _cache() -> None:
+    cache = caches["default"]
+    cache.set("healthz", "ok", timeout=30)
+    if cache.get("healthz") != "ok":
+        raise RuntimeError("the cache did not return what was just written")
+
+
+def _master_key() -> None:
+    from lookout.vault.master import master_cache
+
+    master_cache.get()
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _database("default"),
+    "keystore": _database("keystore"),
+    "cache": _cache,
+    "master_key": _master_key,
+}
+
+
+def run_checks() -> dict[str, dict[str, object]]:
+    """Each check's outcome and duration; the error's class name only (no message, which could
+    echo a connection string)."""
+    results: dict[str, dict[str, object]] = {}
+    for name, check in CHECKS.items():
+        start = time.perf_counter()
+        try:
+            check()
+            ok, error = True, ""
+        except Exception as exc:
+            ok, error = False, type(exc).__name__
+        results[name] = {"ok": ok, "ms": round((time.perf_counter() - start) * 1000, 2)}
+        if error:
+            results[name]["error"] = error
+    return results
+
+
+def metrics() -> dict[str, float]:
+    """Counters of this process: page-cache use and uptime. Counts only."""
+    from lookout.catalog.cache import stats
+
+    figures: dict[str, float] = {f"page_cache_{k}_total": v for k, v in stats.items()}
+    figures["uptime_seconds"] = round(time.time() - STARTED, 1)
+    return figures
+
+
+def _prometheus(checks: dict[str, dict[str, object]], figures: dict[str, float]) -> str:
+    lines = ["# TYPE lookout_up gauge"]
+    for name, result in checks.items():
+        lines.append(f'lookout_up{{check="{name}"}} {1 if result["ok"] else 0}')
+    for name, value in figures.items():
+        lines.append(f"lookout_{name} {value}")
+    return "\n".join(lines) + "\n"
+
+
+@require_safe
+def view(request: HttpRequest) -> HttpResponse:
+    checks = run_checks()
+    healthy = all(r["ok"] for r in checks.values())
+    status = 200 if healthy else 503
+    figures = metrics()
+    if request.GET.get("format") == "prometheus":
+        response: HttpResponse = HttpResponse(
+            _prometheus(checks, figures), status=status, content_type="text/plain; version=0.0.4"
+        )
+    else:
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "database": connections["default"].vendor,
+            "checks": checks,
+            "metrics": figures,
+        }
+        response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
