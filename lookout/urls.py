@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from lookout.api import api
+from lookout.core import health
 from lookout.core import views as core_views
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("cookies/", include("lookout.consent.urls")),
     path("analytics/", include("lookout.analytics.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", health.view),
 ]
 
 handler400 = core_views.bad_request
