@@ -50,7 +50,7 @@ def _refusal(request: HttpRequest, exc: LookoutError) -> HttpResponse:
 def _mount_routers() -> None:
     from importlib import import_module
 
-    for app in ("catalog", "cart"):
+    for app in ("catalog", "cart", "checkout"):
         try:
             module = import_module(f"lookout.{app}.api")
         except ModuleNotFoundError:
