@@ -2,17 +2,24 @@
 erasing that customer (C6.2, C6.4).
 
 Run: .venv/bin/python bench/privacy.py [orders]   (a throwaway SQLite database under a temp dir,
-or DATABASE_URL's server). Prints figures; asserts nothing about time.
+or DATABASE_URL's server). Prints figures and saves them to var/bench/privacy-<database>.json;
+asserts nothing about time. The access file is built several times: the first build (cold
+caches) and the best of the rest are both printed; the erasure runs once (it can only run once).
+Targets (issue 10): access file under 0.1 s, erasure under 0.1 s.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
 import tempfile
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LOOKOUT_ENV", "development")
 os.environ.setdefault("LOOKOUT_DEBUG", "0")
 os.environ["LOOKOUT_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
@@ -25,9 +32,42 @@ import django
 django.setup()
 
 from django.core.management import call_command
+from django.db import connections
+
+BUILDS = 5
+
+
+def save(name: str, figures: dict[str, object]) -> Path:
+    out = ROOT / "var" / "bench" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    return out
 
 
 def main(orders: int) -> int:
+    from lookout.vault.master import ensure_master_keys
+
+    ensure_master_keys()
+    engine = django.conf.settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"database: {engine}")
+    throwaway = []
+    if engine == "postgresql":  # throwaway databases (test_<name>) on DATABASE_URL's server
+        for alias in ("default", "keystore"):
+            creation = connections[alias].creation
+            old = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            throwaway.append((creation, old))
+    else:  # a fresh file under a temp dir
+        call_command("migrate", verbosity=0)
+        call_command("migrate", database="keystore", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+    try:
+        return run(orders, engine)
+    finally:
+        for creation, old in throwaway:
+            creation.destroy_test_db(old, verbosity=0)
+
+
+def run(orders: int, engine: str) -> int:
     from lookout.accounts.services import create_account
     from lookout.catalog.tests.factories import product
     from lookout.orders.services import place_order
@@ -35,14 +75,8 @@ def main(orders: int) -> int:
     from lookout.policies.initial import ensure_initial_versions
     from lookout.privacy.access_file import build_document
     from lookout.privacy.erasure import erase_subject
-    from lookout.vault.master import ensure_master_keys
 
-    ensure_master_keys()
-    call_command("migrate", verbosity=0)
-    call_command("migrate", database="keystore", verbosity=0)
     ensure_initial_versions()
-    engine = django.conf.settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"database: {engine}")
 
     user = create_account(
         email=f"bench.{secrets.token_hex(4)}@example.com", password="bench-passphrase-1"
@@ -59,16 +93,34 @@ def main(orders: int) -> int:
         )
     print(f"placed {orders} orders in {time.perf_counter() - start:.1f} s (setup)")
 
-    start = time.perf_counter()
-    document = build_document(subject=user.subject)
-    built = time.perf_counter() - start
-    size = len(str(document))
-    print(f"access file, {orders} orders: {built:.2f} s ({size / 1e6:.1f} MB of JSON text)")
+    times = []
+    for _ in range(BUILDS):
+        start = time.perf_counter()
+        document = build_document(subject=user.subject)
+        times.append(time.perf_counter() - start)
+    size = len(json.dumps(document))
+    print(
+        f"access file, {orders} orders: first {times[0]:.3f} s, best of {BUILDS} "
+        f"{min(times[1:]):.3f} s ({size / 1e6:.1f} MB of JSON)  target < 0.1 s"
+    )
 
     start = time.perf_counter()
     counts = erase_subject(subject=user.subject)
     erased = time.perf_counter() - start
-    print(f"erasure of that customer: {erased:.2f} s  {counts}")
+    print(f"erasure of that customer: {erased:.3f} s  target < 0.1 s  {counts}")
+    out = save(
+        f"privacy-{engine}",
+        {
+            "database": engine,
+            "orders": orders,
+            "access_file_first_s": round(times[0], 4),
+            "access_file_best_s": round(min(times[1:]), 4),
+            "access_file_target_s": 0.1,
+            "erasure_s": round(erased, 4),
+            "erasure_target_s": 0.1,
+        },
+    )
+    print(f"saved {out.relative_to(ROOT)}")
     return 0
 
 

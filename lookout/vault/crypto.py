@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -67,24 +68,67 @@ def _unwrap(row: DataKey) -> bytes:
 
 
 def data_key(subject: uuid.UUID) -> bytes:
-    row = DataKey.objects.filter(subject=subject).first()
+    row = DataKey.objects.filter(subject=subject).only("subject", "wrapped").first()
     if row is None:
         raise KeyDestroyed(f"No data key for subject {subject}.")
     return _unwrap(row)
 
 
-def seal(*, subject: uuid.UUID, plaintext: str, context: bytes) -> bytes:
+@dataclass
+class KeyRing:
+    """Data keys unwrapped once for the length of one call (a bulk read or write).
+
+    Reading a thousand sealed values of one person one by one would fetch and unwrap their data
+    key a thousand times; a ring fetches the keys of many subjects in one query and unwraps each
+    once. It lives only as long as the call that made it — never in a process-wide cache — so a
+    key destroyed by an erasure is not readable afterwards from memory somewhere.
+    """
+
+    _aeads: dict[uuid.UUID, AESGCM | None] = field(default_factory=dict)
+
+    def load(self, subjects: Iterable[uuid.UUID]) -> None:
+        """Fetch and unwrap, in one query, the keys of `subjects` not yet on the ring."""
+        missing = {s for s in subjects if s not in self._aeads}
+        if not missing:
+            return
+        rows = DataKey.objects.filter(subject__in=missing).only("subject", "wrapped")
+        for row in rows:
+            self._aeads[row.subject] = AESGCM(_unwrap(row))
+        for subject in missing:
+            self._aeads.setdefault(subject, None)  # destroyed: remembered for this call only
+
+    def aead(self, subject: uuid.UUID) -> AESGCM:
+        if subject not in self._aeads:
+            self.load([subject])
+        found = self._aeads[subject]
+        if found is None:
+            raise KeyDestroyed(f"No data key for subject {subject}.")
+        return found
+
+
+def _aead(subject: uuid.UUID, keys: KeyRing | None) -> AESGCM:
+    return keys.aead(subject) if keys is not None else AESGCM(data_key(subject))
+
+
+def seal(
+    *, subject: uuid.UUID, plaintext: str, context: bytes, keys: KeyRing | None = None
+) -> bytes:
+    """Encrypt under the person's data key; `keys` reuses keys already unwrapped in this call."""
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(data_key(subject)).encrypt(nonce, plaintext.encode("utf-8"), context)
+    sealed = _aead(subject, keys).encrypt(nonce, plaintext.encode("utf-8"), context)
     return FORMAT_V1 + nonce + sealed
 
 
-def open_sealed(*, subject: uuid.UUID, blob: bytes, context: bytes) -> str:
+def open_sealed(
+    *, subject: uuid.UUID, blob: bytes, context: bytes, keys: KeyRing | None = None
+) -> str:
+    """Decrypt; `keys` reuses keys already unwrapped in this call (see `KeyRing`)."""
     if not blob.startswith(FORMAT_V1) or len(blob) < 1 + NONCE_BYTES + 16:
         raise TamperedCiphertext("Unknown ciphertext format.")
     nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    aead = _aead(subject, keys)
     try:
-        return AESGCM(data_key(subject)).decrypt(nonce, body, context).decode("utf-8")
+        return aead.decrypt(nonce, body, context).decode("utf-8")
     except InvalidTag as exc:
         raise TamperedCiphertext("Ciphertext does not match its table, column and row.") from exc
 

@@ -7,8 +7,9 @@ The built-in sections live in this package (one module per app whose data they r
 can also ship its own in a `subject_data.py` module, which `load_sections()` imports, so a new
 app plugs in without touching the privacy app.
 
-Every personal value a section returns is read through `lookout.access.reveal` with
-`purpose=Purpose.SUBJECT_REQUEST`, so each read is checked against the matrix and audited.
+Every personal value a section returns is read through `lookout.access.reveal` (or
+`reveal_many` for a list of records) with `purpose=Purpose.SUBJECT_REQUEST`, so each read is
+checked against the matrix and audited.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ class SectionContext:
         from lookout.access import reveal
 
         return reveal(obj, fields, purpose=self.purpose, actor=self.actor)
+
+    def reveal_many(self, objs: Any, fields: list[str]) -> list[dict[str, str | None]]:
+        """Many records through the gate at once: one audit entry naming them all, the data
+        key unwrapped once (a customer with a thousand orders must not cost seconds)."""
+        from lookout.access import reveal_many
+
+        return reveal_many(list(objs), fields, purpose=self.purpose, actor=self.actor)
 
 
 @dataclass(frozen=True)

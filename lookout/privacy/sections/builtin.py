@@ -42,71 +42,103 @@ def account(ctx: SectionContext) -> dict[str, Any] | None:
 def addresses(ctx: SectionContext) -> list[dict[str, Any]]:
     from lookout.checkout.models import SavedAddress
 
-    rows = []
-    for saved in SavedAddress.objects.filter(subject=ctx.subject).order_by("created_at"):
-        values = ctx.reveal(saved, ["name", "address", "phone"])
-        rows.append(
-            {
-                "id": str(saved.id),
-                "name": values["name"],
-                "address": json.loads(values["address"] or "{}"),
-                "phone": values["phone"],
-                "country": saved.country,
-                "saved_at": _iso(saved.created_at),
-            }
+    saved = list(SavedAddress.objects.filter(subject=ctx.subject).order_by("created_at"))
+    return [
+        {
+            "id": str(row.id),
+            "name": values["name"],
+            "address": json.loads(values["address"] or "{}"),
+            "phone": values["phone"],
+            "country": row.country,
+            "saved_at": _iso(row.created_at),
+        }
+        for row, values in zip(
+            saved, ctx.reveal_many(saved, ["name", "address", "phone"]), strict=True
         )
-    return rows
+    ]
+
+
+def _by_order(rows: Any) -> dict[Any, list[dict[str, Any]]]:
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.pop("order_id"), []).append(row)
+    return grouped
 
 
 @section("orders", "Orders", order=30, description="What you bought and where it went.")
 def orders(ctx: SectionContext) -> list[dict[str, Any]]:
-    from lookout.orders.models import Delivery, Order
+    """Plain columns are read as values (no model instances: a thousand orders with their lines
+    and history must cost milliseconds); the deliveries go through the gate in one call."""
+    from lookout.orders.models import Delivery, Order, OrderEvent, OrderLine, Status
 
-    rows = []
-    queryset = (
+    statuses = dict(Status.choices)
+    placed = list(
         Order.objects.filter(subject=ctx.subject)
-        .prefetch_related("lines", "events")
         .order_by("placed_at")
-    )
-    deliveries = {d.order_id: d for d in Delivery.objects.filter(subject=ctx.subject)}
-    for order in queryset:
-        delivery = deliveries.get(order.pk)
-        shipped_to = None
-        if delivery is not None:
-            values = ctx.reveal(delivery, ["name", "address", "phone", "email"])
-            shipped_to = {
-                "name": values["name"],
-                "address": json.loads(values["address"] or "{}"),
-                "phone": values["phone"],
-                "email": values["email"],
-                "country": delivery.country,
-            }
-        rows.append(
-            {
-                "number": order.number,
-                "status": order.get_status_display(),
-                "placed_at": _iso(order.placed_at),
-                "paid_at": _iso(order.paid_at),
-                "shipped_at": _iso(order.shipped_at),
-                "delivered_at": _iso(order.delivered_at),
-                "total_usd": str(order.total),
-                "lines": [
-                    {
-                        "sku": line.sku,
-                        "name": line.name,
-                        "quantity": line.quantity,
-                        "unit_price_usd": str(line.unit_price),
-                    }
-                    for line in order.lines.all()
-                ],
-                "delivery": shipped_to,
-                "history": [
-                    {"at": _iso(e.at), "from": e.from_status, "to": e.to_status}
-                    for e in order.events.all()
-                ],
-            }
+        .values(
+            "id",
+            "number",
+            "status",
+            "placed_at",
+            "paid_at",
+            "shipped_at",
+            "delivered_at",
+            "total",
         )
-    return rows
+    )
+    mine = Order.objects.filter(subject=ctx.subject).values("pk")
+    lines = _by_order(
+        OrderLine.objects.filter(order__in=mine)
+        .order_by("pk")
+        .values("order_id", "sku", "name", "quantity", "unit_price")
+    )
+    events = _by_order(
+        OrderEvent.objects.filter(order__in=mine)
+        .order_by("at", "pk")
+        .values("order_id", "at", "from_status", "to_status")
+    )
+    deliveries = list(
+        Delivery.objects.filter(subject=ctx.subject).only(
+            "id", "subject", "order_id", "name", "address", "phone", "email", "country"
+        )
+    )
+    revealed = ctx.reveal_many(deliveries, ["name", "address", "phone", "email"])
+    shipped_to = {
+        d.order_id: {
+            "name": values["name"],
+            "address": json.loads(values["address"] or "{}"),
+            "phone": values["phone"],
+            "email": values["email"],
+            "country": d.country,
+        }
+        for d, values in zip(deliveries, revealed, strict=True)
+    }
+    return [
+        {
+            "number": order["number"],
+            "status": statuses.get(order["status"], order["status"]),
+            "placed_at": _iso(order["placed_at"]),
+            "paid_at": _iso(order["paid_at"]),
+            "shipped_at": _iso(order["shipped_at"]),
+            "delivered_at": _iso(order["delivered_at"]),
+            "total_usd": str(order["total"]),
+            "lines": [
+                {
+                    "sku": line["sku"],
+                    "name": line["name"],
+                    "quantity": line["quantity"],
+                    "unit_price_usd": str(line["unit_price"]),
+                }
+                for line in lines.get(order["id"], [])
+            ],
+            "delivery": shipped_to.get(order["id"]),
+            "history": [
+                {"at": _iso(e["at"]), "from": e["from_status"], "to": e["to_status"]}
+                for e in events.get(order["id"], [])
+            ],
+        }
+        for order in placed
+    ]
 
 
 @section(
@@ -139,19 +171,22 @@ def payments(ctx: SectionContext) -> list[dict[str, Any]]:
 def messages(ctx: SectionContext) -> list[dict[str, Any]]:
     from lookout.inbox.models import Message
 
-    rows = []
-    for message in Message.objects.filter(subject=ctx.subject).order_by("created_at"):
-        values = ctx.reveal(message, ["title", "body"])
-        rows.append(
-            {
-                "kind": message.get_kind_display(),
-                "title": values["title"],
-                "body": values["body"],
-                "sent_at": _iso(message.created_at),
-                "read_at": _iso(message.read_at),
-            }
-        )
-    return rows
+    kinds = dict(Message.Kind.choices)
+    inbox = list(
+        Message.objects.filter(subject=ctx.subject)
+        .order_by("created_at")
+        .only("id", "subject", "kind", "title", "body", "created_at", "read_at")
+    )
+    return [
+        {
+            "kind": kinds.get(message.kind, message.kind),
+            "title": values["title"],
+            "body": values["body"],
+            "sent_at": _iso(message.created_at),
+            "read_at": _iso(message.read_at),
+        }
+        for message, values in zip(inbox, ctx.reveal_many(inbox, ["title", "body"]), strict=True)
+    ]
 
 
 @section(
@@ -176,16 +211,22 @@ def marketing_choices(ctx: SectionContext) -> list[dict[str, Any]]:
 
 @section("policy_acceptances", "Policies you accepted", order=70)
 def policy_acceptances(ctx: SectionContext) -> list[dict[str, Any]]:
+    from lookout.policies.models import PolicyAcceptance, PolicyVersion
     from lookout.policies.selectors import acceptances_for
 
+    # Values, not instances: select_related would load each version's full text per row.
+    documents = dict(PolicyVersion._meta.get_field("document").flatchoices)
+    hows = dict(PolicyAcceptance.How.choices)
     return [
         {
-            "policy": row.version.get_document_display(),
-            "version": row.version.number,
-            "how": row.get_how_display(),
-            "at": _iso(row.at),
+            "policy": documents.get(row["version__document"], row["version__document"]),
+            "version": row["version__number"],
+            "how": hows.get(row["how"], row["how"]),
+            "at": _iso(row["at"]),
         }
-        for row in acceptances_for(subject=ctx.subject).order_by("at")
+        for row in acceptances_for(subject=ctx.subject)
+        .order_by("at")
+        .values("version__document", "version__number", "how", "at")
     ]
 
 
