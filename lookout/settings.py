@@ -195,12 +195,13 @@ TASKS = {
 if REDIS_URL and not TESTING:
     # Scale-out: the same tasks on a Redis queue (RQ), worked by `lookout rqworker`.
     INSTALLED_APPS.append("django_rq")
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}  # type: ignore[dict-item]
+    RQ_QUEUES: dict[str, dict[str, str]] = {"default": {"URL": REDIS_URL}}
 
 # --- Accounts and passwords (C4.7) -----------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["lookout.accounts.backends.EmailBackend"]
+# Email sign-in (blind index) plus the permissions of the group named after the staff role.
+AUTHENTICATION_BACKENDS = ["lookout.staff.backends.RoleBackend"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 if TESTING:
     PASSWORD_HASHERS = [

@@ -5,6 +5,7 @@ Bad input gets the form back with a plain message and status 400; throttled atte
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
@@ -31,7 +32,6 @@ from lookout.accounts.models import User
 from lookout.accounts.selectors import marketing_opted_in
 from lookout.core.purposes import Purpose
 
-BACKEND = "lookout.accounts.backends.EmailBackend"
 WRONG_CREDENTIALS = "That email and password do not match an account. Please try again."
 
 
@@ -79,7 +79,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
             except services.EmailTaken:
                 form.add_error("email", EMAIL_TAKEN_MESSAGE)
             else:
-                login(request, user, backend=BACKEND)
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(request, "Welcome to Lookout. Your account is ready.")
                 return redirect("accounts:centre")
         return render(request, "accounts/signup.html", {"form": form}, status=400)

@@ -93,7 +93,11 @@ def guest_order(request: HttpRequest, token: str) -> HttpResponse:
     delivery = selectors.delivery_view(
         order=order, fields=OWN_FIELDS, purpose=Purpose.ACCOUNT_NOTICE, actor=None
     )
-    context = _order_context(order, delivery) | {"inbox": _guest_messages(order), "guest": True}
+    context = _order_context(order, delivery) | {
+        "inbox": _guest_messages(order),
+        "guest": True,
+        "guest_token": token,
+    }
     return render(request, "orders/detail.html", context)
 
 
