@@ -20,7 +20,13 @@ visitor without a session, so they can be shared between visitors, on three cond
 Invalidation: every entry records the catalog *generation* read when its request began; the
 catalog and order services bump the generation after their transaction commits
 (`bump_generation`), and an entry of an older generation is a miss. The generation lives in
-the shared cache, so it holds across server processes. Entries also expire after
+the shared cache, so it holds across server processes.
+
+Two levels: the shared cache (database table, or Redis) and a small in-process copy of the
+most used entries. A process reads the shared generation at most every
+`LOOKOUT_PAGE_CACHE_POLL_SECONDS` (default 1 s; a bump in the process itself is seen at once),
+so a hit on a hot page costs no query at all, and another process's change shows within that
+second. Entries also expire after
 `LOOKOUT_PAGE_CACHE_SECONDS` (default 300 s), which bounds how late a policy announcement or a
 newly registered third-party script appears on a cached page.
 """
@@ -31,6 +37,9 @@ import functools
 import hashlib
 import re
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +64,40 @@ _HEADERS = ("Content-Type", "Content-Language")
 stats = {"hit": 0, "miss": 0, "bypass": 0, "stored": 0}
 
 View = Callable[..., HttpResponse]
+LOCAL_ENTRIES = 256
+
+
+class _Local:
+    """The in-process level: the last polled generation and an LRU of entries."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation: int | None = None
+        self.polled = 0.0
+        self.entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def get(self, key: str, gen: int) -> dict[str, Any] | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry["generation"] != gen or entry["expires"] < time.monotonic():
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.entries[key] = {**entry, "expires": time.monotonic() + _timeout()}
+            self.entries.move_to_end(key)
+            while len(self.entries) > LOCAL_ENTRIES:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.generation, self.polled = None, 0.0
+            self.entries.clear()
+
+
+local = _Local()
 
 
 def _cache() -> BaseCache:
@@ -82,7 +125,22 @@ def generation() -> int:
     return int(value)
 
 
+def _poll_seconds() -> float:
+    return float(getattr(settings, "LOOKOUT_PAGE_CACHE_POLL_SECONDS", 1.0))
+
+
+def _current_generation() -> int:
+    """The generation, read from the shared cache at most once per poll interval."""
+    now = time.monotonic()
+    if local.generation is not None and now - local.polled < _poll_seconds():
+        return local.generation
+    gen = generation()
+    local.generation, local.polled = gen, now
+    return gen
+
+
 def _bump() -> None:
+    local.clear()  # this process sees its own change at once
     cache = _cache()
     try:
         cache.incr(GENERATION_KEY)
@@ -164,9 +222,7 @@ def _respond(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
     return response
 
 
-def _store(
-    cache: BaseCache, key: str, gen: int, request: HttpRequest, response: HttpResponse
-) -> None:
+def _store(key: str, gen: int, request: HttpRequest, response: HttpResponse) -> None:
     user = getattr(request, "user", None)
     if (
         response.status_code != 200
@@ -180,7 +236,8 @@ def _store(
     parts = _split(body, nonce=_nonce(request, generate=False), token=request.GET.get("cart", ""))
     headers = [(h, response[h]) for h in _HEADERS if response.has_header(h)]
     entry = {"generation": gen, "status": 200, "headers": headers, "parts": parts}
-    cache.set(key, entry, timeout=_timeout())
+    _cache().set(key, entry, timeout=_timeout())
+    local.put(key, entry)
     stats["stored"] += 1
 
 
@@ -198,12 +255,12 @@ def cached_page(*, params: Iterable[str] = ()) -> Callable[[View], View]:
             if key is None:
                 stats["bypass"] += 1
                 return view(request, *args, **kwargs)
-            cache = _cache()
-            found = cache.get_many([GENERATION_KEY, key])
-            gen = found.get(GENERATION_KEY)
-            if gen is None:
-                gen = generation()
-            entry = found.get(key)
+            gen = _current_generation()
+            entry = local.get(key, gen)
+            if entry is None:
+                entry = _cache().get(key)
+                if entry is not None and entry["generation"] == gen:
+                    local.put(key, entry)
             if entry is not None and entry["generation"] == gen:
                 stats["hit"] += 1
                 response = _respond(request, entry)
@@ -211,7 +268,7 @@ def cached_page(*, params: Iterable[str] = ()) -> Callable[[View], View]:
             else:
                 stats["miss"] += 1
                 response = view(request, *args, **kwargs)
-                _store(cache, key, gen, request, response)
+                _store(key, gen, request, response)
                 response["X-Page-Cache"] = "miss"
             # Downstream caches (a proxy) must keep the same variants apart as we do.
             patch_vary_headers(response, ["Cookie", "Sec-GPC", "HX-Request"])

@@ -23,7 +23,13 @@ NONCE = re.compile(r'nonce="([^"]+)"')
 
 @pytest.fixture
 def cached(settings):
+    """The page cache on, reading the shared generation on every request (as a second server
+    process would see it after its poll interval)."""
     settings.LOOKOUT_PAGE_CACHE = True
+    settings.LOOKOUT_PAGE_CACHE_POLL_SECONDS = 0
+    page_cache.local.clear()
+    yield
+    page_cache.local.clear()
 
 
 def _raw_entries() -> list[str]:
@@ -177,3 +183,15 @@ def test_unknown_parameters_and_sessions_bypass_the_cache(cached):
     # then neither is served from nor stored in the cache
     assert "X-Page-Cache" not in junk and "X-Page-Cache" not in session
     assert cache.get(page_cache.GENERATION_KEY) is None
+
+
+@pytest.mark.django_db
+def test_a_change_made_by_another_process_is_seen_through_the_shared_generation(cached):
+    # given a page held in this process's local level
+    item = factories.product()
+    Client().get(item.get_absolute_url())
+    assert Client().get(item.get_absolute_url())["X-Page-Cache"] == "hit"
+    # when another server process bumps the shared generation (not this process's local copy)
+    page_cache._cache().incr(page_cache.GENERATION_KEY)
+    # then the next request here is rendered afresh
+    assert Client().get(item.get_absolute_url())["X-Page-Cache"] == "miss"
