@@ -1,0 +1,86 @@
+"""Category and product pages against a minimal Django view reading 24 products, under the
+same granian server in the same run (16 concurrent keep-alive clients, loopback, bounded).
+
+Run alone: .venv/bin/python bench/pages.py [--requests 3000]   (SQLite, then PostgreSQL when
+one answers). Targets: pages >= the minimal view's req/s; p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import get, hammer, postgres_url, prepare, server, throwaway_env
+
+
+def _product_path(base: str) -> str:
+    with urllib.request.urlopen(base + "/c/outdoor-cameras/", timeout=5) as r:  # noqa: S310
+        html = r.read().decode()
+    match = re.search(r'href="(/p/[^"?]+/)"', html)
+    assert match, "the category page links its products"
+    return match.group(1)
+
+
+def run_one(label: str, *, postgres: str, requests: int, concurrency: int) -> dict:
+    results: dict = {}
+    with throwaway_env(
+        postgres=postgres, extra={"DJANGO_SETTINGS_MODULE": "bench.site_settings"}
+    ) as env:
+        prepare(env)
+        with server(env, workers=2, threads=8) as base:
+            paths = {
+                "minimal_view": "/bench/minimal",
+                "category": "/c/outdoor-cameras/",
+                "product": _product_path(base),
+            }
+            for name, path in paths.items():
+                hammer(base, get(path), total=min(400, requests), concurrency=concurrency)
+            # Interleave rounds so a slow moment of the machine hits every page alike.
+            rounds = 3
+            for name, path in paths.items():
+                results[name] = []
+            for _ in range(rounds):
+                for name, path in paths.items():
+                    load = hammer(
+                        base, get(path), total=requests // rounds, concurrency=concurrency
+                    )
+                    results[name].append(load)
+    out = {}
+    for name, loads in results.items():
+        best = max(loads, key=lambda load: load.rps)  # the least disturbed round
+        out[name] = best.as_dict()
+        print(f"  {label:8} {name:13} {best.line()}")
+    minimal = out["minimal_view"]["rps"]
+    for name in ("category", "product"):
+        ratio = out[name]["rps"] / minimal
+        out[name]["ratio_to_minimal"] = round(ratio, 2)
+        ok = ratio >= 1.0 and out[name]["p99_ms"] < 50
+        print(
+            f"  {label:8} {name:13} {ratio:5.2f}x the minimal view (target >= 1.00x), "
+            f"p99 {out[name]['p99_ms']:.1f} ms (target < 50 ms)  {'MET' if ok else 'MISSED'}"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    print(f"Pages: {args.requests} requests each, {args.concurrency} clients, 2 granian workers")
+    results = {"sqlite": run_one("sqlite", postgres="", **vars(args))}
+    pg = postgres_url()
+    if pg:
+        results["postgres"] = run_one("postgres", postgres=pg, **vars(args))
+    else:
+        print("  postgres: not reachable, skipped")
+    return results
+
+
+if __name__ == "__main__":
+    main()
