@@ -38,12 +38,11 @@ def run_one(label: str, *, postgres: str, requests: int, concurrency: int) -> di
                 "category": "/c/outdoor-cameras/",
                 "product": _product_path(base),
             }
-            for name, path in paths.items():
+            for path in paths.values():
                 hammer(base, get(path), total=min(400, requests), concurrency=concurrency)
             # Interleave rounds so a slow moment of the machine hits every page alike.
             rounds = 3
-            for name, path in paths.items():
-                results[name] = []
+            results = {name: [] for name in paths}
             for _ in range(rounds):
                 for name, path in paths.items():
                     load = hammer(
