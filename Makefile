@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install setup run serve test lint typecheck migrations-check pytest pytest-postgres \
-	compliance bench clean
+	compliance security bench clean
 
 $(STAMP): pyproject.toml
 	@python="$(PYTHON)"; if [ -z "$$python" ]; then exit 1; fi; \
@@ -73,6 +73,12 @@ test: lint typecheck migrations-check
 	$(MAKE) --no-print-directory compliance || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \
 	exit $$status
+
+# Security checks on their own (C4.5): bandit over the product code, the dependency audit (skipped
+# with its reason when the advisory source cannot be reached), schemathesis over the whole OpenAPI
+# document and the access-control and abuse tests. `make test` runs the same tests inside pytest.
+security: install
+	$(BIN)/pytest -p no:cacheprovider -rs tests/security
 
 bench: install
 	$(BIN)/python bench/run.py
