@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from lookout.core.purposes import Purpose
+from lookout.vault.fields import EncryptedField
 
 
 class PartnerKind(models.TextChoices):
@@ -107,3 +108,53 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"disclosure to {self.partner_id} for {self.purpose}"
+
+
+class InstanceConsent(models.Model):
+    """A person's consent to ONE disclosure outside the partner system (C5.6).
+
+    Names the recipient, the fields and the purpose in the person's own words (sealed: a
+    recipient may be a person and a purpose may name one), with the wording shown when they
+    agreed. It is good for one disclosure only: `used_at` is set in the same transaction as the
+    disclosure, so a second use is refused.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    recipient = EncryptedField(subject_field="subject")
+    fields = models.JSONField(default=list)  # ["orders.Delivery.address", ...]
+    purpose_text = EncryptedField(subject_field="subject")
+    wording = EncryptedField(subject_field="subject")
+    granted_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["granted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"consent to one disclosure ({'used' if self.used_at else 'unused'})"
+
+
+class ConsentedDisclosure(models.Model):
+    """The ledger row of one disclosure made under an `InstanceConsent` (C5.4, C5.6).
+
+    Kept apart from `Disclosure`, whose rows always name a registered partner; like it, it
+    holds field NAMES and the pseudonymous subject, never values. The recipient is on the
+    consent, sealed under the person's key.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consent = models.OneToOneField(
+        InstanceConsent, on_delete=models.PROTECT, related_name="disclosure"
+    )
+    subject = models.UUIDField(db_index=True, editable=False)
+    fields = models.JSONField(default=list)
+    at = models.DateTimeField(default=timezone.now)
+    actor_ref = models.CharField(max_length=36)
+    target = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return "disclosure under a one-time consent"

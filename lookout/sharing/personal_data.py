@@ -2,7 +2,13 @@
 
 from lookout.core.inventory import ORDER_RETENTION, NotPersonal, Personal, personal
 from lookout.core.purposes import Purpose as P
-from lookout.sharing.models import DataAgreement, Disclosure, Partner
+from lookout.sharing.models import (
+    ConsentedDisclosure,
+    DataAgreement,
+    Disclosure,
+    InstanceConsent,
+    Partner,
+)
 
 # The ledger is shown to the person in their access request and kept as long as the orders
 # whose data it records (tax and dispute records).
@@ -11,6 +17,11 @@ _LEDGER = (P.SUBJECT_REQUEST, P.LEGAL)
 
 def _ledger(category: str, stored_as: str) -> Personal:
     return personal(category, *_LEDGER, retention=ORDER_RETENTION, stored_as=stored_as)
+
+
+def _sealed(category: str) -> Personal:
+    """A one-time consent's own words, sealed under the person's data key (C5.6)."""
+    return personal(category, *_LEDGER, retention=ORDER_RETENTION)
 
 
 FIELDS = {
@@ -42,6 +53,37 @@ FIELDS = {
             "user.privacy_preferences", "data category names, on a pseudonymous row"
         ),
         "purpose": _ledger("user.privacy_preferences", "purpose name, on a pseudonymous row"),
+        "at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+        "actor_ref": _ledger(
+            "user.unique_id.pseudonymous", "pseudonymous id of the person who caused the transfer"
+        ),
+        "target": _ledger(
+            "user.unique_id.pseudonymous", "'app.Model:<uuid>' of the record the data came from"
+        ),
+    },
+    InstanceConsent: {
+        "id": NotPersonal("random row id"),
+        "subject": _ledger(
+            "user.unique_id.pseudonymous", "random UUID (the id of the person's data key)"
+        ),
+        "recipient": _sealed("user.privacy_preferences"),
+        "fields": _ledger(
+            "user.privacy_preferences", "field names (never values), on a pseudonymous row"
+        ),
+        "purpose_text": _sealed("user.privacy_preferences"),
+        "wording": _sealed("user.privacy_preferences"),
+        "granted_at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+        "used_at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+    },
+    ConsentedDisclosure: {
+        "id": NotPersonal("random row id"),
+        "consent": _ledger("user.unique_id.pseudonymous", "foreign key to the one-time consent"),
+        "subject": _ledger(
+            "user.unique_id.pseudonymous", "random UUID (the id of the person's data key)"
+        ),
+        "fields": _ledger(
+            "user.privacy_preferences", "field names (never values), on a pseudonymous row"
+        ),
         "at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
         "actor_ref": _ledger(
             "user.unique_id.pseudonymous", "pseudonymous id of the person who caused the transfer"
