@@ -52,6 +52,28 @@ def create_data_key(*, subject: uuid.UUID, kind: str) -> DataKey:
     )
 
 
+def create_data_keys(
+    *, subjects: Iterable[uuid.UUID], kind: str, keys: KeyRing | None = None
+) -> None:
+    """Data keys for many new people in one insert (imports, benchmarks); with `keys`, the new
+    keys are also put on that ring so the caller can seal under them without reading them back."""
+    wrap, _, master = master_cache.get()
+    rows = []
+    for subject in subjects:
+        raw = AESGCM.generate_key(bit_length=256)
+        rows.append(
+            DataKey(
+                subject=subject,
+                kind=kind,
+                wrapped=wrap.encrypt(raw, _wrap_context(subject)),
+                master_key_id=master.primary_wrap_key_id,
+            )
+        )
+        if keys is not None:
+            keys._aeads[subject] = AESGCM(raw)
+    DataKey.objects.bulk_create(rows, batch_size=1000)
+
+
 def new_subject(*, kind: str) -> uuid.UUID:
     """A fresh pseudonymous id for a person, with their own data key."""
     subject = uuid.uuid4()
@@ -137,6 +159,16 @@ def destroy_data_key(*, subject: uuid.UUID) -> bool:
     """Crypto-shred: delete the wrapped key. True when a key existed."""
     deleted, _ = DataKey.objects.filter(subject=subject).delete()
     return bool(deleted)
+
+
+def destroy_data_keys(*, subjects: Iterable[uuid.UUID]) -> int:
+    """Crypto-shred many people at once (retention): one DELETE, not one per person.
+    Returns how many keys existed."""
+    wanted = list(set(subjects))
+    deleted = 0
+    for start in range(0, len(wanted), 1000):  # stay under every database's parameter limit
+        deleted += DataKey.objects.filter(subject__in=wanted[start : start + 1000]).delete()[0]
+    return deleted
 
 
 def rewrap(row: DataKey) -> bool:
