@@ -98,10 +98,11 @@ def load(orders: int) -> None:
                 "email": "guest.buyer@example.com" if guest else None,
             }
             for name, field in sealed.items():
-                if values[name] is not None:
+                plaintext = values[name]
+                if plaintext is not None:
                     blob = seal(
                         subject=subject,
-                        plaintext=values[name],
+                        plaintext=plaintext,
                         context=field.context(delivery),
                         keys=ring,
                     )
