@@ -83,5 +83,9 @@ security: install
 bench: install
 	$(BIN)/python bench/run.py
 
+# A minute of realistic mixed load on loopback (not part of `make test`); LOADTEST_ARGS=--postgres
+loadtest: install
+	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) var
