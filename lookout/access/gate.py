@@ -220,9 +220,10 @@ def reveal_many(
     keys = {name: field_key(model, name) for name in fields}
     audited_actor = actor if actor is not None and actor.is_authenticated else None
 
+    subjects = [_subject_of(obj, encrypted) for obj in objs]
     by_subject: dict[Any, list[models.Model]] = {}
-    for obj in objs:
-        by_subject.setdefault(_subject_of(obj, encrypted), []).append(obj)
+    for obj, subject in zip(objs, subjects, strict=True):
+        by_subject.setdefault(subject, []).append(obj)
     plans: list[tuple[Any, str, dict[str, Level | None], list[models.Model]]] = []
     for subject, records in by_subject.items():
         reader = reader_for(actor, subject)
@@ -286,5 +287,6 @@ def reveal_many(
     ring.load(by_subject)
     level_of = {subject: levels for subject, _, levels, _ in plans}
     return [
-        _open(model, obj, encrypted, level_of[_subject_of(obj, encrypted)], ring) for obj in objs
+        _open(model, obj, encrypted, level_of[subject], ring)
+        for obj, subject in zip(objs, subjects, strict=True)
     ]

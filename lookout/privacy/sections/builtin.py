@@ -153,17 +153,20 @@ def payments(ctx: SectionContext) -> list[dict[str, Any]]:
     from lookout.payments.models import Payment
 
     numbers = dict(Order.objects.filter(subject=ctx.subject).values_list("pk", "number"))
+    statuses = dict(Payment.Status.choices)
     return [
         {
-            "order": numbers[p.order_ref],
-            "token": p.processor_token or None,
-            "brand": p.brand or None,
-            "last4": p.last4 or None,
-            "status": p.get_status_display(),
-            "amount_usd": str(p.amount),
-            "at": _iso(p.created_at),
+            "order": numbers[p["order_ref"]],
+            "token": p["processor_token"] or None,
+            "brand": p["brand"] or None,
+            "last4": p["last4"] or None,
+            "status": statuses.get(p["status"], p["status"]),
+            "amount_usd": str(p["amount"]),
+            "at": _iso(p["created_at"]),
         }
-        for p in Payment.objects.filter(order_ref__in=list(numbers)).order_by("created_at")
+        for p in Payment.objects.filter(order_ref__in=list(numbers))
+        .order_by("created_at")
+        .values("order_ref", "processor_token", "brand", "last4", "status", "amount", "created_at")
     ]
 
 
