@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -23,7 +25,7 @@ US = {
 }
 
 
-def _post(body: dict) -> object:
+def _post(body: dict) -> Any:
     return Client().post(URL, body, content_type="application/json")
 
 
