@@ -1,11 +1,14 @@
 """`lookout audit verify`: check the audit log's hash chain (commitment C4.4).
+`lookout audit run [--json] [--no-notify]`: the live self-audit of this deployment.
 
-Subcommands, so that `lookout audit run` (the compliance self-audit) can join later. Exits 1
-when the chain is broken, so a cron job or CI step fails loudly.
+`verify` exits 1 when the chain is broken, so a cron job or CI step fails loudly. `run` checks
+the deployment's own databases and settings (lookout.compliance.selfaudit), stores the run,
+messages the privacy officers when a check fails, prints the report and exits 1 on a failure.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -17,7 +20,10 @@ PROGRESS_EVERY = 50_000
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `verify` checks that no entry was changed or removed."
+    help = (
+        "Audit tools. `verify` checks that no audit entry was changed or removed; `run` is the "
+        "live self-audit of this deployment."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -25,10 +31,50 @@ class Command(BaseCommand):
             "verify",
             help="Recompute every entry's hash and check the chain; exit 1 if it is broken.",
         )
+        run = subcommands.add_parser(
+            "run",
+            help="Self-audit this deployment (data at rest, chain, keys, partners, deadlines, "
+            "settings, cookies); exit 1 if a check fails.",
+        )
+        run.add_argument("--json", action="store_true", help="print the report as JSON")
+        run.add_argument(
+            "--no-notify",
+            action="store_true",
+            help="do not message the privacy officers about failures",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
             self.verify()
+        elif options["subcommand"] == "run":
+            self.run(as_json=options["json"], notify=not options["no_notify"])
+
+    def run(self, *, as_json: bool, notify: bool) -> None:
+        # The self-audit reads every app, so it lives above them (lookout.compliance).
+        from lookout.compliance.selfaudit.runner import run_self_audit
+
+        run = run_self_audit(notify=notify)
+        if as_json:
+            report = {"run": str(run.pk), "at": run.at.isoformat(), "ok": run.ok, **run.results}
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self.stdout.write(f"Self-audit {run.at:%Y-%m-%d %H:%M:%S} UTC (run {run.pk})")
+            for check in run.results["checks"]:
+                mark = "PASS" if check["ok"] else "FAIL"
+                ids = ", ".join(check["commitments"])
+                self.stdout.write(f"  {mark}  {check['name']:<22} [{ids}] {check['summary']}")
+            self.stdout.write("")
+            for row in run.results["commitments"]:
+                if row["status"] != "tests only":
+                    self.stdout.write(f"  {row['id']:<5} {row['status'].upper():<5} {row['title']}")
+            failed = sum(1 for c in run.results["checks"] if not c["ok"])
+            self.stdout.write(
+                self.style.SUCCESS("All checks passed.")
+                if run.ok
+                else self.style.ERROR(f"{failed} check(s) failed.")
+            )
+        if not run.ok:
+            sys.exit(1)
 
     def verify(self) -> None:
         next_report = PROGRESS_EVERY
