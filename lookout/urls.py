@@ -17,6 +17,7 @@ urlpatterns = [
     path("policies/", include("lookout.policies.urls")),
     path("api/v1/", api.urls),
     path("privacy/", include("lookout.privacy.urls")),
+    path("compliance/", include("lookout.compliance.urls")),
     path("returns/", include("lookout.returns.urls")),
     path("staff/", include("lookout.staff.urls")),
     path("marketing/", include("lookout.marketing.urls")),
