@@ -40,6 +40,7 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
     Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
+    Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
 )
 
 
