@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 
 COMMITMENTS_FILE = Path(__file__).with_name("commitments.json")
+ENFORCING_FILE = Path(__file__).with_name("enforcing.json")
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,14 @@ def unknown_ids(ids: object) -> list[str]:
     """The IDs in `ids` that name no commitment (used to reject a mistyped marker)."""
     known = known_ids()
     return [str(i) for i in ids if not isinstance(i, str) or i not in known]  # type: ignore[attr-defined]
+
+
+@cache
+def enforcing() -> dict[str, tuple[str, ...]]:
+    """For each commitment ID, the modules (paths from the repository root) that enforce it.
+
+    Kept by hand in `enforcing.json`; a test checks that every commitment has an entry and that
+    every path exists, so the map cannot silently point at code that moved.
+    """
+    data = json.loads(ENFORCING_FILE.read_text(encoding="utf-8"))
+    return {cid: tuple(paths) for cid, paths in data["enforcing"].items()}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lookout.compliance.commitments import Commitment, load_commitments
+from lookout.compliance.commitments import Commitment, enforcing, load_commitments
 
 Status = Literal["proven", "failing", "open"]
 _FAILED = {"failed", "error"}
@@ -45,11 +45,17 @@ class CommitmentStatus:
     status: Status
     outcomes: dict[str, dict[str, str]] = field(default_factory=dict)  # test -> label -> outcome
 
+    @property
+    def enforced_by(self) -> list[str]:
+        return list(enforcing().get(self.commitment.id, ()))
+
     def as_json(self) -> dict[str, object]:
         return {
             "id": self.commitment.id,
             "title": self.commitment.title,
+            "enforced_by": self.enforced_by,
             "tests": self.tests,
+            "outcomes": self.outcomes,
             "status": self.status,
         }
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
-from lookout.compliance.commitments import load_commitments
+from lookout.compliance.commitments import enforcing, load_commitments
 
 
 def _write_run(directory, label, tests, *, full=True, finished_at="2030-01-01T00:00:00+00:00"):
@@ -67,7 +67,9 @@ def test_json_has_exactly_the_documented_shape(tmp_path):
     assert data["commitments"][[c.id for c in load_commitments()].index("C2.3")] == {
         "id": "C2.3",
         "title": "No stored card data",
+        "enforced_by": list(enforcing()["C2.3"]),
         "tests": ["a.py::test_a"],
+        "outcomes": {"a.py::test_a": {"sqlite": "passed"}},
         "status": "proven",
     }
 
@@ -106,15 +108,22 @@ def test_statuses_from_the_last_full_run_of_every_label(tmp_path):
     assert rows["C4.2"] == {
         "id": "C4.2",
         "title": "Encrypted at rest",
+        "enforced_by": list(enforcing()["C4.2"]),
         "tests": ["t.py::test_ok", "t.py::test_pg_only"],
+        "outcomes": rows["C4.2"]["outcomes"],
         "status": "proven",
     }
+    assert (
+        rows["C4.2"]["outcomes"]["t.py::test_ok"] and rows["C4.2"]["outcomes"]["t.py::test_pg_only"]
+    )
     assert rows["C4.4"]["status"] == "failing"
     assert rows["C7.1"]["status"] == "open"
     assert rows["C8.4"] == {
         "id": "C8.4",
         "title": rows["C8.4"]["title"],
+        "enforced_by": list(enforcing()["C8.4"]),
         "tests": [],
+        "outcomes": {},
         "status": "open",
     }
 

@@ -1,7 +1,8 @@
 """`lookout compliance [--json] [--strict]`: which commitments the last test runs prove.
 
 Reads the results of the last full `make test` runs (var/test-results/<label>.json, written by
-the pytest plugin) and prints, for every commitment, the tests that prove it and its status.
+the pytest plugin) and prints, for every commitment, the code that enforces it (from
+`enforcing.json`), the tests that prove it with their last result, and its status.
 Exits non-zero when a commitment is failing; with `--strict` also when one is open (no passing
 test yet): issue 9 makes `make test` strict once every commitment has its tests.
 """
@@ -79,6 +80,7 @@ class Command(BaseCommand):
         for row in rows:
             c = row.commitment
             out.write(f"{c.id:<5} {row.status.upper():<8} {c.title}")
+            out.write(f"        code: {', '.join(row.enforced_by) or 'none named'}")
             for test in row.tests:
                 per_label = ", ".join(f"{k}: {v}" for k, v in sorted(row.outcomes[test].items()))
                 out.write(f"        {test}  [{per_label or 'no result'}]")
