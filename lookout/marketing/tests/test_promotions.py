@@ -160,7 +160,7 @@ def test_only_a_catalog_manager_reaches_the_promotions_page(people, staff, role)
 
 
 @pytest.mark.django_db
-@pytest.mark.commitment("C3.6")
+@pytest.mark.commitment("C4.7")  # staff second factor; proves nothing about opt-in (C3.6)
 def test_a_catalog_manager_without_the_second_factor_is_sent_to_it(people):
     from lookout.accounts.services import create_account
 

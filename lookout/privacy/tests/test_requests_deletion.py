@@ -127,7 +127,12 @@ def test_a_guest_deletion_is_auto_approved_by_the_operator_rule(guest_order, sen
 
 @pytest.mark.commitment("C4.3", "C6.5")
 def test_only_the_privacy_officer_reaches_the_queue(person, staff):
-    _ask_deletion(person)
+    request = _ask_deletion(person)
+    # the officer reaches it and sees the request (else a page refusing everyone would pass)
+    _, officer = staff(Role.PRIVACY_OFFICER)
+    page = officer.get("/privacy/queue/")
+    assert page.status_code == 200
+    assert f"/privacy/queue/{request.id}/" in page.content.decode()
     for role in (Role.WAREHOUSE, Role.AFTER_SALES, Role.ADMINISTRATOR):
         _, client = staff(role)
         assert client.get("/privacy/queue/").status_code == 404
