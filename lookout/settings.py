@@ -379,3 +379,8 @@ LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))
 
 # --- Analytics (C2.4, C3.4) ------------------------------------------------------------------
 LOOKOUT_ANALYTICS_MIN_GROUP = int(os.environ.get("LOOKOUT_ANALYTICS_MIN_GROUP", "5"))
+
+# --- Request limits ----------------------------------------------------------------------------
+# No form or API body needs more than a few KB; a larger one is refused with 400 before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LOOKOUT_MAX_BODY_BYTES", str(256 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
