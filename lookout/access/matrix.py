@@ -119,6 +119,13 @@ GRANTS: tuple[Grant, ...] = (
     grant(SELF, "returns.ReturnRequest.note", P.SELF_SERVICE, P.SUBJECT_REQUEST),
     grant(SYSTEM, "returns.ReturnRequest.note", P.ACCOUNT_NOTICE, P.SUBJECT_REQUEST),
     grant(Role.AFTER_SALES, "returns.ReturnRequest.note", P.AFTER_SALES),
+    # A one-off consent to share outside the partner system (C5.6): the person's own record of
+    # whom they let us tell, and why, shown back to them in their access file (C5.4, C6.2).
+    *(
+        grant(who, f"sharing.InstanceConsent.{f}", P.SUBJECT_REQUEST)
+        for who in (SELF, SYSTEM)
+        for f in ("recipient", "purpose_text", "wording")
+    ),
 )
 
 

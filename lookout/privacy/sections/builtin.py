@@ -255,6 +255,35 @@ def disclosures(ctx: SectionContext) -> list[dict[str, Any]]:
 
 
 @section(
+    "consented_disclosures",
+    "Shared with your one-off consent",
+    order=85,
+    description="Data we passed to someone outside our partners, each time only because you "
+    "agreed to that one disclosure: to whom, which data, why, and the words you agreed to.",
+)
+def consented_disclosures(ctx: SectionContext) -> list[dict[str, Any]]:
+    from lookout.sharing.consented import consented_disclosures_for
+
+    rows = list(consented_disclosures_for(ctx.subject).select_related("consent"))
+    consents = (
+        ctx.reveal_many([row.consent for row in rows], ["recipient", "purpose_text", "wording"])
+        if rows
+        else []
+    )
+    return [
+        {
+            "recipient": consent["recipient"],
+            "data": list(row.fields),
+            "purpose": consent["purpose_text"],
+            "you_agreed_to": consent["wording"],
+            "agreed_at": _iso(row.consent.granted_at),
+            "at": _iso(row.at),
+        }
+        for row, consent in zip(rows, consents, strict=True)
+    ]
+
+
+@section(
     "staff_accesses",
     "Staff who looked at your data",
     order=90,

@@ -190,3 +190,23 @@ def test_the_consent_and_its_ledger_hold_no_plaintext(person: User) -> None:
     stored = raw_database_bytes().decode("latin-1")
     for secret in (RECIPIENT, PURPOSE, EMAIL):
         assert secret not in stored
+
+
+@pytest.mark.commitment("C5.4", "C5.6", "C6.2")
+@pytest.mark.django_db
+def test_a_consented_disclosure_is_shown_to_the_person_in_their_access_file(
+    person: User,
+) -> None:
+    from lookout.privacy.access_file import build_document
+
+    # Given a disclosure made under the person's one-off consent
+    consent = _consent(person)
+    _disclose(person, consent.pk)
+    # When the person's access file is built
+    document = build_document(subject=person.subject)
+    # Then it names the recipient, the data, the purpose and the words they agreed to
+    sections = {s["name"]: s["data"] for s in document["sections"]}
+    shown = sections["consented_disclosures"]
+    assert [(d["recipient"], d["data"], d["purpose"], d["you_agreed_to"]) for d in shown] == [
+        (RECIPIENT, ["accounts.User.email"], PURPOSE, WORDING)
+    ]
