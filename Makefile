@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install setup run serve test lint typecheck migrations-check pytest pytest-postgres \
-	compliance security bench clean
+	compliance security bench loadtest clean
 
 $(STAMP): pyproject.toml
 	@python="$(PYTHON)"; if [ -z "$$python" ]; then exit 1; fi; \
@@ -61,13 +61,14 @@ pytest-postgres: install
 	else echo "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is unset:" \
 		"skipping the PostgreSQL run."; fi
 
+# Fails when a commitment's test failed, or when a commitment has no test at all (--strict).
 compliance: install
-	$(BIN)/lookout compliance
+	$(BIN)/lookout compliance --strict
 
 # Static checks stop early; both test runs always happen, then the commitments report is printed
 # from their results, and the target fails if any step failed.
 test: lint typecheck migrations-check
-	@status=0; \
+	@rm -f var/test-results/*.json; status=0; \
 	$(MAKE) --no-print-directory pytest || status=1; \
 	$(MAKE) --no-print-directory pytest-postgres || status=1; \
 	$(MAKE) --no-print-directory compliance || status=1; \
