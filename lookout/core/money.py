@@ -24,7 +24,12 @@ def usd(value: Decimal | int | str) -> Decimal:
         raise MoneyError(f"Not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise MoneyError(f"Not an amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        # Over the context's 28 significant digits in cents (about 1e26 dollars): no real
+        # amount, and callers handle MoneyError as bad input, never as a crash.
+        raise MoneyError("That amount is too large.") from exc
 
 
 def format_usd(amount: Decimal) -> str:
