@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from lookout.catalog import selectors
 from lookout.catalog.models import Category, Product
-from lookout.catalog.search import MAX_QUERY_LENGTH, search_products
+from lookout.catalog.search import MAX_PAGE, MAX_QUERY_LENGTH, search_products
 from lookout.core.errors import NotFound
 
 router = Router(tags=["catalog"])
@@ -91,6 +91,9 @@ class SearchOut(Schema):
     query: str
     corrected: str
     suggestions: list[str]
+    total: int  # at most 1000; total_capped says more match
+    total_capped: bool
+    page: int
     products: list[ProductOut]
 
 
@@ -149,14 +152,21 @@ def product_detail(request: HttpRequest, sku: str):
 
 
 @router.get("/search", response={200: SearchOut, 422: dict}, summary="Full-text search")
-def search(request: HttpRequest, q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH)):
-    result = search_products(query=q)
+def search(
+    request: HttpRequest,
+    q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="1-based page of 24 results"),
+):
+    result = search_products(query=q, page=page)
     return Status(
         200,
         SearchOut(
             query=result.query,
             corrected=result.corrected,
             suggestions=result.suggestions,
+            total=result.total,
+            total_capped=result.total_capped,
+            page=result.page,
             products=[ProductOut.from_product(p) for p in result.products],
         ),
     )

@@ -139,6 +139,12 @@ def _current_generation() -> int:
     return gen
 
 
+def current_generation() -> int:
+    """The catalog generation as this process last polled it (no query within the poll
+    interval): for in-process caches derived from the catalog, e.g. the search word list."""
+    return _current_generation()
+
+
 def _bump() -> None:
     local.clear()  # this process sees its own change at once
     cache = _cache()

@@ -9,10 +9,13 @@ prefix term, so "malformed" input cannot break the query parser.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
@@ -23,6 +26,10 @@ from lookout.catalog.models import Product
 FTS_TABLE = "catalog_product_fts"
 MAX_TERMS = 8
 MAX_QUERY_LENGTH = 200
+PER_PAGE = 24
+MAX_PER_PAGE = 100
+COUNT_CAP = 1000
+MAX_PAGE = 1000  # deeper pages cost an ever larger OFFSET and nobody reads them
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -32,6 +39,22 @@ class SearchResult:
     products: list[Product]
     corrected: str = ""
     suggestions: list[str] = field(default_factory=list)
+    total: int = 0  # matches in all, over every page, at most COUNT_CAP
+    total_capped: bool = False  # more than COUNT_CAP match
+    page: int = 1
+    per_page: int = 24
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (self.total_capped and len(self.products) == self.per_page)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
 
 
 def search_document(product: Product) -> str:
@@ -83,6 +106,19 @@ def index_products(products: Iterable[Product]) -> None:
                     f"INSERT INTO {FTS_TABLE} (product_id, body) VALUES (%s, %s)",  # noqa: S608
                     [product.pk, text],
                 )
+    forget_words()
+
+
+def unindex_products(ids: Iterable[int]) -> None:
+    """Forget deleted products (SQLite's FTS5 table has no foreign key to cascade)."""
+    ids = list(ids)
+    if ids and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"DELETE FROM {FTS_TABLE} WHERE product_id = %s",  # noqa: S608
+                [[pk] for pk in ids],
+            )
+    forget_words()
 
 
 def terms(query: str) -> list[str]:
@@ -90,69 +126,167 @@ def terms(query: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(query[:MAX_QUERY_LENGTH])][:MAX_TERMS]
 
 
-def _matching_ids(words: list[str]) -> list[int]:
-    if not words:
-        return []
-    if connection.vendor == "sqlite":
-        match = " ".join(f'"{w}"*' for w in words)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT product_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rank",  # noqa: S608
-                [match],
-            )
-            return [row[0] for row in cursor.fetchall()]
+def _match_expression(words: list[str]) -> str:
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _pg_matches(words: list[str]) -> QuerySet[Product]:
+    """Products matching every word (prefix match), through the GIN index of migration 0003:
+    the annotation below is the indexed expression, so PostgreSQL reads the index, not 10,000
+    rows of text."""
     raw = " & ".join(f"{w}:*" for w in words)
-    return list(
-        Product.objects.annotate(doc=SearchVector("search_text", config="simple"))
-        .filter(doc=SearchQuery(raw, search_type="raw", config="simple"))
-        .values_list("pk", flat=True)
+    return Product.objects.annotate(doc=SearchVector("search_text", config="simple")).filter(
+        doc=SearchQuery(raw, search_type="raw", config="simple")
     )
 
 
-def _vocabulary() -> list[str]:
+def _matching_page(words: list[str], *, offset: int, limit: int) -> tuple[list[int], int]:
+    """One page of matching ids, best first, and the number of matches (up to COUNT_CAP + 1).
+
+    Why in SQL: a common word ("camera") matches the whole catalog; fetching every id to show
+    24 cost most of a search. The count is a second, cheap query (no ranking, no rows), run
+    only when the page does not already tell it (a first page that is not full), and it stops
+    counting past COUNT_CAP ("1,000+ results"): an exact figure for the whole catalog costs a
+    scan of it and tells the shopper nothing more."""
+    if not words:
+        return [], 0
+    if connection.vendor == "sqlite":
+        match = _match_expression(words)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT product_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608
+                "ORDER BY rank LIMIT %s OFFSET %s",
+                [match, limit, offset],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            if offset == 0 and len(ids) < limit:
+                return ids, len(ids)
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} "  # noqa: S608
+                "MATCH %s LIMIT %s)",
+                [match, COUNT_CAP + 1],
+            )
+            return ids, int(cursor.fetchone()[0])
+    # PostgreSQL: in id order (stable pages), so a common word stops after one page of rows
+    # instead of sorting the whole catalog; the count stops at COUNT_CAP + 1 likewise.
+    matches = _pg_matches(words).order_by("pk")
+    ids = list(matches.values_list("pk", flat=True)[offset : offset + limit])
+    if offset == 0 and len(ids) < limit:
+        return ids, len(ids)
+    return ids, matches.order_by()[: COUNT_CAP + 1].count()
+
+
+@dataclass(frozen=True)
+class _Words:
+    """What spelling help needs from the whole catalog, read once per catalog version."""
+
+    vocabulary: frozenset[str]
+    by_length: dict[int, list[str]]
+    sorted_words: list[str]
+    names: dict[str, str]  # lower-cased product name or brand -> as written
+
+
+_words_lock = threading.Lock()
+_words_cache: dict[str, Any] = {}
+
+
+def forget_words() -> None:
+    """Drop this process's word list; `index_products` calls it so a change shows at once."""
+    with _words_lock:
+        _words_cache.clear()
+
+
+def _load_words() -> _Words:
     words: set[str] = set()
-    for text in Product.objects.values_list("search_text", flat=True):
-        words.update(w.lower() for w in _WORD.findall(text) if len(w) > 2)
-    return sorted(words)
+    names: dict[str, str] = {}
+    for text, name, brand in Product.objects.values_list("search_text", "name", "brand"):
+        words.update(w.lower() for w in _WORD.findall(text) if len(w) > 2 and not w.isdigit())
+        for label in (name, brand):
+            if label:
+                names.setdefault(label.lower(), label)
+    by_length: dict[int, list[str]] = {}
+    for word in sorted(words):
+        by_length.setdefault(len(word), []).append(word)
+    return _Words(frozenset(words), by_length, sorted(words), names)
+
+
+def _words() -> _Words:
+    """The catalog's words, computed once per catalog generation (lookout.catalog.cache).
+
+    Why: on a misspelling the correction and the "did you mean" list compared the query with
+    every word of every product, read from the database on each request (most of a slow
+    search's time). The catalog changes rarely; its generation number changes with it, so the
+    list is rebuilt only after a change (in this process at once, see `forget_words`; in
+    others within the generation poll interval)."""
+    from lookout.catalog.cache import current_generation
+
+    gen = current_generation()
+    with _words_lock:
+        cached = _words_cache.get("words")
+        if cached is not None and _words_cache.get("generation") == gen:
+            return cast(_Words, cached)
+    loaded = _load_words()
+    with _words_lock:
+        _words_cache.update(words=loaded, generation=gen)
+    return loaded
+
+
+def _close_word(word: str, words: _Words, *, cutoff: float = 0.7) -> str | None:
+    """The closest catalog word by difflib's ratio; only words of a length that can reach the
+    cutoff are compared (ratio <= 2*min(len)/(sum of lens))."""
+    n = len(word)
+    candidates = [
+        w
+        for length, group in words.by_length.items()
+        if 2 * min(n, length) / (n + length) >= cutoff
+        for w in group
+    ]
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def _is_prefix(word: str, words: _Words) -> bool:
+    i = bisect.bisect_left(words.sorted_words, word)
+    return i < len(words.sorted_words) and words.sorted_words[i].startswith(word)
 
 
 def _correct(words: list[str]) -> str:
     """Replace each unknown word by its closest catalog word (difflib ratio ≥ 0.7)."""
-    vocabulary = _vocabulary()
-    known = set(vocabulary)
+    catalog = _words()
     fixed = []
     for word in words:
-        if word in known or any(v.startswith(word) for v in vocabulary):
+        if word in catalog.vocabulary or _is_prefix(word, catalog):
             fixed.append(word)
             continue
-        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.7)
-        fixed.append(close[0] if close else word)
+        fixed.append(_close_word(word, catalog) or word)
     return " ".join(fixed)
 
 
 def suggest(query: str, *, limit: int = 5) -> list[str]:
     """Product names and brands that look like the query: for the "did you mean" list."""
-    names = list(Product.objects.values_list("name", flat=True))
-    brands = sorted(set(Product.objects.values_list("brand", flat=True)))
-    lowered = {c.lower(): c for c in names + brands}
-    close = difflib.get_close_matches(query.lower(), list(lowered), n=limit, cutoff=0.5)
-    return [lowered[c] for c in close]
+    names = _words().names
+    close = difflib.get_close_matches(query.lower(), list(names), n=limit, cutoff=0.5)
+    return [names[c] for c in close]
 
 
-def search_products(*, query: str, base: QuerySet[Product] | None = None) -> SearchResult:
-    """Products matching every word of `query`, best first; a corrected query on no match."""
+def search_products(*, query: str, page: int = 1, per_page: int = PER_PAGE) -> SearchResult:
+    """One page of the products matching every word of `query`, best first, and how many match
+    in all; a corrected query on no match. `page` is 1-based; one past the end is empty."""
     words = terms(query)
-    base = base if base is not None else Product.objects.all()
-    result = SearchResult(query=" ".join(words), products=[])
-    ids = _matching_ids(words)
-    if not ids and words:
+    page = max(1, min(int(page), MAX_PAGE))
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    result = SearchResult(query=" ".join(words), products=[], page=page, per_page=per_page)
+    offset = (page - 1) * per_page
+    ids, total = _matching_page(words, offset=offset, limit=per_page)
+    if not total and words:
         corrected = _correct(words)
         if corrected != " ".join(words):
-            ids = _matching_ids(corrected.split())
-            if ids:
+            ids, total = _matching_page(corrected.split(), offset=offset, limit=per_page)
+            if total:
                 result.corrected = corrected
+    result.total, result.total_capped = min(total, COUNT_CAP), total > COUNT_CAP
     if ids:
-        by_id = {p.pk: p for p in base.filter(pk__in=ids).select_related("category")}
+        by_id = {p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("category")}
         result.products = [by_id[i] for i in ids if i in by_id]
     if not result.products and words:
         result.suggestions = suggest(" ".join(words))

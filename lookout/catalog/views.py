@@ -19,7 +19,7 @@ from lookout.catalog import selectors
 from lookout.catalog.cache import cached_page
 from lookout.catalog.images import product_svg
 from lookout.catalog.models import Category, Product
-from lookout.catalog.search import MAX_QUERY_LENGTH, search_products
+from lookout.catalog.search import MAX_PAGE, MAX_QUERY_LENGTH, search_products
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -74,17 +74,18 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_page(params=["q"])
+@cached_page(params=["q", "page"])
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
+    page_text = request.GET.get("page", "1")
+    error = ""
     if len(query) > MAX_QUERY_LENGTH:
-        return render(
-            request,
-            "catalog/search.html",
-            {"query": "", "error": f"Please search with at most {MAX_QUERY_LENGTH} characters."},
-            status=400,
-        )
-    result = search_products(query=query) if query.strip() else None
+        error = f"Please search with at most {MAX_QUERY_LENGTH} characters."
+    elif not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+        error = f"The page must be a whole number from 1 to {MAX_PAGE}."
+    if error:
+        return render(request, "catalog/search.html", {"query": "", "error": error}, status=400)
+    result = search_products(query=query, page=int(page_text)) if query.strip() else None
     return render(request, "catalog/search.html", {"query": query, "result": result})
 
 

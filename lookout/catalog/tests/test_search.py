@@ -86,3 +86,40 @@ def test_a_price_change_is_searchable_and_reindex_keeps_one_row_per_product():
         "Kestrel Mini S3"
     ]
     assert search_products(query="S2").products == []
+
+
+@pytest.mark.django_db
+def test_search_returns_one_page_and_counts_every_match():
+    # given 30 products of one brand
+    for n in range(30):
+        factories.product(brand="Vireo", name=f"Vireo Dome {n}")
+    # when reading the first and the second page of 24
+    first = search_products(query="vireo")
+    second = search_products(query="vireo", page=2)
+    # then each page holds its share, the count is every match, and no product repeats
+    assert (len(first.products), len(second.products)) == (24, 6)
+    assert first.total == second.total == 30
+    assert (first.pages, first.has_next, second.has_next) == (2, True, False)
+    assert not {p.pk for p in first.products} & {p.pk for p in second.products}
+
+
+@pytest.mark.django_db
+def test_a_product_added_after_a_correction_is_found_through_the_next_correction():
+    # given a misspelled search that built the word list
+    factories.product(name="Brightwatch Doorbell Pro", brand="Brightwatch")
+    assert search_products(query="brigtwatch").corrected == "brightwatch"
+    # when a product with a new word is added through the catalog services
+    factories.product(name="Nocturna Floodlight", brand="Nocturna")
+    # then a misspelling of the new word is corrected too (the cached list was dropped)
+    result = search_products(query="nocturnna")
+    assert result.corrected == "nocturna"
+    assert [p.name for p in result.products] == ["Nocturna Floodlight"]
+
+
+@pytest.mark.django_db
+def test_the_search_page_refuses_a_page_that_is_not_a_number():
+    from django.test import Client
+
+    response = Client().get("/search/", {"q": "kestrel", "page": "x"})
+    assert response.status_code == 400
+    assert b"The page must be a whole number" in response.content
