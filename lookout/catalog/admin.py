@@ -2,7 +2,8 @@
 
 No model here holds a personal field, so the admin shows none. The form checks the price
 rules the database enforces (above zero, at most the list price), so a bad price is a message,
-not an error page; saving re-indexes the product for search.
+not an error page; saving re-indexes the product for search, and every save or delete bumps
+the page-cache generation so cached storefront pages show the change at once.
 """
 
 from __future__ import annotations
@@ -11,14 +12,29 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 
+from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Category, Product
+from lookout.catalog.search import index_products, unindex_products
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
     search_fields = ["name", "slug"]
+
+    def save_model(self, request: Any, obj: Category, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        bump_generation()
+
+    def delete_model(self, request: Any, obj: Category) -> None:
+        super().delete_model(request, obj)
+        bump_generation()
+
+    def delete_queryset(self, request: Any, queryset: QuerySet[Category]) -> None:
+        super().delete_queryset(request, queryset)
+        bump_generation()
 
 
 class ProductForm(forms.ModelForm):
@@ -52,6 +68,23 @@ class ProductAdmin(admin.ModelAdmin):
 
     def save_model(self, request: Any, obj: Product, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        from lookout.catalog.search import index_products
-
         index_products([obj])
+        bump_generation()
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        """ "Works with" links are saved here, after save_model: pages listing them change."""
+        super().save_related(request, form, formsets, change)
+        bump_generation()
+
+    def delete_model(self, request: Any, obj: Product) -> None:
+        pk = obj.pk
+        super().delete_model(request, obj)
+        unindex_products([pk])
+        bump_generation()
+
+    def delete_queryset(self, request: Any, queryset: QuerySet[Product]) -> None:
+        """The "delete selected" action."""
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        unindex_products(ids)
+        bump_generation()
