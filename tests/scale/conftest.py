@@ -1,0 +1,255 @@
+"""A scale-out site of its own: a fresh PostgreSQL database pair, Redis db 14, a master key file,
+and helpers to start `lookout serve --with-worker` processes against them and stop every child.
+
+Why subprocesses and raw SQL: the settings are read once per process and the pytest process runs
+the test profile, so the site under test lives in child processes with the development profile;
+the checks read the rows straight from PostgreSQL, which is what "no duplicate" is about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+SETUP_TIMEOUT = 60.0
+
+
+def _postgres_answers() -> str:
+    """'' when PostgreSQL answers, else why not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        return f"PostgreSQL on 127.0.0.1:5432 (user postgres) does not answer: {error}"
+    return ""
+
+
+def _redis_answers() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis on 127.0.0.1:6379 does not answer: {error}"
+    return ""
+
+
+@contextlib.contextmanager
+def _redis_db_lock(wait: float = 120.0) -> Iterator[None]:
+    """Redis db 14 is shared by every checkout on this machine: one scale test at a time."""
+    path = Path(tempfile.gettempdir()) / "lookout-scale-redis14.lock"
+    with path.open("a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.skip("another scale-out test is using Redis db 14 on this machine")
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL, socket_timeout=5).flushdb()
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@dataclass
+class Site:
+    """One deployment: both databases, Redis, the shared var dir with the master key file."""
+
+    name: str
+    env: dict[str, str]
+    var_dir: Path
+    children: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    @property
+    def database_url(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    @property
+    def keystore_url(self) -> str:
+        return self.database_url + "_keys"
+
+    def lookout(self, *args: str, timeout: float = SETUP_TIMEOUT) -> str:
+        """Run `lookout <args>`; its stdout, or fail the test with its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "lookout.cli", *args],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"`lookout {' '.join(args)}` failed ({done.returncode}):\n{done.stderr}")
+        return done.stdout
+
+    def query(self, sql: str, *params: Any, keystore: bool = False) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        url = self.keystore_url if keystore else self.database_url
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+
+    def serve(self, port: int) -> str:
+        """Start `lookout serve --with-worker` on `port`; its base URL once /healthz says ok."""
+        log = (self.var_dir / f"serve-{port}.log").open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "lookout.cli", "serve", "--host", "127.0.0.1",
+                "--port", str(port), "--with-worker", "--no-collectstatic",
+            ],
+            env=self.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        self.children.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SETUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"serve on {port} exited early:\n{self.server_log(port)}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(base + "/healthz", timeout=2) as answer,  # noqa: S310
+            ):
+                if answer.status == 200:
+                    return base
+            time.sleep(0.2)
+        pytest.fail(f"serve on {port} did not become healthy:\n{self.server_log(port)}")
+
+    def server_log(self, port: int) -> str:
+        return (self.var_dir / f"serve-{port}.log").read_text()[-4000:]
+
+    def stop_all(self) -> None:
+        """Stop every server and everything it started (granian, worker, scheduler each run in a
+        session of their own, so their process groups are found and signalled one by one)."""
+        groups = {pgid for child in self.children for pgid in _descendant_groups(child.pid)}
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)  # serve forwards it to its children
+        deadline = time.monotonic() + 15
+        for child in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        groups |= {pgid for child in self.children for pgid in _descendant_groups(child.pid)}
+        for pgid in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+        for child in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=5)
+
+
+def _descendant_groups(root: int) -> set[int]:
+    """Process groups of `root` and of every process below it (read from /proc)."""
+    parents: dict[int, list[int]] = {}
+    groups: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, ppid, pgid = int(entry.name), int(fields[1]), int(fields[2])
+        parents.setdefault(ppid, []).append(pid)
+        groups[pid] = pgid
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        if pid in groups:
+            found.add(groups[pid])
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def scale_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A migrated site with demo data on fresh PostgreSQL databases and Redis db 14; dropped,
+    flushed and stopped afterwards whatever happens."""
+    why_not = _postgres_answers() or _redis_answers()
+    if why_not:
+        pytest.skip(f"scale-out test needs PostgreSQL and Redis: {why_not}")
+    name = f"lookout_scale_{secrets.token_hex(4)}"
+    tmp_path = tmp_path_factory.mktemp("scale")
+    with _redis_db_lock():
+        _flush_redis()
+        _admin(f'CREATE DATABASE "{name}"')
+        _admin(f'CREATE DATABASE "{name}_keys"')
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("LOOKOUT_", "DJANGO_", "GRANIAN_"))
+            and key not in {"DATABASE_URL", "KEYSTORE_DATABASE_URL", "REDIS_URL"}
+            and key != "PYTEST_CURRENT_TEST"
+        }
+        env |= {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "REDIS_URL": REDIS_URL,
+            "LOOKOUT_ENV": "development",
+            "LOOKOUT_DEBUG": "0",
+            "LOOKOUT_VAR_DIR": str(tmp_path),
+            "LOOKOUT_MASTER_KEY_FILE": str(tmp_path / "master-keyset.json"),
+            "DJANGO_SETTINGS_MODULE": "lookout.settings",
+            "PYTHONPATH": str(REPO),
+        }
+        site = Site(name=name, env=env, var_dir=tmp_path)
+        try:
+            site.lookout("keys", "init")
+            site.lookout("migrate", "--noinput")
+            site.lookout("migrate", "--database", "keystore", "--noinput")
+            site.lookout("createcachetable")
+            site.lookout("demo")
+            yield site
+        finally:
+            site.stop_all()
+            _flush_redis()
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin(f'DROP DATABASE IF EXISTS "{name}_keys" WITH (FORCE)')
