@@ -57,6 +57,8 @@ def get_cart(*, token: str) -> Cart:
 
 
 def _product(sku: str) -> Product:
+    if "\x00" in sku:  # no SKU holds a NUL, and PostgreSQL text cannot: unknown, not a 500
+        raise NotFound("That product does not exist.")
     product = Product.objects.filter(sku=sku).first()
     if product is None:
         raise NotFound("That product does not exist.")
