@@ -11,18 +11,21 @@ import time
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lookout.accounts import throttle
 from lookout.accounts.models import User
 from lookout.checkout.forms import DeliveryForm
 from lookout.core.errors import LookoutError, NotFound
 from lookout.privacy import access_file, correction, selectors, services, verification
 from lookout.privacy.forms import AccountRequestForm, EmailChangeForm, GuestCodeForm, GuestStartForm
 from lookout.privacy.models import Kind, Status
+from lookout.vault.blind_index import normalise_email
 
 GUEST_SENT = (
     "If that order number and email match an order, we have sent a 6-digit code to that email. "
@@ -143,12 +146,37 @@ def edit_address(request: HttpRequest, address_id: uuid.UUID) -> HttpResponse:
 # --- guests --------------------------------------------------------------------------------
 
 
+def _guest_buckets(*, email: str, order_number: str, ip: str) -> list[throttle.Bucket]:
+    """Challenges per (email, order) and per client IP (REMOTE_ADDR only: a forwarded-for
+    header is the client's to forge). Each challenge emails a code and allows a few guesses,
+    so without a limit the code space could be worked through one fresh challenge at a time.
+    Keys are keyed digests, so the cache never holds the email or IP."""
+    pair = f"{normalise_email(email)}|{(order_number or '').strip().upper()}"
+    return [
+        throttle.Bucket("throttle-guest-order", pair, settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
+        throttle.Bucket("throttle-guest-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+    ]
+
+
 @require_http_methods(["GET", "POST"])
 def guest_start(request: HttpRequest) -> HttpResponse:
     form = GuestStartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "privacy/guest_start.html", {"form": form}, status=400)
+        buckets = _guest_buckets(
+            email=form.cleaned_data["email"],
+            order_number=form.cleaned_data["order_number"],
+            ip=str(request.META.get("REMOTE_ADDR", "")),
+        )
+        refused = throttle.check(buckets=buckets, what="code requests")
+        if refused is not None:
+            form.add_error(None, refused.message)
+            response = render(request, "privacy/guest_start.html", {"form": form}, status=429)
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        # Every start counts, matched or not: the 429 must not tell whether the order exists.
+        throttle.record_failure(buckets=buckets)
         challenge = verification.start_guest_challenge(
             email=form.cleaned_data["email"],
             order_number=form.cleaned_data["order_number"],

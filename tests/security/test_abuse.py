@@ -168,11 +168,7 @@ def test_a_guest_code_allows_only_a_few_guesses_then_not_even_the_right_code():
     assert SubjectRequest.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: /privacy/guest/ starts unlimited challenges (each with 5 guesses and an "
-    "email to the order's owner); start_guest_challenge needs a throttle per order/email and IP",
-)
+@pytest.mark.commitment("C4.5", "C6.1")
 def test_starting_guest_challenges_for_one_order_is_throttled():
     # given a guest's order, and someone starting challenge after challenge for it
     order = w.paid_order()
