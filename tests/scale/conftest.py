@@ -214,6 +214,10 @@ def free_port() -> int:
 def scale_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A migrated site with demo data on fresh PostgreSQL databases and Redis db 14; dropped,
     flushed and stopped afterwards whatever happens."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        # It builds its own PostgreSQL databases whatever the suite runs on, so running it in
+        # the SQLite pass of `make test` too would only repeat it.
+        pytest.skip("the scale-out test runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
     why_not = _postgres_answers() or _redis_answers()
     if why_not:
         pytest.skip(f"scale-out test needs PostgreSQL and Redis: {why_not}")
