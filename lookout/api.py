@@ -33,7 +33,33 @@ class SelfHostedSwagger(DocsBase):
         )
 
 
-api = NinjaAPI(
+BAD_REQUEST = {
+    "description": "Bad request, e.g. a NUL character in the address (refused by "
+    "lookout.core.middleware.RejectNulMiddleware before any view runs).",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            }
+        }
+    },
+}
+
+
+class LookoutAPI(NinjaAPI):
+    """Declares, on every operation, the 400 that the NUL-refusing middleware can answer."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                operation["responses"].setdefault(400, BAD_REQUEST)
+        return schema
+
+
+api = LookoutAPI(
     title="Lookout API",
     version="1.0.0",
     urls_namespace="api",
