@@ -30,23 +30,37 @@ class PaymentProblem(LookoutError):
 
 
 def begin_payment(*, order: Order, return_url: str) -> str:
-    """Start (or resume) the payment of a placed order; the URL of the hosted payment page."""
+    """Start (or resume) the payment of a placed order; the URL of the hosted payment page.
+
+    Resuming discloses nothing: one order, one payment session, one Disclosure row."""
+    from lookout.payments.models import Payment
     from lookout.payments.services import start_payment
     from lookout.sharing.services import active_partner, disclose
 
     if order.status != Status.PLACED:
         raise PaymentProblem("This order is not waiting for payment.")
-    hint = disclose(
-        partner=active_partner("payment_processor"),
-        record=order.delivery,
-        purpose=Purpose.FULFILMENT,
-        actor=None,
+    key = f"order:{order.id}"
+    # A retry (a repeated submit, a reloaded page, an API client after a timeout) resumes the
+    # processor session opened before: the processor already holds the name hint, so it is
+    # not disclosed (nor ledgered) again; start_payment replays the session by its key.
+    resumed = Payment.objects.filter(
+        idempotency_key=key, processor_reference__isnull=False
+    ).exists()
+    hint = (
+        None
+        if resumed
+        else disclose(
+            partner=active_partner("payment_processor"),
+            record=order.delivery,
+            purpose=Purpose.FULFILMENT,
+            actor=None,
+        )
     )
     started = start_payment(
         order_ref=order.id,
         amount=order.total,
         return_url=return_url,
-        idempotency_key=f"order:{order.id}",
+        idempotency_key=key,
         cardholder_hint=hint,
     )
     services.attach_payment(order=order, payment_id=started.payment.id)

@@ -33,6 +33,9 @@ class Payment(models.Model):
     message = models.CharField(max_length=300, blank=True, default="")
     processor_reference = models.CharField(max_length=80, unique=True, null=True, blank=True)
     processor_token = models.CharField(max_length=80, blank=True, default="")
+    # The processor's hosted page for this session, so a repeated submit is sent back there
+    # without a second call (whose return URL, holding a fresh signed token, could differ).
+    redirect_url = models.CharField(max_length=500, blank=True, default="")
     brand = models.CharField(max_length=20, blank=True, default="")
     last4 = models.CharField(max_length=4, blank=True, default="")
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)

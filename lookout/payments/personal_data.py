@@ -24,6 +24,9 @@ FIELDS = {
         "status": NotPersonal("where the payment stands (created, authorized, ...)"),
         "message": NotPersonal("the processor's fixed outcome text, e.g. 'card declined'"),
         "processor_reference": NotPersonal("random id of the processor's payment session"),
+        "redirect_url": NotPersonal(
+            "address of the processor's hosted page for this session; names nobody"
+        ),
         "processor_token": NotPersonal(
             "random token the processor issued for this authorization; useless elsewhere"
         ),

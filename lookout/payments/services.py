@@ -113,11 +113,12 @@ def start_payment(
     """Open a session at the processor and say where to send the customer's browser.
 
     Idempotent on `idempotency_key`: a repeated submit gets the same Payment and the same
-    processor session (the processor call is keyed by the Payment's id). After a decline the
-    checkout starts a new payment with a new key. `return_url` may contain "{payment_id}",
-    replaced by the new Payment's id, so the return view knows which payment to confirm.
-    `cardholder_hint` is `sharing.disclose`'s payload for
-    the payment processor; only its "name" is sent, to prefill the processor's form.
+    processor session (the processor call is keyed by the Payment's id); while the payment is
+    still `created`, the stored page address is returned without calling the processor.
+    After a decline the checkout starts a new payment with a new key. `return_url` may
+    contain "{payment_id}", replaced by the new Payment's id, so the return view knows which
+    payment to confirm. `cardholder_hint` is `sharing.disclose`'s payload for the payment
+    processor; only its "name" is sent, to prefill the processor's form.
     """
     amount = _amount(amount)
     if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
@@ -126,6 +127,9 @@ def start_payment(
     # Only the name goes to the processor, whatever else the hint holds (C5.3).
     name = (cardholder_hint or {}).get("name")
     payment = _payment_for_key(order_ref=order_ref, amount=amount, idempotency_key=idempotency_key)
+    if payment.status == Status.CREATED and payment.processor_reference and payment.redirect_url:
+        # A repeat while the customer has not paid yet: the session opened before.
+        return PaymentStart(payment=payment, redirect_url=payment.redirect_url)
     try:
         session = get_gateway().create_session(
             idempotency_key=f"payment-{payment.pk}",
@@ -143,6 +147,9 @@ def start_payment(
         payment.refresh_from_db()
     if payment.processor_reference != session.reference:
         raise PaymentConflict("The processor returned a different payment session; try again.")
+    if payment.redirect_url != session.pay_url and len(session.pay_url) <= 500:
+        Payment.objects.filter(pk=payment.pk).update(redirect_url=session.pay_url)
+        payment.redirect_url = session.pay_url
     return PaymentStart(payment=payment, redirect_url=session.pay_url)
 
 

@@ -101,3 +101,24 @@ def test_sold_out_is_a_409() -> None:
     response = _post({"cart": token, "idempotency_key": "sold-out-1", "delivery": US})
     assert response.status_code == 409
     assert "sold out" in response.json()["detail"]
+
+
+@pytest.mark.commitment("C5.3")
+def test_a_repeated_checkout_discloses_to_the_payment_processor_once() -> None:
+    from lookout.payments.models import Payment
+    from lookout.sharing.models import Disclosure
+
+    # given a cart with a camera
+    camera = make_product(stock=3)
+    _, token = make_cart(camera)
+    body = {"cart": token, "idempotency_key": "retry-disclose-1", "delivery": US}
+    # when the same submit arrives twice while the order awaits payment
+    first = _post(body)
+    second = _post(body)
+    # then one order, one payment, ONE disclosure, and both answers send the buyer to the same
+    # payment page
+    assert first.status_code == second.status_code == 201, second.content
+    assert Order.objects.count() == 1
+    assert Payment.objects.count() == 1
+    assert Disclosure.objects.count() == 1
+    assert first.json()["payment_url"] == second.json()["payment_url"]

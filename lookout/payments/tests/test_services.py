@@ -190,6 +190,24 @@ def test_start_payment_twice_with_one_key_makes_one_payment_and_one_session(proc
     assert processor.store.count(order_ref=str(order_ref)) == 1
 
 
+def test_a_repeat_with_a_fresh_return_address_goes_back_to_the_first_session(processor):
+    # given a started payment whose return address holds a signed token
+    order_ref = uuid.uuid4()
+    kwargs: dict[str, Any] = {
+        "order_ref": order_ref,
+        "amount": Decimal("59.90"),
+        "idempotency_key": "submit-fresh-url",
+    }
+    first = start_payment(**kwargs, return_url="/checkout/return/x/?access=token-at-second-1")
+    # when the same submit comes a second later, its token (and so its address) re-signed
+    second = start_payment(**kwargs, return_url="/checkout/return/x/?access=token-at-second-2")
+    # then it is sent to the same hosted page, of the one session, not refused as a conflict
+    assert second.redirect_url == first.redirect_url
+    assert second.payment.pk == first.payment.pk
+    assert Payment.objects.get(pk=first.payment.pk).redirect_url == first.redirect_url
+    assert processor.store.count(order_ref=str(order_ref)) == 1
+
+
 def test_one_key_for_a_different_amount_is_a_conflict():
     start = begin("10.00", key="submit-2")
     with pytest.raises(PaymentConflict):
