@@ -342,11 +342,6 @@ def test_rotation_rewraps_every_key_and_everything_still_opens(run: Run) -> None
         assert http("GET", server + "/healthz")[0] == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a checkout retried with the same key in a later second gets 503: the return "
-    "URL embeds a fresh timestamped guest token, so the processor refuses the session key",
-)
 def test_a_checkout_retried_a_second_later_gets_its_payment_page(run: Run) -> None:
     # given a checkout retried with the same key after the clock moved to the next second
     late = run.carts[LATE_RETRY]
