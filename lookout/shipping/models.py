@@ -38,7 +38,11 @@ class TrackingEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event_id = models.CharField(max_length=64, unique=True)
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    # An outbound parcel, or (no shipment) a customer's return parcel named by `return_ref`.
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="events", null=True, blank=True
+    )
+    return_ref = models.UUIDField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=16, choices=TrackingStatus.choices)
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now)

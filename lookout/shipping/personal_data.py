@@ -19,6 +19,9 @@ FIELDS = {
         "id": NotPersonal("random row id", retention=R),
         "event_id": NotPersonal("carrier's random event id (replay protection)", retention=R),
         "shipment": NotPersonal("which parcel", retention=R),
+        "return_ref": NotPersonal(
+            "which return parcel (a return request's random id)", retention=R
+        ),
         "status": NotPersonal("tracking status", retention=R),
         "occurred_at": NotPersonal("when the carrier saw it", retention=R),
         "received_at": NotPersonal("when the store received it", retention=R),

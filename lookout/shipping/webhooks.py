@@ -8,6 +8,7 @@ nothing. A correctly signed body that does not make sense is refused with 400.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -105,13 +106,37 @@ def handle_webhook(*, body: bytes, header: str, now: datetime | None = None) -> 
     if TrackingEvent.objects.filter(event_id=update.event_id).exists():
         raise WebhookRefused("This update was already received (replay).")
     shipment = Shipment.objects.filter(tracking_number=update.tracking_number).first()
-    if shipment is None:
-        raise NotFound("No parcel with that tracking number.")
     try:
         with transaction.atomic():
-            return _apply(shipment=shipment, update=update)
+            if shipment is not None:
+                return _apply(shipment=shipment, update=update)
+            return _apply_to_return(update=update)
     except IntegrityError as exc:
         raise WebhookRefused("This update was already received (replay).") from exc
+
+
+def _apply_to_return(*, update: Update) -> TrackingEvent:
+    """A customer's return parcel on its way back: the return moves to "in transit" (C1.7).
+
+    "Delivered" here means delivered to our warehouse, which still has to receive and inspect
+    it, so both scans move the return to in transit and no further.
+    """
+    from lookout.returns.models import ReturnRequest
+    from lookout.returns.services import InvalidReturnTransition, mark_in_transit
+
+    ret = ReturnRequest.objects.filter(tracking_number=update.tracking_number).first()
+    if ret is None:
+        raise NotFound("No parcel with that tracking number.")
+    event = TrackingEvent.objects.create(
+        event_id=update.event_id,
+        return_ref=ret.pk,
+        status=update.status,
+        occurred_at=update.occurred_at,
+    )
+    # A late scan of a parcel the warehouse already received is kept as an event only.
+    with contextlib.suppress(InvalidReturnTransition):
+        mark_in_transit(ret=ret)
+    return event
 
 
 def _apply(*, shipment: Shipment, update: Update) -> TrackingEvent:

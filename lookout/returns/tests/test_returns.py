@@ -245,3 +245,33 @@ def test_day_61_on_the_page_says_why_and_when(staff, settings) -> None:
     assert response.status_code == 409
     assert "return window closed on" in response.content.decode()
     assert not ReturnRequest.objects.exists()
+
+
+@pytest.mark.commitment("C1.7")
+def test_the_carriers_signed_scan_moves_a_return_parcel_in_transit_once(staff) -> None:
+    from lookout.shipping.models import TrackingEvent
+    from lookout.shipping.webhooks import HEADER, sandbox_webhook
+
+    # Given a return with its free label issued
+    clerk, _ = staff("warehouse")
+    ret = request_all(delivered_order(clerk))
+    assert ret.status == ReturnStatus.LABEL_ISSUED and ret.tracking_number
+    client = Client()
+    body, signature = sandbox_webhook(tracking_number=ret.tracking_number, status="in_transit")
+    # When the carrier's signed scan arrives
+    response = client.post(
+        "/shipping/webhooks/carrier/", body, content_type="application/json",
+        headers={HEADER: signature},
+    )  # fmt: skip
+    # Then the return is in transit, with its tracking event
+    assert response.status_code == 200, response.content
+    ret.refresh_from_db()
+    assert ret.status == ReturnStatus.IN_TRANSIT
+    assert TrackingEvent.objects.filter(return_ref=ret.pk, shipment=None).count() == 1
+    # And the same scan replayed is refused and changes nothing
+    replay = client.post(
+        "/shipping/webhooks/carrier/", body, content_type="application/json",
+        headers={HEADER: signature},
+    )  # fmt: skip
+    assert replay.status_code == 401
+    assert TrackingEvent.objects.filter(return_ref=ret.pk).count() == 1
