@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -42,12 +43,27 @@ def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def read_until(process: subprocess.Popen[str], needle: str, lines: list[str]) -> None:
+    """Read output until `needle` appears (it may already have: the worker can start before
+    the server says it is ready). Gives up after 60 s instead of hanging the suite."""
     assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        if needle in line:
-            return
-    pytest.fail("serve exited before printing " + repr(needle) + ":\n" + "".join(lines))
+    if any(needle in line for line in lines):
+        return
+    found = threading.Event()
+
+    def reader() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if needle in line:
+                found.set()
+                return
+        found.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    found.wait(timeout=60)
+    if not any(needle in line for line in lines):
+        pytest.fail("serve did not print " + repr(needle) + ":\n" + "".join(lines))
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
