@@ -58,10 +58,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Back-office access: every staff role; the Django admin is for catalog and admins."""
         return bool(self.role)
 
-    @property
-    def is_staff_member(self) -> bool:
-        return bool(self.role)
-
     def clean(self) -> None:
         # AbstractBaseUser.clean() normalises the username field; ours is a digest.
         pass
