@@ -9,6 +9,7 @@ the same moment are serialised, so refunds never add up past the captured amount
 
 from __future__ import annotations
 
+import fcntl
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -65,9 +66,17 @@ class SessionStore:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        # Every server process opens the store as it starts. Switching to WAL needs an exclusive
+        # lock for which SQLite may answer "database is locked" at once, without waiting out the
+        # busy timeout, so the processes take turns through an OS file lock.
+        with open(self.path.with_name(self.path.name + ".init-lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with self._connect() as db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(SCHEMA)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
