@@ -18,12 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from lookout.cart.models import Cart, CartLine
-from lookout.catalog.models import Product
+from lookout.catalog.models import MAX_PER_LINE, Product
 from lookout.core.errors import Conflict, LookoutError, NotFound
 from lookout.core.inventory import CART_RETENTION
 from lookout.core.money import usd
 
-MAX_QUANTITY = 99
+MAX_QUANTITY = MAX_PER_LINE
 SHIPPING = Decimal("0.00")  # free worldwide shipping (C1.3)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 

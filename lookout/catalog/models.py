@@ -14,6 +14,9 @@ from django.urls import reverse
 
 from lookout.core.money import CENT, MoneyField
 
+# The most of one product a cart line may hold; pages offer no more than this (or the stock).
+MAX_PER_LINE = 99
+
 
 class Category(models.Model):
     slug = models.SlugField(unique=True)
@@ -123,6 +126,12 @@ class Product(models.Model):
         return self.stock > 0
 
     @property
+    def orderable(self) -> int:
+        """How many one cart line may take: what the product page offers. Capped, so a sale
+        that leaves plenty on the shelf changes no cached page (see `shown_stock_changed`)."""
+        return max(0, min(self.stock, MAX_PER_LINE))
+
+    @property
     def resolution_label(self) -> str:
         return {2160: "4K (2160p)", 1440: "2K (1440p)", 1080: "Full HD (1080p)"}.get(
             self.resolution or 0, f"{self.resolution}p" if self.resolution else ""
@@ -145,3 +154,9 @@ class Product(models.Model):
             ("Placement", self.get_placement_display()),
             ("Works with", ", ".join(self.smart_home_list) or "—"),
         ]
+
+
+def shown_stock_changed(before: int, after: int) -> bool:
+    """Whether a storefront page reads differently once stock moves from `before` to `after`:
+    pages show only in stock / out of stock and the orderable quantity, never the count."""
+    return min(max(before, 0), MAX_PER_LINE) != min(max(after, 0), MAX_PER_LINE)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from lookout.audit.services import record
 from lookout.cart.models import Cart, CartLine
 from lookout.catalog.cache import bump_generation
-from lookout.catalog.models import Product
+from lookout.catalog.models import Product, shown_stock_changed
 from lookout.core.errors import Conflict, LookoutError
 from lookout.core.money import usd
 from lookout.inbox.services import send_message
@@ -110,9 +110,21 @@ def _lock(order: Order) -> Order:
 
 
 def _release_stock(order: Order) -> None:
-    for line in order.lines.order_by("product_id"):
+    lines = list(order.lines.order_by("product_id"))
+    stock = dict(
+        Product.objects.filter(pk__in=[line.product_id for line in lines]).values_list(
+            "pk", "stock"
+        )
+    )
+    for line in lines:
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
-    bump_generation()  # storefront pages show the stock: drop cached pages after commit
+    if any(
+        shown_stock_changed(
+            stock.get(line.product_id, 0), stock.get(line.product_id, 0) + line.quantity
+        )
+        for line in lines
+    ):
+        bump_generation()  # a page would read differently: drop cached pages after commit
 
 
 def place_order(
@@ -191,7 +203,13 @@ def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None
             line_total=usd(product.price * line.quantity),
         )
         Product.objects.filter(pk=product.pk).update(stock=F("stock") - line.quantity)
-    bump_generation()  # storefront pages show the stock: drop cached pages after commit
+    if any(
+        shown_stock_changed(
+            products[li.product_id].stock, products[li.product_id].stock - li.quantity
+        )
+        for li in lines
+    ):
+        bump_generation()  # a page would read differently: drop cached pages after commit
     Delivery(
         subject=subject,
         order=order,

@@ -172,6 +172,47 @@ def test_an_order_drops_cached_pages_because_they_show_stock(
 
 
 @pytest.mark.django_db
+def test_a_sale_that_leaves_plenty_on_the_shelf_keeps_the_cached_pages(
+    cached, django_capture_on_commit_callbacks
+):
+    # given a cached product page of a product with far more in stock than a cart line can take
+    from lookout.orders.services import place_order
+    from lookout.orders.testing import details, make_cart
+
+    item = factories.product(stock=500)
+    first = Client().get(item.get_absolute_url()).content.decode()
+    before = page_cache.generation()
+    # when an order takes some off the shelf
+    cart, _ = make_cart(item, quantity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(cart=cart, delivery=details(), idempotency_key="cache-test-2", user=None)
+    # then the page would read the same, so the cache is kept, and what it shows is still true
+    assert page_cache.generation() == before
+    response = Client().get(item.get_absolute_url())
+    assert response["X-Page-Cache"] == "hit"
+    assert 'max="99"' in first and 'max="99"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_sale_that_brings_stock_under_the_line_limit_drops_the_pages(
+    cached, django_capture_on_commit_callbacks
+):
+    # given a cached page of a product with 100 in stock (a line may take 99)
+    from lookout.orders.services import place_order
+    from lookout.orders.testing import details, make_cart
+
+    item = factories.product(stock=100)
+    Client().get(item.get_absolute_url())
+    # when an order of 3 leaves 97
+    cart, _ = make_cart(item, quantity=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(cart=cart, delivery=details(), idempotency_key="cache-test-3", user=None)
+    # then the page is rendered afresh offering at most 97
+    response = Client().get(item.get_absolute_url())
+    assert response["X-Page-Cache"] == "miss" and 'max="97"' in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_unknown_parameters_and_sessions_bypass_the_cache(cached):
     # given a category page
     factories.product()
