@@ -32,7 +32,7 @@ from lookout.orders.models import TRANSITIONS, Delivery, Order, OrderEvent, Orde
 from lookout.shipping.calendar import PROCESSING_DAYS_MAX, add_business_days
 from lookout.shipping.countries import shipping_cost
 from lookout.vault.blind_index import email_index
-from lookout.vault.crypto import new_subject
+from lookout.vault.crypto import key_ring, new_subject
 from lookout.vault.models import DataKey
 from lookout.vault.routers import KEYSTORE
 
@@ -138,7 +138,9 @@ def place_order(
     if not idempotency_key or len(idempotency_key) > 64:
         raise CheckoutError("This checkout form is not valid any more. Please start again.")
     try:
-        with transaction.atomic(using=KEYSTORE), transaction.atomic():
+        # One key ring: the new buyer key seals the delivery details and the inbox message
+        # without being read back from the key store for each value.
+        with key_ring(), transaction.atomic(using=KEYSTORE), transaction.atomic():
             return _place(cart=cart, delivery=delivery, key=idempotency_key, user=user)
     except IntegrityError:
         # Two submits with one key raced past the check: the other one won; return its order.

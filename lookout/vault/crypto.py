@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -44,12 +46,16 @@ def _wrap_context(subject: uuid.UUID) -> bytes:
 def create_data_key(*, subject: uuid.UUID, kind: str) -> DataKey:
     wrap, _, keys = master_cache.get()
     raw = AESGCM.generate_key(bit_length=256)
-    return DataKey.objects.create(
+    row = DataKey.objects.create(
         subject=subject,
         kind=kind,
         wrapped=wrap.encrypt(raw, _wrap_context(subject)),
         master_key_id=keys.primary_wrap_key_id,
     )
+    ring = _active_ring.get()
+    if ring is not None:  # sealed again within this unit of work: no fetch, no unwrap
+        ring._aeads[subject] = AESGCM(raw)
+    return row
 
 
 def create_data_keys(
@@ -128,8 +134,42 @@ class KeyRing:
         return found
 
 
+_active_ring: ContextVar[KeyRing | None] = ContextVar("lookout_key_ring", default=None)
+
+
+@contextmanager
+def key_ring() -> Iterator[KeyRing]:
+    """One unit of work (placing an order, starting its payment) that seals and opens several
+    values of the same people: each data key is fetched and unwrapped once for all of them.
+
+    Fields seal and open through the ring while the block runs (nested blocks share the outer
+    ring); the unwrapped keys are dropped when it ends, so, as with any `KeyRing`, nothing
+    outlives the call that needed it, and a key destroyed here leaves the ring at once.
+    """
+    current = _active_ring.get()
+    if current is not None:
+        yield current
+        return
+    ring = KeyRing()
+    token = _active_ring.set(ring)
+    try:
+        yield ring
+    finally:
+        _active_ring.reset(token)
+        ring._aeads.clear()
+
+
 def _aead(subject: uuid.UUID, keys: KeyRing | None) -> AESGCM:
+    if keys is None:
+        keys = _active_ring.get()
     return keys.aead(subject) if keys is not None else AESGCM(data_key(subject))
+
+
+def _forget(subjects: Iterable[uuid.UUID]) -> None:
+    ring = _active_ring.get()
+    if ring is not None:
+        for subject in subjects:
+            ring._aeads[subject] = None  # destroyed: not readable from the ring either
 
 
 def seal(
@@ -157,6 +197,7 @@ def open_sealed(
 
 def destroy_data_key(*, subject: uuid.UUID) -> bool:
     """Crypto-shred: delete the wrapped key. True when a key existed."""
+    _forget([subject])
     deleted, _ = DataKey.objects.filter(subject=subject).delete()
     return bool(deleted)
 
@@ -165,6 +206,7 @@ def destroy_data_keys(*, subjects: Iterable[uuid.UUID]) -> int:
     """Crypto-shred many people at once (retention): one DELETE, not one per person.
     Returns how many keys existed."""
     wanted = list(set(subjects))
+    _forget(wanted)
     deleted = 0
     for start in range(0, len(wanted), 1000):  # stay under every database's parameter limit
         deleted += DataKey.objects.filter(subject__in=wanted[start : start + 1000]).delete()[0]
