@@ -1,15 +1,18 @@
 """What subject requests cost: building the access file for a customer with 1,000 orders, and
 erasing that customer (C6.2, C6.4).
 
-Run: .venv/bin/python bench/privacy.py [orders]   (a throwaway SQLite database under a temp dir,
-or DATABASE_URL's server). Prints figures and saves them to var/bench/privacy-<database>.json;
-asserts nothing about time. The access file is built several times: the first build (cold
-caches) and the best of the rest are both printed; the erasure runs once (it can only run once).
+Run: .venv/bin/python bench/privacy.py [orders] [--profile FILE]   (a throwaway SQLite database
+under a temp dir, or DATABASE_URL's server; --profile writes cProfile stats of the warm builds
+to FILE, for `python -m pstats FILE`). Prints figures and saves them to
+var/bench/privacy-<database>.json; asserts nothing about time. The access file is built several
+times: the first build (cold caches) and the best of the rest are both printed; the erasure runs
+once (it can only run once).
 Targets (issue 10): access file under 0.1 s, erasure under 0.1 s.
 """
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import secrets
@@ -44,7 +47,7 @@ def save(name: str, figures: dict[str, object]) -> Path:
     return out
 
 
-def main(orders: int) -> int:
+def main(orders: int, profile: str | None = None) -> int:
     from lookout.vault.master import ensure_master_keys
 
     ensure_master_keys()
@@ -61,13 +64,13 @@ def main(orders: int) -> int:
         call_command("migrate", database="keystore", verbosity=0)
         call_command("createcachetable", verbosity=0)
     try:
-        return run(orders, engine)
+        return run(orders, engine, profile)
     finally:
         for creation, old in throwaway:
             creation.destroy_test_db(old, verbosity=0)
 
 
-def run(orders: int, engine: str) -> int:
+def run(orders: int, engine: str, profile: str | None) -> int:
     from lookout.accounts.services import create_account
     from lookout.catalog.tests.factories import product
     from lookout.orders.services import place_order
@@ -94,10 +97,18 @@ def run(orders: int, engine: str) -> int:
     print(f"placed {orders} orders in {time.perf_counter() - start:.1f} s (setup)")
 
     times = []
-    for _ in range(BUILDS):
+    profiler = cProfile.Profile() if profile else None
+    for n in range(BUILDS):
+        if profiler is not None and n:
+            profiler.enable()
         start = time.perf_counter()
         document = build_document(subject=user.subject)
         times.append(time.perf_counter() - start)
+        if profiler is not None:
+            profiler.disable()
+    if profiler is not None and profile:
+        profiler.dump_stats(profile)
+        print(f"profile of the warm builds: {profile}")
     size = len(json.dumps(document))
     print(
         f"access file, {orders} orders: first {times[0]:.3f} s, best of {BUILDS} "
@@ -125,4 +136,10 @@ def run(orders: int, engine: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+    args = sys.argv[1:]
+    profile_to = None
+    if "--profile" in args:
+        at = args.index("--profile")
+        profile_to = args[at + 1]
+        del args[at : at + 2]
+    sys.exit(main(int(args[0]) if args else 1000, profile_to))

@@ -169,24 +169,6 @@ def _open(
 
 # --- many records at once ------------------------------------------------------------------
 
-MAX_DETAIL_TEXT = 480  # record() takes detail strings of at most 500 characters
-
-
-def _target_chunks(keys: Sequence[str]) -> dict[str, DetailValue]:
-    """Every record's key, comma-separated, in as many detail values as it takes."""
-    chunks: dict[str, DetailValue] = {}
-    current: list[str] = []
-    size = 0
-    for key in keys:
-        if current and size + 1 + len(key) > MAX_DETAIL_TEXT:
-            chunks[f"targets.{len(chunks) + 1}"] = ",".join(current)
-            current, size = [], 0
-        size += len(key) + (1 if current else 0)
-        current.append(key)
-    if current:
-        chunks[f"targets.{len(chunks) + 1}"] = ",".join(current)
-    return chunks
-
 
 def _bulk_target(model: type[models.Model], pks: Sequence[str]) -> str:
     label = model._meta.label
@@ -206,8 +188,9 @@ def reveal_many(
     unwrap per value made that cost seconds. The gate is the same: the matrix is checked for
     every person the records belong to, and if any field is refused for any of them the whole
     call is refused, the refusal is audited and nothing is decrypted. When granted, one entry
-    per person is written (almost always one per call), naming every record read in
-    `detail["targets.N"]` with their number in `detail["count"]`, before anything is decrypted.
+    per person is written (almost always one per call), naming every record read in its
+    `targets` list (their ids) with their number in `detail["count"]`, before anything is
+    decrypted.
     """
     from lookout.audit.services import record
 
@@ -249,7 +232,8 @@ def reveal_many(
             purpose=str(purpose),
             outcome=outcome,
             target=_bulk_target(model, pks),
-            detail={"reader": reader, **extra, "count": len(pks), **_target_chunks(pks)},
+            targets=pks,
+            detail={"reader": reader, **extra, "count": len(pks)},
         )
 
     refusals = [

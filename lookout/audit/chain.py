@@ -5,6 +5,11 @@ changing, reordering or renumbering an entry changes its hash and breaks the lin
 one. Timestamps are written in UTC with microseconds (both SQLite and PostgreSQL keep
 microseconds); JSON keys are sorted and whitespace removed, because PostgreSQL's jsonb does not
 keep the key order it was given.
+
+`targets` (the record ids of a bulk read) is hashed when it is not NULL, and left out of the
+hashed document when it is: entries written before the column existed keep their hash, and
+setting, changing or clearing an entry's targets changes the document, so the hash catches it
+(see docs/decisions/0020-audit-targets-column.md).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ HASHED_COLUMNS = (
     "purpose",
     "outcome",
     "target",
+    "targets",
     "detail",
     "prev_hash",
 )
@@ -38,6 +44,8 @@ def canonical_at(at: datetime) -> str:
 def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     """The bytes that are hashed; `values` maps each of HASHED_COLUMNS to its value."""
     document = {name: values[name] for name in HASHED_COLUMNS}
+    if document["targets"] is None:
+        del document["targets"]  # no list: hashed exactly as before the column existed
     document["at"] = canonical_at(document["at"])
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False

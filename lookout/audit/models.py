@@ -1,7 +1,8 @@
 """The audit log (commitment C4.4): one append-only, hash-chained table.
 
 Each entry says who (a pseudonymous subject id or "system"), whose data (a pseudonymous subject
-id), which fields (names, never values), for which purpose, with which outcome and when. Entries
+id), which fields (names, never values), which records (`target`, and for a bulk read `targets`:
+the id of every record read), for which purpose, with which outcome and when. Entries
 are only ever added by `lookout.audit.services.record`; database triggers refuse UPDATE and
 DELETE, and `lookout.audit.verify.verify_chain` detects any change made behind their back.
 """
@@ -48,6 +49,11 @@ class AuditEntry(models.Model):
     purpose = models.CharField(max_length=32, blank=True, default="")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
     target = models.CharField(max_length=200, blank=True, default="")
+    # Every record a bulk read named (their random UUIDs; `target` says which model and how
+    # many). NULL when the entry names no list: every entry written before this column existed,
+    # and most others. Nullable without a default so adding it rewrites no row of the
+    # append-only table (and does not rebuild it on SQLite, which would drop its triggers).
+    targets = models.JSONField(null=True, blank=True, default=None)
     detail = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

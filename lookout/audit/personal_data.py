@@ -22,6 +22,8 @@ FIELDS = {
         "outcome": NotPersonal("granted, refused, ok or failed"),
         # "accounts.User:<uuid>" names a person's row by its random id: pseudonymous.
         "target": _PSEUDONYMOUS,
+        # The random UUIDs of the records a bulk read named: pseudonymous, like `target`.
+        "targets": _PSEUDONYMOUS,
         "detail": NotPersonal("non-personal values only; record() refuses email addresses"),
         "prev_hash": NotPersonal("SHA-256 of the previous entry"),
         "hash": NotPersonal("SHA-256 of this entry"),

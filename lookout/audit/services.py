@@ -35,6 +35,9 @@ DetailValue = str | int | bool | None
 _ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,99}")
 _PURPOSE = re.compile(r"[a-z0-9_]{0,32}")
+# A record id in `targets`: a canonical UUID (every model with personal fields has a random
+# UUID primary key). Nothing else fits, so no text that could be personal data gets in.
+_RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class AuditDataError(ValueError):
@@ -50,6 +53,7 @@ def record(
     purpose: str = "",
     outcome: str = Outcome.OK,
     target: str | models.Model = "",
+    targets: Sequence[uuid.UUID | str] | None = None,
     detail: Mapping[str, DetailValue] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction if there is one.
@@ -57,7 +61,9 @@ def record(
     `actor` is the person acting (None for the system itself), `subject` the pseudonymous id of
     the person whose data is concerned, `fields` the names (never the values) of the fields
     read or written, e.g. "accounts.User.email". `target` is a string or a model instance, which
-    is written as "app.Model:<pk>". `detail` holds small non-personal values only.
+    is written as "app.Model:<pk>". `targets` lists the ids of every record a bulk read named
+    (UUIDs only: they are checked for that shape, not scanned as text, so a thousand ids cost
+    next to nothing). `detail` holds small non-personal values only.
     """
     values = _clean(
         actor=actor,
@@ -67,6 +73,7 @@ def record(
         purpose=purpose,
         outcome=outcome,
         target=target,
+        targets=targets,
         detail=detail,
     )
     using = router.db_for_write(AuditEntry)
@@ -91,6 +98,7 @@ def _clean(
     purpose: str,
     outcome: str,
     target: str | models.Model,
+    targets: Sequence[uuid.UUID | str] | None,
     detail: Mapping[str, DetailValue] | None,
 ) -> dict[str, Any]:
     """Check and normalise the values before taking the chain lock, to keep it short."""
@@ -125,8 +133,25 @@ def _clean(
         "purpose": purpose,
         "outcome": str(outcome),
         "target": target,
+        "targets": _clean_targets(targets),
         "detail": _clean_detail(detail or {}),
     }
+
+
+def _clean_targets(targets: Sequence[uuid.UUID | str] | None) -> list[str] | None:
+    """Record ids as canonical UUID strings; anything else is refused. None stays None."""
+    if targets is None:
+        return None
+    if isinstance(targets, (str, bytes)):
+        raise AuditDataError("Audit `targets` is a list of record ids, not one string.")
+    cleaned = [str(t) if isinstance(t, uuid.UUID) else t for t in targets]
+    match = _RECORD_ID.fullmatch
+    for value in cleaned:
+        if not isinstance(value, str) or not match(value):
+            raise AuditDataError(
+                f"Audit target {value!r} is not a record id (a UUID in canonical form)."
+            )
+    return cleaned
 
 
 def _clean_detail(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]:

@@ -1,6 +1,8 @@
 import hashlib
 import json
+import uuid
 from datetime import UTC
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -104,6 +106,43 @@ def test_hash_is_sha256_of_the_documented_canonical_json(officer, customer):
 
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
+def test_targets_are_hashed_with_the_entry_when_present(officer, customer):
+    # The documented recipe again, for an entry naming records in its `targets` list: the
+    # list is one more key of the hashed document ("targets"), and is absent when NULL.
+    ids = [uuid.uuid4() for _ in range(3)]
+    entry = record(
+        actor=officer,
+        action="reveal",
+        subject=customer.subject,
+        fields=["accounts.User.email"],
+        purpose=Purpose.SUBJECT_REQUEST,
+        outcome="granted",
+        target="accounts.User:3 records",
+        targets=[ids[0], str(ids[1]), ids[2]],
+        detail={"count": 3},
+    )
+    plain = record(actor=None, action="test.plain")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT targets FROM audit_auditentry ORDER BY seq")
+        stored = [row[0] for row in cursor.fetchall()]
+
+    assert _json(stored[0]) == [str(i) for i in ids] and stored[1] is None
+    row: dict[str, Any] = dict(AuditEntry.objects.filter(seq=entry.seq).values().get())
+    document = {k: row[k] for k in row if k not in ("hash", "at")}
+    document["at"] = entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    assert hashlib.sha256(canonical).hexdigest() == entry.hash
+    assert f'"targets":["{ids[0]}","{ids[1]}","{ids[2]}"]' in canonical.decode()
+    plain_row: dict[str, Any] = dict(AuditEntry.objects.filter(seq=plain.seq).values().get())
+    assert plain_row["targets"] is None
+    document = {k: plain_row[k] for k in plain_row if k not in ("hash", "at", "targets")}
+    document["at"] = plain.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    assert hashlib.sha256(canonical).hexdigest() == plain.hash
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
 def test_entry_holds_no_personal_data(officer, customer):
     record_reveals(actor=officer, subject=customer, count=1)
 
@@ -144,6 +183,12 @@ def test_record_refuses_personal_values_and_writes_nothing(officer, customer, de
         {"detail": {"ratio": 0.5}},
         {"detail": {"bad key": 1}},
         {"target": "x" * 201},
+        {"targets": "0b0e4c1e-6a1f-4c47-9d4b-3f0c2a8e1b55"},
+        {"targets": ["ann@example.com"]},
+        {"targets": ["4111 1111 1111 1111"]},
+        {"targets": ["0B0E4C1E-6A1F-4C47-9D4B-3F0C2A8E1B55"]},
+        {"targets": ["0b0e4c1e-6a1f-4c47-9d4b-3f0c2a8e1b55 "]},
+        {"targets": [42]},
     ],
 )
 def test_record_refuses_malformed_entries(bad):

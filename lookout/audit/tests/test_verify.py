@@ -1,11 +1,15 @@
+import uuid
+
 import pytest
 from django.db import connection
 
 from lookout.audit.chain import entry_hash
 from lookout.audit.models import AuditEntry
+from lookout.audit.services import record
 from lookout.audit.testing import append_only_suspended
 from lookout.audit.tests.helpers import record_reveals
 from lookout.audit.verify import verify_chain
+from lookout.core.purposes import Purpose
 
 
 @pytest.fixture
@@ -68,6 +72,82 @@ def test_edited_fields_are_detected_at_that_entry(chain):
     result = verify_chain()
 
     assert (result.ok, result.first_broken_seq) == (False, 4)
+
+
+def _bulk_read(officer, customer, ids):
+    return record(
+        actor=officer,
+        action="reveal",
+        subject=customer.subject,
+        fields=["accounts.User.email"],
+        purpose=Purpose.SUBJECT_REQUEST,
+        outcome="granted",
+        target=f"accounts.User:{len(ids)} records",
+        targets=ids,
+        detail={"count": len(ids)},
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        pytest.param(lambda ids: ids[:-1], id="one-record-removed"),
+        pytest.param(lambda ids: [*ids, str(uuid.uuid4())], id="one-record-added"),
+        pytest.param(lambda ids: [str(uuid.uuid4()), *ids[1:]], id="one-record-swapped"),
+        pytest.param(lambda ids: ids[::-1], id="reordered"),
+        pytest.param(lambda ids: [], id="emptied"),
+        pytest.param(lambda ids: None, id="set-to-null"),
+    ],
+)
+def test_edited_targets_are_detected_at_that_entry(chain, officer, customer, tampered):
+    # given a bulk read naming three records, between other entries
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    bulk = _bulk_read(officer, customer, ids)
+    record_reveals(actor=officer, subject=customer, count=1)
+    assert verify_chain().ok
+
+    # when someone changes the list of records it names, behind the triggers' back
+    with append_only_suspended():
+        AuditEntry.objects.filter(seq=bulk.seq).update(targets=tampered(ids))
+
+    # then verification stops at that entry
+    result = verify_chain()
+    assert (result.ok, result.first_broken_seq) == (False, bulk.seq)
+    assert "does not match its content" in result.reason
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_targets_given_to_an_entry_that_had_none_are_detected(chain):
+    # Entries without a list (all entries from before the column) hash without it; giving one
+    # a list afterwards changes its hashed content.
+    with append_only_suspended():
+        AuditEntry.objects.filter(seq=2).update(targets=[str(uuid.uuid4())])
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_targets_tampered_with_a_recomputed_hash_are_detected_at_the_next_entry(
+    chain, officer, customer
+):
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    bulk = _bulk_read(officer, customer, ids)
+    record_reveals(actor=officer, subject=customer, count=1)
+    row = AuditEntry.objects.filter(seq=bulk.seq).values().get()
+    row["targets"] = ids[1:]
+    with append_only_suspended():
+        AuditEntry.objects.filter(seq=bulk.seq).update(targets=ids[1:], hash=entry_hash(row))
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, bulk.seq + 1)
+    assert "prev_hash" in result.reason
 
 
 @pytest.mark.django_db
