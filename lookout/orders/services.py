@@ -241,7 +241,10 @@ def _record_policies(*, order: Order) -> None:
     from lookout.policies.services import record_acceptance
 
     rows = record_acceptance(subject=order.subject, how=PolicyAcceptance.How.ORDER)
-    order.policy_versions.set([row.version for row in rows])
+    links = Order.policy_versions.through
+    links.objects.bulk_create(
+        [links(order_id=order.pk, policyversion_id=row.version_id) for row in rows]
+    )
 
 
 def transition(

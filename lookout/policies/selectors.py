@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from lookout.policies.models import Document, PolicyAcceptance, PolicyVersion
@@ -54,13 +54,19 @@ def in_force(*, document: str, at: datetime | None = None) -> PolicyVersion | No
 
 
 def current_versions(*, at: datetime | None = None) -> dict[str, PolicyVersion]:
-    """The version of each document in force at `at` (now by default), keyed by document."""
-    found = {}
-    for document in Document.values:
-        v = in_force(document=document, at=at)
-        if v is not None:
-            found[document] = v
-    return found
+    """The version of each document in force at `at` (now by default), keyed by document.
+
+    One query for all documents (every order asks): each document's newest effective number,
+    found by a correlated subquery, which both SQLite and PostgreSQL answer from the index."""
+    at = at or timezone.now()
+    newest = (
+        PolicyVersion.objects.filter(document=OuterRef("document"), effective_at__lte=at)
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    rows = PolicyVersion.objects.filter(effective_at__lte=at, number=Subquery(newest))
+    found = {v.document: v for v in rows}
+    return {document: found[document] for document in Document.values if document in found}
 
 
 def upcoming(*, document: str, at: datetime | None = None) -> list[PolicyVersion]:

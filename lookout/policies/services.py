@@ -172,11 +172,10 @@ def record_acceptance(
         raise ValueError(f"Unknown kind of acceptance {how!r}.")
     now = at or timezone.now()
     chosen = list(versions) if versions is not None else selectors.current_versions(at=now).values()
-    with transaction.atomic():
-        rows = [
-            PolicyAcceptance.objects.create(subject=subject, version=v, how=how, at=now)
-            for v in chosen
-        ]
+    with transaction.atomic(savepoint=False):
+        rows = PolicyAcceptance.objects.bulk_create(
+            [PolicyAcceptance(subject=subject, version=v, how=how, at=now) for v in chosen]
+        )
         if how == PolicyAcceptance.How.SIGNUP:
             for document in Document.values:
                 for pending in selectors.upcoming(document=document, at=now):
