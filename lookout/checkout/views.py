@@ -63,7 +63,7 @@ def _page(
         "form": form,
         "form_token": form_token,
         "country": form.destination,
-        "country_name": dict(countries)[form.destination],
+        "country_name": countries.name(form.destination),
         "countries": list(countries),
         "estimate": estimate(country=form.destination, start=timezone.localdate()),
         "saved": saved,
