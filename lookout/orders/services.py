@@ -298,13 +298,14 @@ def mark_payment_failed(*, order: Order, note: str, actor: User | None = None) -
     return order
 
 
-@transaction.atomic
 def attach_payment(*, order: Order, payment_id: uuid.UUID) -> Order:
-    """Remember which payment belongs to the order before the customer leaves for it."""
-    order = _lock(order)
-    if order.payment_id is None:
+    """Remember which payment belongs to the order before the customer leaves for it.
+
+    One conditional UPDATE: the first payment attached stays (a retry attaches nothing new)."""
+    if Order.objects.filter(pk=order.pk, payment_id__isnull=True).update(payment_id=payment_id):
         order.payment_id = payment_id
-        order.save(update_fields=["payment_id"])
+    else:
+        order.refresh_from_db(fields=["payment_id"])
     return order
 
 

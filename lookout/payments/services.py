@@ -141,10 +141,19 @@ def start_payment(
     except GatewayError as exc:
         raise ProcessorUnavailable(UNAVAILABLE) from exc
     if payment.processor_reference is None:
-        Payment.objects.filter(pk=payment.pk, processor_reference__isnull=True).update(
-            processor_reference=session.reference
+        # First answer wins, in one conditional write (reference and page address together):
+        # a concurrent start of the same payment that lost the race reads the winner's.
+        fields = {"processor_reference": session.reference}
+        if len(session.pay_url) <= 500:
+            fields["redirect_url"] = session.pay_url
+        won = Payment.objects.filter(pk=payment.pk, processor_reference__isnull=True).update(
+            **fields
         )
-        payment.refresh_from_db()
+        if won:
+            payment.processor_reference = session.reference
+            payment.redirect_url = fields.get("redirect_url", payment.redirect_url)
+        else:
+            payment.refresh_from_db()
     if payment.processor_reference != session.reference:
         raise PaymentConflict("The processor returned a different payment session; try again.")
     if payment.redirect_url != session.pay_url and len(session.pay_url) <= 500:
