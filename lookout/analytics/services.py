@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -18,6 +20,15 @@ from lookout.core.errors import LookoutError
 MAX_EVENTS = 20
 MAX_DWELL_SECONDS = 3600
 _VISITOR_COOKIE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_KINDS = frozenset(Kind.values)  # Kind.values builds a new list on every access
+# The columns of one stored event, in INSERT order: the event's own, then the beacon's.
+_EVENT_COLUMNS: tuple[str, ...] = (
+    "kind", "path", "referrer_path", "sku", "search_terms", "results", "dwell_seconds",
+)  # fmt: skip
+_SHARED_COLUMNS: tuple[str, ...] = (
+    "device_class", "browser_family", "browser_major", "network", "visitor", "linked",
+    "occurred_at",
+)  # fmt: skip
 
 
 class BeaconError(LookoutError):
@@ -30,32 +41,67 @@ def _number(value: object, *, upper: int) -> int | None:
     return max(0, min(int(value), upper))
 
 
-def _event(raw: object, *, host: str) -> dict:
+def _event(raw: object, *, host: str) -> tuple[object, ...]:
+    """One event's own columns (see _EVENT_COLUMNS), cleaned; BeaconError when malformed."""
     if not isinstance(raw, dict):
         raise BeaconError("Each event must be a JSON object.")
     kind = raw.get("kind")
-    if kind not in Kind.values:
+    if kind not in _KINDS:
         raise BeaconError(f"Unknown event kind; use one of {', '.join(Kind.values)}.")
     path = raw.get("path")
     if not isinstance(path, str) or not path.startswith("/") or len(path) > 500:
         raise BeaconError("Each event needs the path of a page on this site.")
     ref = raw.get("ref", "")
-    fields = {
-        "kind": kind,
-        "path": anonymise.clean_path(path),
-        "referrer_path": anonymise.referrer_path(ref if isinstance(ref, str) else "", host=host),
-        "sku": anonymise.clean_sku(raw.get("sku")),
-    }
+    search_terms, results, seconds = "", None, None
     if kind == Kind.SEARCH:
         q = raw.get("q")
-        fields["search_terms"] = anonymise.search_terms(q if isinstance(q, str) else "")
-        fields["results"] = _number(raw.get("results"), upper=100_000)
+        search_terms = anonymise.search_terms(q if isinstance(q, str) else "")
+        results = _number(raw.get("results"), upper=100_000)
     if kind == Kind.DWELL:
         seconds = _number(raw.get("seconds"), upper=MAX_DWELL_SECONDS)
         if seconds is None:
             raise BeaconError("A dwell event needs a number of seconds.")
-        fields["dwell_seconds"] = seconds
-    return fields
+    return (
+        kind,
+        anonymise.clean_path(path),
+        anonymise.referrer_path(ref if isinstance(ref, str) else "", host=host),
+        anonymise.clean_sku(raw.get("sku")),
+        search_terms,
+        results,
+        seconds,
+    )
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(alias: str, rows: int) -> str:
+    """One multi-row INSERT for `rows` events (cached per database and row count). Only quoted
+    column names and placeholders go into the text; every value is a parameter."""
+    quote = connections[alias].ops.quote_name
+    table = quote(Event._meta.db_table)
+    columns = ", ".join(quote(c) for c in _EVENT_COLUMNS + _SHARED_COLUMNS)
+    row = "(" + ", ".join(["%s"] * (len(_EVENT_COLUMNS) + len(_SHARED_COLUMNS))) + ")"
+    values = ", ".join([row] * rows)
+    return f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
+
+
+def _store(rows: list[tuple[object, ...]], shared: tuple[object, ...]) -> None:
+    """Write a beacon's events with ONE statement and one round trip.
+
+    Not `bulk_create`: on PostgreSQL it sends UNNEST over typed arrays (slower for the server to
+    plan than a few VALUES rows), builds a model instance per event and asks for the new ids
+    back; none of that is needed here. Outside a transaction the statement commits on its own,
+    so it is all or nothing and durable when `execute` returns, before the endpoint answers.
+    """
+    alias = router.db_for_write(Event)
+    connection = connections[alias]
+    occurred_at = Event._meta.get_field("occurred_at").get_db_prep_save(shared[-1], connection)
+    shared = (*shared[:-1], occurred_at)
+    params: list[Any] = []
+    for row in rows:
+        params += row
+        params += shared
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(alias, len(rows)), params)
 
 
 def ingest(
@@ -89,16 +135,16 @@ def ingest(
             day=now.date(), ip=ip, user_agent=user_agent or "", host=host
         )
         linked = False
-    shared = {
-        "device_class": seen.device_class,
-        "browser_family": seen.browser_family,
-        "browser_major": seen.browser_major,
-        "network": anonymise.truncate_ip(ip),
-        "visitor": visitor,
-        "linked": linked,
-        "occurred_at": now,
-    }
-    Event.objects.bulk_create([Event(**fields, **shared) for fields in cleaned])
+    shared = (
+        seen.device_class,
+        seen.browser_family,
+        seen.browser_major,
+        anonymise.truncate_ip(ip),
+        visitor,
+        linked,
+        now,
+    )
+    _store(cleaned, shared)
     return len(cleaned)
 
 
