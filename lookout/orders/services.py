@@ -80,20 +80,16 @@ def actor_ref(actor: User | None) -> str:
 def _record_change(
     *, order: Order, from_status: str, actor: User | None, note: str = "", who: str = ""
 ) -> None:
-    """The event, the audit entry and the inbox message of one status change (C3.5)."""
+    """The event, the inbox message and the audit entry of one status change (C3.5).
+
+    The audit entry comes last: appending to the chain takes the store-wide audit lock until
+    the transaction commits, so nothing else should run while it is held."""
     OrderEvent.objects.create(
         order=order,
         from_status=from_status,
         to_status=order.status,
         actor_ref=who or actor_ref(actor),
         note=note,
-    )
-    record(
-        actor=actor,
-        action=f"order.{order.status}",
-        subject=order.subject,
-        target=order,
-        detail={"number": order.number, "from": from_status or None},
     )
     title, body = message_for(order=order, note=note)
     send_message(
@@ -102,6 +98,13 @@ def _record_change(
         title=title,
         body=body,
         dedupe_key=f"order:{order.id}:{order.status}",
+    )
+    record(
+        actor=actor,
+        action=f"order.{order.status}",
+        subject=order.subject,
+        target=order,
+        detail={"number": order.number, "from": from_status or None},
     )
 
 
