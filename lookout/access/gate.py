@@ -6,12 +6,13 @@ It checks the role x field x purpose matrix for every field asked for, writes th
 
 `reveal_many` is the same gate for many records at once (an access file, a list page): the same
 checks, one audit entry per person per call naming every record read, and each person's data
-key unwrapped once for the call instead of once per value.
+key unwrapped once for the call instead of once per value. `reveal_values` is `reveal_many` for
+rows read with `.values()`, where no model instance is needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -75,10 +76,7 @@ def reader_for(actor: User | None, subject: Any) -> str:
 
 
 def _subject_of(obj: models.Model, fields: dict[str, EncryptedField]) -> Any:
-    subject_fields = {f.subject_field for f in fields.values()}
-    if len(subject_fields) != 1:
-        raise ValueError("reveal() reads fields of one person at a time.")
-    return getattr(obj, subject_fields.pop())
+    return getattr(obj, _subject_field(fields))
 
 
 def _encrypted(model: type[models.Model], names: Sequence[str]) -> dict[str, EncryptedField]:
@@ -192,22 +190,95 @@ def reveal_many(
     `targets` list (their ids) with their number in `detail["count"]`, before anything is
     decrypted.
     """
-    from lookout.audit.services import record
-
     if not objs:
         return []
     model = objs[0]._meta.concrete_model or type(objs[0])
     if any((o._meta.concrete_model or type(o)) is not model for o in objs):
         raise ValueError("reveal_many() reads records of one model at a time.")
     encrypted = _encrypted(model, fields)
+    subject_field = _subject_field(encrypted)
+    rows = [
+        (obj.pk, getattr(obj, subject_field), [getattr(obj, f.attname) for f in encrypted.values()])
+        for obj in objs
+    ]
+    return _reveal_rows(model, encrypted, rows, purpose=purpose, actor=actor)
+
+
+def reveal_values(
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[str],
+    *,
+    purpose: Purpose | str,
+    actor: User | None,
+) -> list[dict[str, str | None]]:
+    """`reveal_many` for rows read with `.values()` instead of model instances.
+
+    Why: building a thousand model instances costs more than decrypting their values, and a
+    section that only copies columns into a document needs no instances. Each row must hold the
+    primary key (as "pk" or its own name), the person's subject column and every one of
+    `fields` as `.values()` returns them (still sealed). The gate is exactly `reveal_many`'s:
+    matrix checked per person, the whole call refused and audited if anything is refused, one
+    entry per person naming every row before anything is decrypted.
+    """
+    if not rows:
+        return []
+    model = model._meta.concrete_model or model
+    encrypted = _encrypted(model, fields)
+    subject_field = _subject_field(encrypted)
+    pk_name = model._meta.pk.attname if model._meta.pk is not None else "pk"
+    pk_key = "pk" if "pk" in rows[0] else pk_name
+    names = [f.attname for f in encrypted.values()]
+    return _reveal_rows(
+        model,
+        encrypted,
+        [(row[pk_key], row[subject_field], [row[n] for n in names]) for row in rows],
+        purpose=purpose,
+        actor=actor,
+    )
+
+
+# One record for the bulk gate: its primary key, its person, and its sealed values in the
+# order of the `encrypted` fields.
+_Row = tuple[Any, Any, list[Any]]
+
+
+def _subject_field(encrypted: dict[str, EncryptedField]) -> str:
+    subject_fields = {f.subject_field for f in encrypted.values()}
+    if len(subject_fields) != 1:
+        raise ValueError("reveal() reads fields of one person at a time.")
+    return subject_fields.pop()
+
+
+class _RowRef:
+    """Stands in for a model instance where `EncryptedField.context` only needs the row's pk,
+    so the associated data is still built by the vault itself."""
+
+    __slots__ = ("pk",)
+
+    def __init__(self, pk: Any) -> None:
+        self.pk = pk
+
+
+def _reveal_rows(
+    model: type[models.Model],
+    encrypted: dict[str, EncryptedField],
+    rows: list[_Row],
+    *,
+    purpose: Purpose | str,
+    actor: User | None,
+) -> list[dict[str, str | None]]:
+    """The bulk gate: check, audit, then (only if granted) decrypt."""
+    from lookout.audit.services import record
+
+    fields = list(encrypted)
     keys = {name: field_key(model, name) for name in fields}
     audited_actor = actor if actor is not None and actor.is_authenticated else None
 
-    subjects = [_subject_of(obj, encrypted) for obj in objs]
-    by_subject: dict[Any, list[models.Model]] = {}
-    for obj, subject in zip(objs, subjects, strict=True):
-        by_subject.setdefault(subject, []).append(obj)
-    plans: list[tuple[Any, str, dict[str, Level | None], list[models.Model]]] = []
+    by_subject: dict[Any, list[_Row]] = {}
+    for row in rows:
+        by_subject.setdefault(row[1], []).append(row)
+    plans: list[tuple[Any, str, dict[str, Level | None], list[_Row]]] = []
     for subject, records in by_subject.items():
         reader = reader_for(actor, subject)
         levels = {name: _level(reader, keys[name], purpose, subject) for name in fields}
@@ -216,14 +287,14 @@ def reveal_many(
     def entry(
         subject: Any,
         reader: str,
-        records: list[models.Model],
+        records: list[_Row],
         *,
         action: str,
         names: list[str],
         outcome: str,
         extra: dict[str, DetailValue],
     ) -> None:
-        pks = [str(r.pk) for r in records]
+        pks = [str(r[0]) for r in records]
         record(
             actor=audited_actor,
             action=action,
@@ -270,7 +341,28 @@ def reveal_many(
     ring = KeyRing()
     ring.load(by_subject)
     level_of = {subject: levels for subject, _, levels, _ in plans}
-    return [
-        _open(model, obj, encrypted, level_of[subject], ring)
-        for obj, subject in zip(objs, subjects, strict=True)
-    ]
+    columns = list(encrypted.items())
+    categories = {name: declaration(model, name).category for name in fields}
+    out: list[dict[str, str | None]] = []
+    for pk, subject, sealed in rows:
+        levels = level_of[subject]
+        ref = _RowRef(pk)
+        values: dict[str, str | None] = {}
+        for (name, field), value in zip(columns, sealed, strict=True):
+            plaintext: str | None
+            if value is None or isinstance(value, str):
+                plaintext = value  # not yet sealed (unsaved) or absent
+            else:
+                if subject is None:
+                    raise ValueError(f"{model.__name__} has no subject to open its data under.")
+                plaintext = open_sealed(
+                    subject=subject,
+                    blob=value.blob,
+                    context=field.context(ref),  # type: ignore[arg-type]
+                    keys=ring,
+                )
+            if levels[name] == Level.MASKED:
+                plaintext = mask(categories[name], plaintext)
+            values[name] = plaintext
+        out.append(values)
+    return out

@@ -6,11 +6,13 @@ each person's data key fetched from the key store once per call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from lookout.access import AccessDenied, reveal_many
+from lookout.access import AccessDenied, reveal_many, reveal_values
 from lookout.access.roles import Role
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
@@ -222,3 +224,104 @@ def test_nothing_asked_nothing_written_and_one_model_per_call() -> None:
     assert not AuditEntry.objects.filter(action="reveal").exists()
     with pytest.raises(ValueError, match="one model"):
         reveal_many([messages[0], person], ["title"], purpose=Purpose.SUBJECT_REQUEST, actor=None)
+
+
+# --- reveal_values: the same gate for rows read with .values() ----------------------------
+
+
+def _rows(person: User) -> list[dict[str, Any]]:
+    return [
+        dict(row)
+        for row in Message.objects.filter(subject=person.subject)
+        .order_by("created_at")
+        .values("id", "subject", "title", "body")
+    ]
+
+
+@pytest.mark.commitment("C4.4")
+@pytest.mark.django_db
+def test_value_rows_open_like_instances_with_one_entry_naming_every_row() -> None:
+    # given a person's messages, read as instances and as .values() rows
+    person = create_account(email="ann@example.com", password=PASSWORD)
+    messages = _inbox(person)
+    rows = _rows(person)
+
+    # when the store reads the rows for the person's access request
+    before = AuditEntry.objects.count()
+    values = reveal_values(
+        Message, rows, ["title", "body"], purpose=Purpose.SUBJECT_REQUEST, actor=None
+    )
+
+    # then they open to the same plaintext as the instances, in order
+    assert values == reveal_many(
+        messages, ["title", "body"], purpose=Purpose.SUBJECT_REQUEST, actor=None
+    )
+    assert [v["title"] for v in values] == TITLES
+    # and one entry was written before, naming every row by id
+    entry = AuditEntry.objects.filter(seq__gt=before).order_by("seq").first()
+    assert entry is not None and entry.action == "reveal" and entry.outcome == "granted"
+    assert entry.fields == ["inbox.Message.title", "inbox.Message.body"]
+    assert entry.targets == [str(r["id"]) for r in rows] and entry.detail["count"] == 5
+    assert verify_chain().ok
+
+
+@pytest.mark.commitment("C3.1", "C4.3", "C4.4")
+@pytest.mark.django_db
+def test_refused_value_rows_are_audited_and_nothing_is_decrypted() -> None:
+    person = create_account(email="ann@example.com", password=PASSWORD)
+    worker = create_account(email="wh@example.com", password=PASSWORD, role=Role.WAREHOUSE)
+    _inbox(person)
+    rows = _rows(person)
+
+    with (
+        CaptureQueriesContext(connections["keystore"]) as queries,
+        pytest.raises(AccessDenied),
+    ):
+        reveal_values(Message, rows, ["title"], purpose=Purpose.FULFILMENT, actor=worker)
+
+    assert _keystore_reads(queries) == 0
+    entry = AuditEntry.objects.get(action="reveal.refused")
+    assert entry.actor_role == Role.WAREHOUSE
+    assert entry.targets == [str(r["id"]) for r in rows]
+    assert not AuditEntry.objects.filter(action="reveal").exists()
+
+
+@pytest.mark.django_db
+def test_value_rows_must_carry_their_own_row_id() -> None:
+    # The row id is part of each value's associated data: a row given another row's id (or
+    # values moved between rows) does not open.
+    from lookout.vault.crypto import TamperedCiphertext
+
+    person = create_account(email="ann@example.com", password=PASSWORD)
+    _inbox(person, count=2)
+    rows = _rows(person)
+    rows[0]["title"], rows[1]["title"] = rows[1]["title"], rows[0]["title"]
+
+    with pytest.raises(TamperedCiphertext):
+        reveal_values(Message, rows, ["title"], purpose=Purpose.SUBJECT_REQUEST, actor=None)
+
+
+@pytest.mark.commitment("C4.3")
+@pytest.mark.django_db
+def test_masked_grants_stay_masked_for_value_rows() -> None:
+    create_account(email="ann@example.com", password=PASSWORD)
+    clerk = create_account(email="fin@example.com", password=PASSWORD, role=Role.FINANCE)
+    rows = list(User.objects.exclude(pk=clerk.pk).values("id", "subject", "email"))
+
+    values = reveal_values(User, rows, ["email"], purpose=Purpose.REFUND, actor=clerk)
+
+    assert values == [{"email": "a•••@e•••.com"}]
+    entry = AuditEntry.objects.get(action="reveal", actor_role=Role.FINANCE)
+    assert entry.detail["masked"] == "accounts.User.email"
+
+
+@pytest.mark.commitment("C6.4")
+@pytest.mark.django_db
+def test_an_erased_persons_value_rows_do_not_open() -> None:
+    person = create_account(email="ann@example.com", password=PASSWORD)
+    _inbox(person, count=2)
+    rows = _rows(person)
+    destroy_data_key(subject=person.subject)
+
+    with pytest.raises(KeyDestroyed):
+        reveal_values(Message, rows, ["title"], purpose=Purpose.SUBJECT_REQUEST, actor=None)

@@ -8,8 +8,8 @@ can also ship its own in a `subject_data.py` module, which `load_sections()` imp
 app plugs in without touching the privacy app.
 
 Every personal value a section returns is read through `lookout.access.reveal` (or
-`reveal_many` for a list of records) with `purpose=Purpose.SUBJECT_REQUEST`, so each read is
-checked against the matrix and audited.
+`reveal_many` / `reveal_values` for a list of records) with `purpose=Purpose.SUBJECT_REQUEST`,
+so each read is checked against the matrix and audited.
 """
 
 from __future__ import annotations
@@ -47,6 +47,15 @@ class SectionContext:
         from lookout.access import reveal_many
 
         return reveal_many(list(objs), fields, purpose=self.purpose, actor=self.actor)
+
+    def reveal_values(
+        self, model: Any, rows: Any, fields: list[str]
+    ) -> list[dict[str, str | None]]:
+        """`reveal_many` for rows read with `.values()` (pk, subject and the sealed `fields`):
+        the same gate and audit entry, without building a model instance per record."""
+        from lookout.access import reveal_values
+
+        return reveal_values(model, list(rows), fields, purpose=self.purpose, actor=self.actor)
 
 
 @dataclass(frozen=True)

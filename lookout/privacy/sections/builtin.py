@@ -58,24 +58,30 @@ def addresses(ctx: SectionContext) -> list[dict[str, Any]]:
     ]
 
 
-def _by_order(rows: Any) -> dict[Any, list[dict[str, Any]]]:
-    grouped: dict[Any, list[dict[str, Any]]] = {}
+def _by_order(rows: Any) -> dict[Any, list[Any]]:
+    """Rows (tuples whose first item is the order id) grouped by order, in query order."""
+    grouped: dict[Any, list[Any]] = {}
     for row in rows:
-        grouped.setdefault(row.pop("order_id"), []).append(row)
+        found = grouped.get(row[0])
+        if found is None:
+            grouped[row[0]] = [row]
+        else:
+            found.append(row)
     return grouped
 
 
 @section("orders", "Orders", order=30, description="What you bought and where it went.")
 def orders(ctx: SectionContext) -> list[dict[str, Any]]:
-    """Plain columns are read as values (no model instances: a thousand orders with their lines
-    and history must cost milliseconds); the deliveries go through the gate in one call."""
+    """Plain columns are read as tuples and the deliveries as `.values()` rows (no model
+    instances: a thousand orders with their lines and history must cost milliseconds); the
+    deliveries go through the gate in one call, one audit entry naming them all."""
     from lookout.orders.models import Delivery, Order, OrderEvent, OrderLine, Status
 
     statuses = dict(Status.choices)
     placed = list(
         Order.objects.filter(subject=ctx.subject)
         .order_by("placed_at")
-        .values(
+        .values_list(
             "id",
             "number",
             "status",
@@ -90,54 +96,65 @@ def orders(ctx: SectionContext) -> list[dict[str, Any]]:
     lines = _by_order(
         OrderLine.objects.filter(order__in=mine)
         .order_by("pk")
-        .values("order_id", "sku", "name", "quantity", "unit_price")
+        .values_list("order_id", "sku", "name", "quantity", "unit_price")
     )
     events = _by_order(
         OrderEvent.objects.filter(order__in=mine)
         .order_by("at", "pk")
-        .values("order_id", "at", "from_status", "to_status")
+        .values_list("order_id", "at", "from_status", "to_status")
     )
     deliveries = list(
-        Delivery.objects.filter(subject=ctx.subject).only(
+        Delivery.objects.filter(subject=ctx.subject).values(
             "id", "subject", "order_id", "name", "address", "phone", "email", "country"
         )
     )
-    revealed = ctx.reveal_many(deliveries, ["name", "address", "phone", "email"])
+    revealed = ctx.reveal_values(Delivery, deliveries, ["name", "address", "phone", "email"])
+    loads = json.loads
     shipped_to = {
-        d.order_id: {
+        d["order_id"]: {
             "name": values["name"],
-            "address": json.loads(values["address"] or "{}"),
+            "address": loads(values["address"] or "{}"),
             "phone": values["phone"],
             "email": values["email"],
-            "country": d.country,
+            "country": d["country"],
         }
         for d, values in zip(deliveries, revealed, strict=True)
     }
+    none: list[Any] = []
     return [
         {
-            "number": order["number"],
-            "status": statuses.get(order["status"], order["status"]),
-            "placed_at": _iso(order["placed_at"]),
-            "paid_at": _iso(order["paid_at"]),
-            "shipped_at": _iso(order["shipped_at"]),
-            "delivered_at": _iso(order["delivered_at"]),
-            "total_usd": str(order["total"]),
+            "number": number,
+            "status": statuses.get(status, status),
+            "placed_at": placed_at.isoformat() if placed_at is not None else None,
+            "paid_at": paid_at.isoformat() if paid_at is not None else None,
+            "shipped_at": shipped_at.isoformat() if shipped_at is not None else None,
+            "delivered_at": delivered_at.isoformat() if delivered_at is not None else None,
+            "total_usd": str(total),
             "lines": [
                 {
-                    "sku": line["sku"],
-                    "name": line["name"],
-                    "quantity": line["quantity"],
-                    "unit_price_usd": str(line["unit_price"]),
+                    "sku": sku,
+                    "name": name,
+                    "quantity": quantity,
+                    "unit_price_usd": str(unit_price),
                 }
-                for line in lines.get(order["id"], [])
+                for _, sku, name, quantity, unit_price in lines.get(order_id, none)
             ],
-            "delivery": shipped_to.get(order["id"]),
+            "delivery": shipped_to.get(order_id),
             "history": [
-                {"at": _iso(e["at"]), "from": e["from_status"], "to": e["to_status"]}
-                for e in events.get(order["id"], [])
+                {"at": at.isoformat() if at is not None else None, "from": old, "to": new}
+                for _, at, old, new in events.get(order_id, none)
             ],
         }
-        for order in placed
+        for (
+            order_id,
+            number,
+            status,
+            placed_at,
+            paid_at,
+            shipped_at,
+            delivered_at,
+            total,
+        ) in placed
     ]
 
 
@@ -178,17 +195,19 @@ def messages(ctx: SectionContext) -> list[dict[str, Any]]:
     inbox = list(
         Message.objects.filter(subject=ctx.subject)
         .order_by("created_at")
-        .only("id", "subject", "kind", "title", "body", "created_at", "read_at")
+        .values("id", "subject", "kind", "title", "body", "created_at", "read_at")
     )
     return [
         {
-            "kind": kinds.get(message.kind, message.kind),
+            "kind": kinds.get(message["kind"], message["kind"]),
             "title": values["title"],
             "body": values["body"],
-            "sent_at": _iso(message.created_at),
-            "read_at": _iso(message.read_at),
+            "sent_at": _iso(message["created_at"]),
+            "read_at": _iso(message["read_at"]),
         }
-        for message, values in zip(inbox, ctx.reveal_many(inbox, ["title", "body"]), strict=True)
+        for message, values in zip(
+            inbox, ctx.reveal_values(Message, inbox, ["title", "body"]), strict=True
+        )
     ]
 
 
@@ -217,19 +236,30 @@ def policy_acceptances(ctx: SectionContext) -> list[dict[str, Any]]:
     from lookout.policies.models import PolicyAcceptance, PolicyVersion
     from lookout.policies.selectors import acceptances_for
 
-    # Values, not instances: select_related would load each version's full text per row.
+    # Tuples, not instances (select_related would load each version's full text per row), and
+    # the few versions read once: a thousand orders accept the terms thousands of times.
     documents = dict(PolicyVersion._meta.get_field("document").flatchoices)
     hows = dict(PolicyAcceptance.How.choices)
+    rows = list(
+        acceptances_for(subject=ctx.subject)
+        .select_related(None)
+        .order_by("at")
+        .values_list("version_id", "how", "at")
+    )
+    versions = {
+        pk: (documents.get(document, document), number)
+        for pk, document, number in PolicyVersion.objects.filter(
+            pk__in={version for version, _, _ in rows}
+        ).values_list("pk", "document", "number")
+    }
     return [
         {
-            "policy": documents.get(row["version__document"], row["version__document"]),
-            "version": row["version__number"],
-            "how": hows.get(row["how"], row["how"]),
-            "at": _iso(row["at"]),
+            "policy": versions[version][0],
+            "version": versions[version][1],
+            "how": hows.get(how, how),
+            "at": at.isoformat() if at is not None else None,
         }
-        for row in acceptances_for(subject=ctx.subject)
-        .order_by("at")
-        .values("version__document", "version__number", "how", "at")
+        for version, how, at in rows
     ]
 
 
