@@ -12,8 +12,7 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.models import Session
-from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, models
 from django.db.models.functions import Coalesce, Length
 from django_tasks_db.models import DBTaskResult
 
@@ -31,15 +30,12 @@ from lookout.core.inventory import (
 from lookout.inbox.models import Message
 from lookout.inbox.personal_data import INBOX_RETENTION
 from lookout.orders.models import Delivery, Order, Status
-from lookout.payments.models import Payment
+from lookout.retention import deliveries
 from lookout.retention.models import RetentionRun
 from lookout.retention.personal_data import RUN_REPORT_RETENTION
 from lookout.retention.registry import Rule, queryset_rule
 from lookout.sharing.models import Disclosure
-from lookout.vault.crypto import destroy_data_keys
-from lookout.vault.routers import KEYSTORE
 
-EMPTY = models.Value(b"", output_field=models.BinaryField())  # a blanked non-null sealed field
 FINISHED_TASKS = ("SUCCESSFUL", "FAILED")
 CACHE_TABLE = "lookout_cache"
 # What Django's set_unusable_password() stores, minus the random suffix: no password matches.
@@ -59,36 +55,6 @@ def _deliveries_due(cutoff: datetime) -> models.QuerySet[Delivery]:
         .filter(ended__lt=cutoff, sealed__gt=0)
         .filter(order__status__in=(Status.DELIVERED, Status.CANCELLED, Status.PAYMENT_FAILED))
     )
-
-
-def _anonymize_deliveries(keys: list[Any], now: datetime) -> int:
-    """Blank every sealed delivery field, the email's blind index and the card details; destroy
-    the data key of guest buyers (a guest's key serves that order only).
-
-    Set-based: the batch is the key range [first, last] of the due rows (the keys come in key
-    order, so the due rows in that range are exactly the batch), and each table gets one
-    statement over it. Passing thousands of keys as query parameters cost more than the updates.
-    """
-    in_batch = _deliveries_due(now - ORDER_RETENTION.period).filter(
-        pk__gte=keys[0], pk__lte=keys[-1]
-    )
-    batch_pks = in_batch.values("pk")
-    # A guest subject still used by a delivery outside this batch keeps its key until then.
-    elsewhere = Delivery.objects.filter(subject=OuterRef("subject")).exclude(pk__in=batch_pks)
-    with transaction.atomic(using=KEYSTORE), transaction.atomic():
-        guests = set(
-            in_batch.filter(order__user__isnull=True)
-            .exclude(Exists(elsewhere))
-            .values_list("subject", flat=True)
-        )
-        Payment.objects.filter(order_ref__in=in_batch.values("order_id")).update(
-            brand="", last4="", exp_month=None, exp_year=None
-        )
-        changed = Delivery.objects.filter(pk__in=batch_pks).update(
-            name=EMPTY, address=EMPTY, phone=None, email=None, email_index=""
-        )
-        destroy_data_keys(subjects=guests)  # one DELETE for the whole batch
-    return changed
 
 
 def _disclosures_due(cutoff: datetime) -> models.QuerySet[Disclosure]:
@@ -174,15 +140,16 @@ RULES = [
         does="deletes anonymous carts unchanged for the period, with their lines",
         due=lambda cutoff: Cart.objects.filter(updated_at__lt=cutoff),
     ),
-    queryset_rule(
+    Rule(
         name="orders.delivery_personal_data",
         retention=ORDER_RETENTION,
         does=(
             "blanks the delivery details and card brand/last four of orders finished before the "
             "cutoff; destroys guest buyers' data keys"
         ),
-        due=_deliveries_due,
-        apply=_anonymize_deliveries,
+        batch=deliveries.next_due,
+        apply=deliveries.anonymize,
+        count=lambda cutoff: _deliveries_due(cutoff).count(),
     ),
     queryset_rule(
         name="sharing.disclosures",

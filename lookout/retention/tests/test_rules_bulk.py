@@ -1,6 +1,6 @@
 """The order rule works on whole batches (set-based): what a batch touches, and what it leaves
-(C4.6). The batch is the key range of the due rows, so rows inside that range that are not due,
-and keys still needed outside the batch, must survive."""
+(C4.6). Rows that are not due, and keys still needed outside the batch, must survive; a key
+needed only by rows of later batches goes with the last of them; a resumed run misses nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from lookout.core.inventory import ORDER_RETENTION
 from lookout.orders.models import Delivery, Order, Status
 from lookout.orders.testing import place
 from lookout.payments.models import Payment
+from lookout.retention.models import RetentionRun
 from lookout.retention.registry import rule_named
 from lookout.retention.services import run_rule
 from lookout.vault.crypto import KeyRing, create_data_keys, destroy_data_keys
@@ -108,3 +109,50 @@ def test_keys_made_and_destroyed_in_bulk():
     assert list(DataKey.objects.filter(subject__in=people).values_list("subject", flat=True)) == [
         people[2]
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.6")
+def test_a_guest_with_due_orders_in_two_batches_loses_the_key_after_the_last(policies):
+    # given one guest subject with two orders, both delivered at T0
+    with freeze_time(T0 - timedelta(days=5)):
+        first, second = _delivered(place()), _delivered(place())
+    Order.objects.filter(pk=second.pk).update(subject=first.subject)
+    Delivery.objects.filter(order=second).update(subject=first.subject)
+
+    # when the rule runs with one order per batch
+    with freeze_time(AFTER):
+        run = run_rule(rule=rule_named("orders.delivery_personal_data"), batch_size=1)
+
+    # then both are blanked, and the key, needed by the second until its batch, is gone after it
+    assert (run.processed, run.batches) == (2, 2)
+    assert not _sealed(first) and not _sealed(second)
+    assert not DataKey.objects.filter(subject=first.subject).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.6")
+def test_a_resumed_run_also_finishes_rows_before_its_cursor(policies):
+    # given three due guest orders, and an interrupted run whose cursor is past all of them
+    # (as if the rows had been renumbered since, e.g. SQLite rowids by a VACUUM)
+    with freeze_time(T0 - timedelta(days=5)):
+        orders = [_delivered(place()) for _ in range(3)]
+    rule = rule_named("orders.delivery_personal_data")
+    due = rule.batch(rule.cutoff(AFTER), "", 10)
+    assert len(due) == 3
+    RetentionRun.objects.create(
+        rule=rule.name,
+        retention=rule.retention.name,
+        cutoff=rule.cutoff(AFTER),
+        cursor=str(due[-1]),
+    )
+
+    # when the next run resumes it
+    with freeze_time(AFTER):
+        run = run_rule(rule=rule, batch_size=2)
+
+    # then it still blanks every due order and destroys the guests' keys before reporting done
+    assert run.resumed_from_id is not None and run.status == RetentionRun.Status.DONE
+    assert run.processed == 3
+    assert not any(_sealed(o) for o in orders)
+    assert not DataKey.objects.filter(subject__in=[o.subject for o in orders]).exists()
