@@ -92,11 +92,6 @@ def device(user_agent: str) -> Device | None:
     return found
 
 
-def forget_cached_devices() -> None:
-    with _devices_lock:
-        _devices.clear()
-
-
 def _parse_device(user_agent: str) -> Device | None:
     result = _ua_parser()(user_agent[:512], Domain.ALL).complete()
     family = result.user_agent.family if result.user_agent else "Other"
