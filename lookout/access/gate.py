@@ -251,8 +251,9 @@ def _subject_field(encrypted: dict[str, EncryptedField]) -> str:
 
 
 class _RowRef:
-    """Stands in for a model instance where `EncryptedField.context` only needs the row's pk,
-    so the associated data is still built by the vault itself."""
+    """Stands in for a model instance where `EncryptedField.context` only needs the row's pk
+    (as text, which formats exactly like the UUID), so the associated data is still built by
+    the vault itself."""
 
     __slots__ = ("pk",)
 
@@ -275,6 +276,8 @@ def _reveal_rows(
     keys = {name: field_key(model, name) for name in fields}
     audited_actor = actor if actor is not None and actor.is_authenticated else None
 
+    # Row ids as text once: the audit entry names them and each value's context ends with one.
+    rows = [(str(pk), subject, sealed) for pk, subject, sealed in rows]
     by_subject: dict[Any, list[_Row]] = {}
     for row in rows:
         by_subject.setdefault(row[1], []).append(row)
@@ -294,7 +297,7 @@ def _reveal_rows(
         outcome: str,
         extra: dict[str, DetailValue],
     ) -> None:
-        pks = [str(r[0]) for r in records]
+        pks = [r[0] for r in records]
         record(
             actor=audited_actor,
             action=action,
