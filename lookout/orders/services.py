@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from lookout.accounts.models import User
 
 NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
+NUMBER_ATTEMPTS = 3
 
 
 class CheckoutError(LookoutError):
@@ -140,17 +141,21 @@ def place_order(
     """Turn the cart into an order, reserving stock. The same key returns the same order."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise CheckoutError("This checkout form is not valid any more. Please start again.")
-    try:
-        # One key ring: the new buyer key seals the delivery details and the inbox message
-        # without being read back from the key store for each value.
-        with key_ring(), transaction.atomic(using=KEYSTORE), transaction.atomic():
-            return _place(cart=cart, delivery=delivery, key=idempotency_key, user=user)
-    except IntegrityError:
-        # Two submits with one key raced past the check: the other one won; return its order.
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            # One key ring: the new buyer key seals the delivery details and the inbox message
+            # without being read back from the key store for each value.
+            with key_ring(), transaction.atomic(using=KEYSTORE), transaction.atomic():
+                return _place(cart=cart, delivery=delivery, key=idempotency_key, user=user)
+        except IntegrityError:
+            # Two submits with one key raced past the check: the other one won; return its order.
+            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+            if attempt == NUMBER_ATTEMPTS - 1:
+                raise
+            # Otherwise the order number drawn was taken (1 in 31**8 per order): draw again.
+    raise AssertionError("unreachable")
 
 
 def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None) -> Order:
@@ -186,7 +191,7 @@ def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None
     shipping = shipping_cost(delivery.country)
     subject = user.subject if user is not None else new_subject(kind=DataKey.Kind.GUEST)
     order = Order.objects.create(
-        number=_unique_number(),
+        number=new_order_number(),  # unique index; a clash is drawn again by place_order
         subject=subject,
         user=user,
         status=Status.PLACED,
@@ -228,14 +233,6 @@ def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None
     _record_policies(order=order)
     _record_change(order=order, from_status="", actor=user, who="" if user else "guest")
     return order
-
-
-def _unique_number() -> str:
-    for _ in range(10):
-        number = new_order_number()
-        if not Order.objects.filter(number=number).exists():
-            return number
-    raise RuntimeError("Could not find a free order number.")  # 31**8: practically never
 
 
 def _record_policies(*, order: Order) -> None:

@@ -193,3 +193,21 @@ def test_cancel_puts_stock_back_and_tells_the_buyer() -> None:
     services.cancel_order(order=order, actor=None, note="Cancelled at the buyer's request.")
     assert Product.objects.get(pk=camera.pk).stock == 1
     assert Message.objects.filter(dedupe_key=f"order:{order.id}:cancelled").exists()
+
+
+def test_an_order_number_drawn_twice_is_drawn_again_and_nothing_half_written(monkeypatch) -> None:
+    # given an order already holding a number, and a draw that first repeats that number
+    first_cart, _ = make_cart(make_product(stock=5))
+    taken = services.place_order(
+        cart=first_cart, delivery=details(), idempotency_key="nr-1", user=None
+    )
+    draws = iter([taken.number, "LK-NEWNUMB2"])
+    monkeypatch.setattr(services, "new_order_number", lambda: next(draws))
+    keys_before = DataKey.objects.count()
+    # when the next order is placed
+    cart, _ = make_cart(make_product(stock=5))
+    order = services.place_order(cart=cart, delivery=details(), idempotency_key="nr-2", user=None)
+    # then it gets the fresh number, and the clashing attempt left no order, key or line behind
+    assert order.number == "LK-NEWNUMB2"
+    assert Order.objects.filter(number=taken.number).count() == 1
+    assert Order.objects.count() == 2 and DataKey.objects.count() == keys_before + 1
