@@ -343,29 +343,43 @@ def _reveal_rows(
             )
     ring = KeyRing()
     ring.load(by_subject)
-    level_of = {subject: levels for subject, _, levels, _ in plans}
-    columns = list(encrypted.items())
+    masked_of = {
+        subject: {name for name, level in levels.items() if level == Level.MASKED}
+        for subject, _, levels, _ in plans
+    }
     categories = {name: declaration(model, name).category for name in fields}
+    columns = [(name, field, _context_prefix(field)) for name, field in encrypted.items()]
     out: list[dict[str, str | None]] = []
     for pk, subject, sealed in rows:
-        levels = level_of[subject]
-        ref = _RowRef(pk)
+        masked_here = masked_of[subject]
+        row_id = pk.encode()
         values: dict[str, str | None] = {}
-        for (name, field), value in zip(columns, sealed, strict=True):
+        for (name, field, prefix), value in zip(columns, sealed, strict=True):
             plaintext: str | None
             if value is None or isinstance(value, str):
                 plaintext = value  # not yet sealed (unsaved) or absent
             else:
                 if subject is None:
                     raise ValueError(f"{model.__name__} has no subject to open its data under.")
-                plaintext = open_sealed(
-                    subject=subject,
-                    blob=value.blob,
-                    context=field.context(ref),  # type: ignore[arg-type]
-                    keys=ring,
+                context = (
+                    prefix + row_id if prefix is not None else field.context(_RowRef(pk))  # type: ignore[arg-type]
                 )
-            if levels[name] == Level.MASKED:
+                plaintext = open_sealed(
+                    subject=subject, blob=value.blob, context=context, keys=ring
+                )
+            if masked_here and name in masked_here:
                 plaintext = mask(categories[name], plaintext)
             values[name] = plaintext
         out.append(values)
     return out
+
+
+def _context_prefix(field: EncryptedField) -> bytes | None:
+    """The part of `field`'s associated data before the row id, if the vault's context is that
+    prefix followed by the row id (checked here, on two probe ids); else None, and each value's
+    context is asked of the vault. Saves formatting the table and column once per value."""
+    prefix = field.context(_RowRef(""))  # type: ignore[arg-type]
+    probes = ("0", "00000000-0000-4000-8000-000000000000")
+    if all(field.context(_RowRef(p)) == prefix + p.encode() for p in probes):  # type: ignore[arg-type]
+        return prefix
+    return None
