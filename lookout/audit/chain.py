@@ -6,6 +6,10 @@ one. Timestamps are written in UTC with microseconds (both SQLite and PostgreSQL
 microseconds); JSON keys are sorted and whitespace removed, because PostgreSQL's jsonb does not
 keep the key order it was given.
 
+`lane` and `lane_seq` are hashed likewise: left out only when both are NULL (entries written
+before lanes existed), so giving an old entry a lane, or taking a new entry's away, changes the
+document and the hash catches it.
+
 `targets` (the record ids of a bulk read) is hashed when it is not NULL, and left out of the
 hashed document when it is: entries written before the column existed keep their hash, and
 setting, changing or clearing an entry's targets changes the document, so the hash catches it
@@ -33,6 +37,8 @@ HASHED_COLUMNS = (
     "target",
     "targets",
     "detail",
+    "lane",
+    "lane_seq",
     "prev_hash",
 )
 
@@ -46,6 +52,8 @@ def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     document = {name: values[name] for name in HASHED_COLUMNS}
     if document["targets"] is None:
         del document["targets"]  # no list: hashed exactly as before the column existed
+    if document["lane"] is None and document["lane_seq"] is None:
+        del document["lane"], document["lane_seq"]  # written before lanes: hashed as then
     document["at"] = canonical_at(document["at"])
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False

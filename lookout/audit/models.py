@@ -1,4 +1,9 @@
-"""The audit log (commitment C4.4): one append-only, hash-chained table.
+"""The audit log (commitment C4.4): one append-only table of hash-chained entries.
+
+Entries are chained in *lanes* (see `lookout.audit.services` and decision 0023): each lane is a
+hash chain of its own, numbered 1, 2, 3, ... by `lane_seq`, so that writers in different lanes
+do not wait for each other's commits. Entries written before lanes existed have no lane and form
+the first chain, numbered by `seq`.
 
 Each entry says who (a pseudonymous subject id or "system"), whose data (a pseudonymous subject
 id), which fields (names, never values), which records (`target`, and for a bulk read `targets`:
@@ -37,8 +42,9 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 
 
 class AuditEntry(models.Model):
-    # `seq` is assigned by `record()` as last + 1 under the chain lock, never by a database
-    # sequence: a rolled-back write must not leave a hole, so any hole means a deleted entry.
+    # `seq` orders entries across lanes (roughly in time). Entries without a lane were numbered
+    # last + 1 under one chain lock, so a hole among them means a deleted entry; laned entries
+    # take `seq` from the database's sequence and are numbered without holes by `lane_seq`.
     seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField()
     actor_ref = models.CharField(max_length=36)
@@ -55,6 +61,11 @@ class AuditEntry(models.Model):
     # append-only table (and does not rebuild it on SQLite, which would drop its triggers).
     targets = models.JSONField(null=True, blank=True, default=None)
     detail = models.JSONField(default=dict)
+    # The chain the entry is on and its place there (1, 2, 3, ...). NULL for entries written
+    # before lanes existed; nullable without default, like `targets`, so adding them rewrites
+    # no row (SQLite would otherwise rebuild the table and drop its triggers).
+    lane = models.SmallIntegerField(null=True, blank=True, default=None)
+    lane_seq = models.BigIntegerField(null=True, blank=True, default=None)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -66,6 +77,15 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["subject_ref", "seq"], name="audit_subject_seq"),
             models.Index(fields=["actor_ref", "seq"], name="audit_actor_seq"),
+        ]
+        constraints = [
+            # One entry per place in a lane: two writers can never fork a lane. Conditional, so
+            # SQLite adds it as an index instead of rebuilding the table.
+            models.UniqueConstraint(
+                fields=["lane", "lane_seq"],
+                condition=models.Q(lane__isnull=False),
+                name="audit_lane_position",
+            )
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,9 @@ _PSEUDONYMOUS = personal(
 
 FIELDS = {
     AuditEntry: {
-        "seq": NotPersonal("position in the hash chain", retention=AUDIT_RETENTION),
+        "seq": NotPersonal("order of the entry in the whole log", retention=AUDIT_RETENTION),
+        "lane": NotPersonal("which hash chain (lane) the entry is on", retention=AUDIT_RETENTION),
+        "lane_seq": NotPersonal("position in its lane's chain", retention=AUDIT_RETENTION),
         "at": NotPersonal("when the access happened", retention=AUDIT_RETENTION),
         "actor_ref": _PSEUDONYMOUS,
         "actor_role": NotPersonal("the staff role, shared by many people"),

@@ -34,15 +34,16 @@ def test_verify_command_reports_a_sound_log():
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
 def test_verify_command_fails_on_a_tampered_log():
-    for n in range(3):
-        record(actor=None, action="test.entry", detail={"n": n})
+    entries = [record(actor=None, action="test.entry", detail={"n": n}) for n in range(3)]
     with append_only_suspended(), connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditentry SET action = 'test.other' WHERE seq = 2")
+        cursor.execute(
+            "UPDATE audit_auditentry SET action = 'test.other' WHERE seq = %s", [entries[1].seq]
+        )
 
     code, out, err = _run()
 
     assert code == 1
-    assert "Audit log BROKEN at entry #2:" in err
+    assert f"Audit log BROKEN at entry #{entries[1].seq}:" in err
     assert "OK" not in out
 
 

@@ -19,7 +19,8 @@ from lookout.core.purposes import Purpose
 def test_entries_form_a_chain(officer, customer):
     entries = record_reveals(actor=officer, subject=customer, count=3)
 
-    assert [e.seq for e in entries] == [1, 2, 3]
+    assert [e.lane_seq for e in entries] == [1, 2, 3]
+    assert len({e.lane for e in entries}) == 1 and entries[0].seq < entries[1].seq < entries[2].seq
     assert entries[0].prev_hash == GENESIS_HASH
     assert entries[1].prev_hash == entries[0].hash
     assert entries[2].prev_hash == entries[1].hash
@@ -79,7 +80,8 @@ def test_hash_is_sha256_of_the_documented_canonical_json(officer, customer):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT seq, at, actor_ref, actor_role, action, subject_ref, fields, purpose, "
-            "outcome, target, detail, prev_hash, hash FROM audit_auditentry WHERE seq = %s",
+            "outcome, target, detail, prev_hash, lane, lane_seq, hash FROM audit_auditentry "
+            "WHERE seq = %s",
             [entry.seq],
         )
         row = cursor.fetchone()
@@ -97,6 +99,8 @@ def test_hash_is_sha256_of_the_documented_canonical_json(officer, customer):
         "target": row[9],
         "detail": _json(row[10]),
         "prev_hash": row[11],
+        "lane": row[12],
+        "lane_seq": row[13],
     }
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
@@ -211,5 +215,9 @@ def test_rolled_back_write_leaves_no_entry_and_no_gap(officer, customer):
 
     entry = record(actor=None, action="test.after")
 
-    assert list(AuditEntry.objects.values_list("seq", flat=True)) == [1, 2]
-    assert entry.prev_hash == AuditEntry.objects.get(seq=1).hash
+    first = AuditEntry.objects.get(lane_seq=1)
+    assert list(AuditEntry.objects.order_by("seq").values_list("lane", "lane_seq")) == [
+        (first.lane, 1),
+        (first.lane, 2),
+    ]
+    assert entry.prev_hash == first.hash

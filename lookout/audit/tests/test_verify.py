@@ -35,7 +35,7 @@ def test_untouched_chain_verifies(chain):
     result = verify_chain()
 
     assert (result.ok, result.checked, result.first_broken_seq) == (True, 5, None)
-    assert (result.head_seq, result.head_hash) == (5, chain[-1].hash)
+    assert (result.head_seq, result.head_hash) == (chain[-1].seq, chain[-1].hash)
 
 
 @pytest.mark.django_db
@@ -53,12 +53,12 @@ def test_verify_walks_the_chain_page_by_page(chain):
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
 def test_edited_purpose_is_detected_at_that_entry(chain):
-    _raw("UPDATE audit_auditentry SET purpose = %s WHERE seq = %s", ["legal", 3])
+    _raw("UPDATE audit_auditentry SET purpose = %s WHERE seq = %s", ["legal", chain[2].seq])
 
     result = verify_chain()
 
     assert not result.ok
-    assert result.first_broken_seq == 3
+    assert result.first_broken_seq == chain[2].seq
     assert result.checked == 2
     assert "does not match its content" in result.reason
 
@@ -67,11 +67,11 @@ def test_edited_purpose_is_detected_at_that_entry(chain):
 @pytest.mark.commitment("C4.4")
 def test_edited_fields_are_detected_at_that_entry(chain):
     with append_only_suspended():
-        AuditEntry.objects.filter(seq=4).update(fields=["accounts.User.role"])
+        AuditEntry.objects.filter(seq=chain[3].seq).update(fields=["accounts.User.role"])
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, 4)
+    assert (result.ok, result.first_broken_seq) == (False, chain[3].seq)
 
 
 def _bulk_read(officer, customer, ids):
@@ -124,11 +124,11 @@ def test_targets_given_to_an_entry_that_had_none_are_detected(chain):
     # Entries without a list (all entries from before the column) hash without it; giving one
     # a list afterwards changes its hashed content.
     with append_only_suspended():
-        AuditEntry.objects.filter(seq=2).update(targets=[str(uuid.uuid4())])
+        AuditEntry.objects.filter(seq=chain[1].seq).update(targets=[str(uuid.uuid4())])
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, 2)
+    assert (result.ok, result.first_broken_seq) == (False, chain[1].seq)
 
 
 @pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_targets_tampered_with_a_recomputed_hash_are_detected_at_the_next_entry(
 ):
     ids = [str(uuid.uuid4()) for _ in range(3)]
     bulk = _bulk_read(officer, customer, ids)
-    record_reveals(actor=officer, subject=customer, count=1)
+    after = record_reveals(actor=officer, subject=customer, count=1)[0]
     row = AuditEntry.objects.filter(seq=bulk.seq).values().get()
     row["targets"] = ids[1:]
     with append_only_suspended():
@@ -146,39 +146,41 @@ def test_targets_tampered_with_a_recomputed_hash_are_detected_at_the_next_entry(
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, bulk.seq + 1)
+    assert (result.ok, result.first_broken_seq) == (False, after.seq)
     assert "prev_hash" in result.reason
 
 
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
 def test_deleted_middle_entry_is_detected(chain):
-    _raw("DELETE FROM audit_auditentry WHERE seq = %s", [3])
+    _raw("DELETE FROM audit_auditentry WHERE seq = %s", [chain[2].seq])
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, 3)
+    # reported at the entry after the hole, which is where the numbering jumps
+    assert (result.ok, result.first_broken_seq) == (False, chain[3].seq)
     assert "entry #3 is missing" in result.reason
 
 
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
 def test_deleted_first_entry_is_detected(chain):
-    _raw("DELETE FROM audit_auditentry WHERE seq = %s", [1])
+    _raw("DELETE FROM audit_auditentry WHERE seq = %s", [chain[0].seq])
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, 1)
+    assert (result.ok, result.first_broken_seq) == (False, chain[1].seq)
+    assert "entry #1 is missing" in result.reason
 
 
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
 def test_tampered_hash_column_alone_is_detected(chain):
-    _raw("UPDATE audit_auditentry SET hash = %s WHERE seq = %s", ["f" * 64, 2])
+    _raw("UPDATE audit_auditentry SET hash = %s WHERE seq = %s", ["f" * 64, chain[1].seq])
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, 2)
+    assert (result.ok, result.first_broken_seq) == (False, chain[1].seq)
 
 
 @pytest.mark.django_db
@@ -186,14 +188,77 @@ def test_tampered_hash_column_alone_is_detected(chain):
 def test_edit_with_recomputed_hash_is_detected_at_the_next_entry(chain):
     # The intruder rewrites entry 2 and gives it a correct hash of its new content: entry 3
     # still points at the old hash.
-    row = AuditEntry.objects.filter(seq=2).values().get()
+    row = AuditEntry.objects.filter(seq=chain[1].seq).values().get()
     row["subject_ref"] = "00000000-0000-4000-8000-000000000000"
     _raw(
         "UPDATE audit_auditentry SET subject_ref = %s, hash = %s WHERE seq = %s",
-        [row["subject_ref"], entry_hash(row), 2],
+        [row["subject_ref"], entry_hash(row), chain[1].seq],
     )
 
     result = verify_chain()
 
-    assert (result.ok, result.first_broken_seq) == (False, 3)
+    assert (result.ok, result.first_broken_seq) == (False, chain[2].seq)
     assert "prev_hash" in result.reason
+
+
+def _legacy_entries(count):
+    """Entries as written before lanes existed: one chain numbered by seq, no lane."""
+    from django.utils import timezone
+
+    from lookout.audit.models import GENESIS_HASH
+
+    prev, rows = GENESIS_HASH, []
+    for seq in range(1, count + 1):
+        values = {
+            "seq": seq, "at": timezone.now(), "actor_ref": "system", "actor_role": "system",
+            "action": "test.legacy", "subject_ref": "", "fields": [], "purpose": "",
+            "outcome": "ok", "target": "", "targets": None, "detail": {"n": seq},
+            "lane": None, "lane_seq": None, "prev_hash": prev,
+        }  # fmt: skip
+        rows.append(AuditEntry.objects.create(hash=entry_hash(values), **values))
+        prev = rows[-1].hash
+    if connection.vendor == "postgresql":  # as migration 0004 does after the old entries
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('audit_auditentry', 'seq'), %s, false)",
+                [count + 1],
+            )
+    return rows
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_entries_from_before_lanes_and_laned_entries_verify_together():
+    # given a log written before lanes existed, then entries appended in a lane
+    legacy = _legacy_entries(3)
+    laned = [record(actor=None, action="test.laned", detail={"n": n}) for n in range(2)]
+    # then both chains verify, each with its own head
+    result = verify_chain()
+    assert (result.ok, result.checked) == (True, 5)
+    assert result.heads["before lanes"] == (3, legacy[-1].hash)
+    assert result.heads[f"lane {laned[0].lane}"] == (2, laned[-1].hash)
+    assert laned[0].seq > legacy[-1].seq
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_an_old_entry_given_a_lane_is_detected():
+    legacy = _legacy_entries(3)
+    with append_only_suspended():
+        AuditEntry.objects.filter(seq=legacy[2].seq).update(lane=1, lane_seq=1)
+
+    result = verify_chain()
+
+    assert (result.ok, result.first_broken_seq) == (False, legacy[2].seq)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_an_entry_moved_to_another_lane_is_detected(chain):
+    with append_only_suspended():
+        AuditEntry.objects.filter(seq=chain[4].seq).update(lane=chain[4].lane % 16 + 1)
+
+    result = verify_chain()
+
+    assert not result.ok
+    assert result.first_broken_seq == chain[4].seq

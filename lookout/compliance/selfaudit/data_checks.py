@@ -136,6 +136,7 @@ def audit_chain() -> CheckResult:
         "checked": result.checked,
         "head_seq": result.head_seq,
         "head_hash": result.head_hash,
+        "heads": {chain: [place, digest] for chain, (place, digest) in result.heads.items()},
         "first_broken_seq": result.first_broken_seq,
     }
     summary = (

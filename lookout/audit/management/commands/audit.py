@@ -93,6 +93,9 @@ class Command(BaseCommand):
             )
             if result.head_seq is not None:
                 self.stdout.write(f"Head: entry #{result.head_seq}, hash {result.head_hash}")
+            # Keep these elsewhere: a chain cut short at its end shows only against a copy.
+            for chain, (place, digest) in result.heads.items():
+                self.stdout.write(f"  {chain}: entry #{place}, hash {digest}")
             return
         self.stderr.write(
             f"Audit log BROKEN at entry #{result.first_broken_seq}: {result.reason} "
