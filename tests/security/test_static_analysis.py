@@ -43,6 +43,11 @@ REVIEWED: dict[tuple[str, str], tuple[int, str]] = {
         3,
         "CACHE_TABLE is a settings constant; placeholders are '%s' repeated, values bound.",
     ),
+    ("lookout/analytics/services.py", "B608"): (
+        1,
+        "The beacon's multi-row INSERT: the table and column names come from the model and are "
+        "quoted with quote_name, the rest is '%s' placeholders; every value is bound.",
+    ),
     ("lookout/compliance/selfaudit/data_checks.py", "B608"): (
         1,
         "Table names come from the database's own introspection, quoted with quote_name; "
