@@ -86,16 +86,15 @@ def test_a_column_missing_from_the_inventory_is_found() -> None:
 @pytest.mark.usefixtures("audit_triggers_suspended")
 def test_a_tampered_audit_entry_is_found() -> None:
     # given a chain of entries, one of which is then edited in place
-    for n in range(3):
-        record(actor=None, action="test.entry", detail={"n": n})
+    entries = [record(actor=None, action="test.entry", detail={"n": n}) for n in range(3)]
     assert data_checks.audit_chain().ok
     with append_only_suspended():
-        AuditEntry.objects.filter(seq=2).update(action="test.edited")
+        AuditEntry.objects.filter(seq=entries[1].seq).update(action="test.edited")
 
     # then the self-audit reports the chain broken at that entry
     result = data_checks.audit_chain()
     assert not result.ok
-    assert result.evidence["first_broken_seq"] == 2
+    assert result.evidence["first_broken_seq"] == entries[1].seq
 
 
 @pytest.mark.commitment("C5.2")
