@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import checkout, pages
+from bench import audit_chain, checkout, pages
 from bench.common import ROOT, postgres_url, throwaway_env
 
 EXTERNAL = ["privacy", "retention", "analytics", "vault"]  # other benchmarks, run if present
@@ -88,6 +88,8 @@ def main() -> int:
         }
     if wanted("checkout"):
         report["checkout"] = checkout.main(["--orders", "150" if args.quick else "600"])
+    if wanted("audit_chain"):
+        report["audit_chain"] = audit_chain.main(["--writes", "480" if args.quick else "1600"])
     for name in EXTERNAL:
         if wanted(name) and (ROOT / "bench" / f"{name}.py").exists():
             print(f"{name.capitalize()} (bench/{name}.py)")
