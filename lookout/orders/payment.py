@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import transaction
+
 from lookout.core.errors import LookoutError
 from lookout.core.purposes import Purpose
 from lookout.orders import services
@@ -32,30 +34,40 @@ class PaymentProblem(LookoutError):
 def begin_payment(*, order: Order, return_url: str) -> str:
     """Start (or resume) the payment of a placed order; the URL of the hosted payment page.
 
-    Resuming discloses nothing: one order, one payment session, one Disclosure row."""
+    Resuming discloses nothing: one order, one payment, one Disclosure row, even when two
+    starts of the same order arrive at the same instant."""
     from lookout.payments.models import Payment
-    from lookout.payments.services import start_payment
+    from lookout.payments.services import reserve_payment, start_payment
+    from lookout.sharing.errors import DisclosureRefused
     from lookout.sharing.services import active_partner, disclose
 
     if order.status != Status.PLACED:
         raise PaymentProblem("This order is not waiting for payment.")
     key = f"order:{order.id}"
-    # A retry (a repeated submit, a reloaded page, an API client after a timeout) resumes the
-    # processor session opened before: the processor already holds the name hint, so it is
-    # not disclosed (nor ledgered) again; start_payment replays the session by its key.
-    resumed = Payment.objects.filter(
-        idempotency_key=key, processor_reference__isnull=False
-    ).exists()
-    hint = (
-        None
-        if resumed
-        else disclose(
-            partner=active_partner("payment_processor"),
-            record=order.delivery,
-            purpose=Purpose.FULFILMENT,
-            actor=None,
-        )
-    )
+    hint = None
+    refused: DisclosureRefused | None = None
+    with transaction.atomic():
+        # The order row is locked (SQLite: the write lock) while the disclosure and the payment
+        # are recorded together, so a second start of the same order waits here and then finds
+        # the payment: the name goes to the processor, and into the ledger, once per order. A
+        # retry, even after a failed processor call, sends no name again: the processor's page
+        # asks for it if it never arrived.
+        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
+        if not Payment.objects.filter(idempotency_key=key).exists():
+            try:
+                hint = disclose(
+                    partner=active_partner("payment_processor"),
+                    record=order.delivery,
+                    purpose=Purpose.FULFILMENT,
+                    actor=None,
+                )
+            except DisclosureRefused as error:
+                refused = error  # its audit entry commits with this transaction
+            else:
+                reserve_payment(order_ref=order.id, amount=order.total, idempotency_key=key)
+    if refused is not None:
+        raise refused
+    # The processor is called after commit: no lock is held while a third party answers.
     started = start_payment(
         order_ref=order.id,
         amount=order.total,

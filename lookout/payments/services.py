@@ -79,6 +79,17 @@ def _check_return_url(url: str) -> None:
         raise PaymentError("The return address must be a path on this shop or an http(s) URL.")
 
 
+def reserve_payment(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str) -> Payment:
+    """The Payment for this key, created (and audited) if there is none yet, without calling
+    the processor: lets a caller record the payment in the same transaction as what led to it
+    (the order's disclosure to the processor), then call `start_payment` after commit."""
+    if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
+        raise PaymentError("The payment key must be 1-100 letters, digits or _.:- characters.")
+    return _payment_for_key(
+        order_ref=order_ref, amount=_amount(amount), idempotency_key=idempotency_key
+    )
+
+
 def _payment_for_key(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str) -> Payment:
     """The Payment for this key: the earlier one on a repeat, else a new one."""
     payment = Payment.objects.filter(idempotency_key=idempotency_key).first()

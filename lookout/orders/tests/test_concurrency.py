@@ -73,3 +73,29 @@ def test_same_submit_twice_at_once_makes_one_order() -> None:
     assert {r.pk for r in results if isinstance(r, Order)} == {Order.objects.get().pk}
     assert Order.objects.count() == 1
     assert Product.objects.get(pk=camera.pk).stock == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended", "partners", "policies")
+@pytest.mark.commitment("C5.3")
+def test_two_payment_starts_of_one_order_at_once_disclose_to_the_processor_once() -> None:
+    from lookout.orders.payment import begin_payment
+    from lookout.payments.models import Payment
+    from lookout.sharing.models import Disclosure
+
+    # given a placed order (a double click, or an API client retrying at once)
+    cart, _ = make_cart(make_product(stock=5))
+    order = place_order(cart=cart, delivery=details(), idempotency_key="pay-race", user=None)
+    # when its payment is started twice at the same instant
+    results = _race(
+        [
+            lambda: begin_payment(order=Order.objects.get(pk=order.pk), return_url="/r/")
+            for _ in range(2)
+        ]
+    )
+    # then both send the buyer to the same payment page, and the name went to the processor,
+    # and into the ledger, once
+    assert all(isinstance(r, str) and r for r in results), results
+    assert results[0] == results[1]
+    assert Payment.objects.count() == 1
+    assert Disclosure.objects.count() == 1
