@@ -52,7 +52,7 @@ def begin_payment(*, order: Order, return_url: str) -> str:
         # the payment: the name goes to the processor, and into the ledger, once per order. A
         # retry, even after a failed processor call, sends no name again: the processor's page
         # asks for it if it never arrived.
-        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
+        services.lock_order(order)
         if not Payment.objects.filter(idempotency_key=key).exists():
             try:
                 hint = disclose(

@@ -109,7 +109,8 @@ def _record_change(
     )
 
 
-def _lock(order: Order) -> Order:
+def lock_order(order: Order) -> Order:
+    """The order, re-read under a row lock held until the transaction ends."""
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
@@ -275,7 +276,7 @@ def mark_paid(*, order: Order, payment_id: uuid.UUID, actor: User | None = None)
     """The processor authorised the payment: the ship-by clock starts (C1.6); the cart empties.
 
     Calling it again for a paid order changes nothing (a reloaded return page)."""
-    order = _lock(order)
+    order = lock_order(order)
     if order.status != Status.PLACED:
         if order.payment_id == payment_id and order.status != Status.PAYMENT_FAILED:
             return order
@@ -290,7 +291,7 @@ def mark_paid(*, order: Order, payment_id: uuid.UUID, actor: User | None = None)
 @transaction.atomic
 def mark_payment_failed(*, order: Order, note: str, actor: User | None = None) -> Order:
     """The card was declined or timed out: the reserved stock goes back; nothing is owed."""
-    order = _lock(order)
+    order = lock_order(order)
     if order.status == Status.PAYMENT_FAILED:
         return order
     transition(order=order, to=Status.PAYMENT_FAILED, actor=actor, note=note[:200])
@@ -312,13 +313,13 @@ def attach_payment(*, order: Order, payment_id: uuid.UUID) -> Order:
 @transaction.atomic
 def start_processing(*, order: Order, actor: User) -> Order:
     """The warehouse picked the order up."""
-    return transition(order=_lock(order), to=Status.PROCESSING, actor=actor)
+    return transition(order=lock_order(order), to=Status.PROCESSING, actor=actor)
 
 
 @transaction.atomic
 def cancel_order(*, order: Order, actor: User | None, note: str = "") -> Order:
     """Cancel before shipment; the stock goes back on the shelf."""
-    order = _lock(order)
+    order = lock_order(order)
     transition(order=order, to=Status.CANCELLED, actor=actor, note=note[:200])
     _release_stock(order)
     return order
@@ -327,7 +328,7 @@ def cancel_order(*, order: Order, actor: User | None, note: str = "") -> Order:
 @transaction.atomic
 def mark_delivered(*, order: Order, at: datetime | None = None) -> Order:
     """The carrier says the parcel arrived (from a verified tracking webhook)."""
-    order = _lock(order)
+    order = lock_order(order)
     if order.status == Status.DELIVERED:
         return order
     return transition(order=order, to=Status.DELIVERED, actor=None, at=at)

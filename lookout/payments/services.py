@@ -71,6 +71,14 @@ def _amount(value: Decimal | int | str) -> Decimal:
     return amount
 
 
+def _checked(amount: Decimal | int | str, idempotency_key: str) -> Decimal:
+    """The amount as USD, once both it and the payment key are valid."""
+    checked = _amount(amount)
+    if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
+        raise PaymentError("The payment key must be 1-100 letters, digits or _.:- characters.")
+    return checked
+
+
 def _check_return_url(url: str) -> None:
     parts = urlsplit(url)
     relative = url.startswith("/") and not url.startswith("//") and not parts.netloc
@@ -83,10 +91,10 @@ def reserve_payment(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: s
     """The Payment for this key, created (and audited) if there is none yet, without calling
     the processor: lets a caller record the payment in the same transaction as what led to it
     (the order's disclosure to the processor), then call `start_payment` after commit."""
-    if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
-        raise PaymentError("The payment key must be 1-100 letters, digits or _.:- characters.")
     return _payment_for_key(
-        order_ref=order_ref, amount=_amount(amount), idempotency_key=idempotency_key
+        order_ref=order_ref,
+        amount=_checked(amount, idempotency_key),
+        idempotency_key=idempotency_key,
     )
 
 
@@ -131,9 +139,7 @@ def start_payment(
     payment to confirm. `cardholder_hint` is `sharing.disclose`'s payload for the payment
     processor; only its "name" is sent, to prefill the processor's form.
     """
-    amount = _amount(amount)
-    if not isinstance(idempotency_key, str) or not _KEY.fullmatch(idempotency_key):
-        raise PaymentError("The payment key must be 1-100 letters, digits or _.:- characters.")
+    amount = _checked(amount, idempotency_key)
     _check_return_url(return_url)
     # Only the name goes to the processor, whatever else the hint holds (C5.3).
     name = (cardholder_hint or {}).get("name")
