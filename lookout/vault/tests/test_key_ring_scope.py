@@ -55,6 +55,7 @@ def test_a_key_made_in_the_unit_of_work_is_used_without_reading_it_back() -> Non
     assert open_sealed(subject=subject, blob=blob, context=b"t.c.2") == "fresh"
 
 
+@pytest.mark.commitment("C6.4")
 def test_a_key_destroyed_during_the_unit_of_work_reads_nothing_more() -> None:
     subject = new_subject(kind=DataKey.Kind.GUEST)
     with key_ring():
@@ -64,6 +65,7 @@ def test_a_key_destroyed_during_the_unit_of_work_reads_nothing_more() -> None:
             open_sealed(subject=subject, blob=blob, context=b"t.c.3")
 
 
+@pytest.mark.commitment("C6.4")
 def test_nested_units_share_one_ring_and_nothing_is_kept_afterwards() -> None:
     subject = new_subject(kind=DataKey.Kind.GUEST)
     with key_ring() as outer:
