@@ -22,11 +22,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _master_keys(settings, tmp_path_factory):
-    """One master key file for the whole test session, outside the repo's var/."""
+    """One master key file and one sandbox-processor file for the whole test session, outside
+    the repo's var/: `make test` runs the SQLite and PostgreSQL passes at once, and neither may
+    see the other's payments."""
     from lookout.vault.master import ensure_master_keys, master_cache
 
-    path = tmp_path_factory.getbasetemp() / "master-keyset.json"
-    settings.LOOKOUT_MASTER_KEY_FILE = path
+    base = tmp_path_factory.getbasetemp()
+    settings.LOOKOUT_MASTER_KEY_FILE = base / "master-keyset.json"
+    settings.LOOKOUT_PAYMENT_SANDBOX_DB = base / "sandbox-processor.sqlite3"
     ensure_master_keys()
     yield
     master_cache.clear()
