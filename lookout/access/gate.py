@@ -277,12 +277,22 @@ def _reveal_rows(
     audited_actor = actor if actor is not None and actor.is_authenticated else None
 
     # Row ids as text once: the audit entry names them and each value's context ends with one.
+    # Rows are grouped by person; each row keeps its group's number, so the decrypting loop
+    # finds its person's key and grant by list index, not by hashing a UUID per value.
     rows = [(str(pk), subject, sealed) for pk, subject, sealed in rows]
-    by_subject: dict[Any, list[_Row]] = {}
+    numbers: dict[Any, int] = {}  # person -> group number
+    groups: list[list[_Row]] = []
+    group_of: list[int] = []  # each row's group number
     for row in rows:
-        by_subject.setdefault(row[1], []).append(row)
+        number = numbers.get(row[1])
+        if number is None:
+            number = numbers[row[1]] = len(groups)
+            groups.append([])
+        groups[number].append(row)
+        group_of.append(number)
     plans: list[tuple[Any, str, dict[str, Level | None], list[_Row]]] = []
-    for subject, records in by_subject.items():
+    for subject, number in numbers.items():  # plans[number] is that group's
+        records = groups[number]
         reader = reader_for(actor, subject)
         levels = {name: _level(reader, keys[name], purpose, subject) for name in fields}
         plans.append((subject, reader, levels, records))
@@ -342,16 +352,19 @@ def _reveal_rows(
                 extra={"masked": ",".join(masked)},
             )
     ring = KeyRing()
-    ring.load(by_subject)
-    masked_of = {
-        subject: {name for name, level in levels.items() if level == Level.MASKED}
-        for subject, _, levels, _ in plans
-    }
+    ring.load(numbers)
+    masked_of = [
+        {name for name, level in levels.items() if level == Level.MASKED}
+        for _, _, levels, _ in plans
+    ]
+    # Each person's key is looked up on the ring at their first sealed value (a destroyed key
+    # raises KeyDestroyed there, as before), then reused for the rest of their values.
+    openers: list[Callable[[bytes, bytes], str] | None] = [None] * len(plans)
     categories = {name: declaration(model, name).category for name in fields}
     columns = [(name, field, _context_prefix(field)) for name, field in encrypted.items()]
     out: list[dict[str, str | None]] = []
-    for pk, subject, sealed in rows:
-        masked_here = masked_of[subject]
+    for (pk, subject, sealed), number in zip(rows, group_of, strict=True):
+        masked_here = masked_of[number]
         row_id = pk.encode()
         values: dict[str, str | None] = {}
         for (name, field, prefix), value in zip(columns, sealed, strict=True):
@@ -359,14 +372,15 @@ def _reveal_rows(
             if value is None or isinstance(value, str):
                 plaintext = value  # not yet sealed (unsaved) or absent
             else:
-                if subject is None:
-                    raise ValueError(f"{model.__name__} has no subject to open its data under.")
+                open_one = openers[number]
+                if open_one is None:
+                    if subject is None:
+                        raise ValueError(f"{model.__name__} has no subject to open its data under.")
+                    open_one = openers[number] = ring.opener(subject)
                 context = (
                     prefix + row_id if prefix is not None else field.context(_RowRef(pk))  # type: ignore[arg-type]
                 )
-                plaintext = open_sealed(
-                    subject=subject, blob=value.blob, context=context, keys=ring
-                )
+                plaintext = open_one(value.blob, context)
             if masked_here and name in masked_here:
                 plaintext = mask(categories[name], plaintext)
             values[name] = plaintext
