@@ -384,6 +384,12 @@ LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))
 
 # --- Analytics (C2.4, C3.4) ------------------------------------------------------------------
 LOOKOUT_ANALYTICS_MIN_GROUP = int(os.environ.get("LOOKOUT_ANALYTICS_MIN_GROUP", "5"))
+# Analytics events are written in batches at most this many seconds after their beacon
+# (lookout/analytics/buffer.py); 0 writes each beacon before answering. The test profile writes
+# at once, so a test reads what it just sent; the buffer's own tests turn it on.
+LOOKOUT_ANALYTICS_FLUSH_SECONDS = float(
+    os.environ.get("LOOKOUT_ANALYTICS_FLUSH_SECONDS", "0" if TESTING else "0.25")
+)
 
 # --- Request limits ----------------------------------------------------------------------------
 # No form or API body needs more than a few KB; a larger one is refused with 400 before parsing.

@@ -70,10 +70,14 @@ def run_checks() -> dict[str, dict[str, object]]:
 
 
 def metrics() -> dict[str, float]:
-    """Counters of this process: page-cache use and uptime. Counts only."""
+    """Counters of this process: page-cache use, analytics batching and uptime. Counts only."""
+    from lookout.analytics import buffer
     from lookout.catalog.cache import stats
 
     figures: dict[str, float] = {f"page_cache_{k}_total": v for k, v in stats.items()}
+    for name, value in buffer.stats().items():
+        suffix = "" if name == "queued" else "_total"
+        figures[f"analytics_events_{name}{suffix}"] = value
     figures["uptime_seconds"] = round(time.time() - STARTED, 1)
     return figures
 

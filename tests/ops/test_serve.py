@@ -144,3 +144,49 @@ def test_serve_says_when_the_port_is_taken(served_env):
     # then it explains instead of failing later inside granian
     assert result.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+def _stored_events(env: dict[str, str]) -> int:
+    done = subprocess.run(
+        [sys.executable, "-m", "lookout.cli", "shell", "-c",
+         "from lookout.analytics.models import Event; print(Event.objects.count())"],
+        env=env, cwd=REPO, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/140.0.0.0 Safari/537.36"
+)
+
+
+def test_analytics_events_waiting_in_memory_are_written_when_the_server_stops(served_env):
+    # given the server, with analytics batches written only every 10 minutes
+    env = {**served_env, "LOOKOUT_ANALYTICS_FLUSH_SECONDS": "600"}
+    before = _stored_events(env)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lookout.cli", "serve", "--port", str(port)],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        read_until(process, "Lookout is serving on", lines)
+        # when 20 beacons of 2 events each are accepted
+        body = b'{"events":[{"kind":"view","path":"/"},{"kind":"view","path":"/c/x/"}]}'
+        for _ in range(20):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/analytics/beacon",
+                data=body,
+                headers={"Content-Type": "text/plain", "User-Agent": CHROME},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 loopback
+                assert response.status == 204
+    finally:
+        # and the server is stopped as an operator stops it
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, "".join(lines) + output
+    # then every accepted event was written on the way out
+    assert _stored_events(env) - before == 40
