@@ -45,23 +45,26 @@ class _UtcText(Func):
         return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # The ISO output of a timestamp without time zone (half the server's time of to_char);
+        # PostgreSQL leaves out trailing zeros of the fraction, `_iso_text` puts them back.
         return super().as_sql(
-            compiler,
-            connection,
-            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+            compiler, connection, template="(%(expressions)s AT TIME ZONE 'UTC')::text"
         )
 
 
 def _iso_text(text: str | None) -> str | None:
     """ISO 8601 text of a `_UtcText` value: what `isoformat()` gives for the aware UTC datetime
-    (no fraction when the microseconds are zero, "+00:00" offset)."""
+    (six digits of fraction, none when the microseconds are zero; "+00:00" offset)."""
     if text is None:
         return None
-    if len(text) == 26 and text[19] == ".":  # SQLite and PostgreSQL, with microseconds
-        fraction = "" if text.endswith(".000000") else text[19:]
-        return f"{text[:10]}T{text[11:19]}{fraction}+00:00"
-    if len(text) == 19:  # SQLite, whole seconds
+    size = len(text)
+    if size == 19 and text[10] == " ":  # whole seconds
         return f"{text[:10]}T{text[11:]}+00:00"
+    if 21 <= size <= 26 and text[10] == " " and text[19] == ".":
+        fraction = text[19:].ljust(7, "0")  # PostgreSQL: ".5" is ".500000"
+        if fraction == ".000000":
+            fraction = ""
+        return f"{text[:10]}T{text[11:19]}{fraction}+00:00"
     when = datetime.fromisoformat(text)  # any other shape: parsed as Django would
     return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).isoformat()
 

@@ -45,6 +45,8 @@ def test_times_read_as_text_match_isoformat_of_the_datetimes_django_reads():
 
 def test_other_shapes_of_text_are_parsed_like_django_parses_them():
     assert _iso_text("2026-03-01 12:00:00.123") == "2026-03-01T12:00:00.123000+00:00"
+    assert _iso_text("2026-03-01 12:00:00.000000") == "2026-03-01T12:00:00+00:00"
+    assert _iso_text("2026-03-01 12:00:00.000007") == "2026-03-01T12:00:00.000007+00:00"
     assert _iso_text("2026-03-01T12:00:00+02:00") == "2026-03-01T12:00:00+02:00"
     assert _iso_text("2026-03-01 12:00:00") == "2026-03-01T12:00:00+00:00"
     assert _iso_text(None) is None
