@@ -29,8 +29,8 @@ from lookout.core.errors import LookoutError
 from lookout.orders import guest
 from lookout.orders.models import Order
 from lookout.orders.models import Status as OrderStatus
-from lookout.orders.payment import begin_payment
-from lookout.orders.services import CheckoutError, DeliveryDetails, place_order
+from lookout.orders.payment import begin_payment, place_and_prepare
+from lookout.orders.services import CheckoutError, DeliveryDetails
 from lookout.shipping.countries import ships_to
 
 router = Router(tags=["checkout"])
@@ -115,7 +115,7 @@ def create_order(request: HttpRequest, payload: OrderIn):
         details = _details(payload.delivery)
     except InvalidDelivery as error:
         return Status(400, Problem(detail=error.message, errors=error.errors))
-    order = place_order(
+    order, prepared = place_and_prepare(
         cart=cart,
         delivery=details,
         idempotency_key=_key(payload.cart, payload.idempotency_key),
@@ -124,7 +124,9 @@ def create_order(request: HttpRequest, payload: OrderIn):
     payment_url = ""
     if order.status == OrderStatus.PLACED:
         try:
-            payment_url = begin_payment(order=order, return_url=_return_url(request, order))
+            payment_url = begin_payment(
+                order=order, return_url=_return_url(request, order), prepared=prepared
+            )
         except LookoutError as error:
             return Status(
                 503,

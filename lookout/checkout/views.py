@@ -27,8 +27,13 @@ from lookout.checkout.tokens import idempotency_key, new_form_token
 from lookout.core.errors import LookoutError, NotFound
 from lookout.orders import guest
 from lookout.orders.models import Order, Status
-from lookout.orders.payment import begin_payment, finish_payment
-from lookout.orders.services import DeliveryDetails, place_order
+from lookout.orders.payment import (
+    PreparedPayment,
+    begin_payment,
+    finish_payment,
+    place_and_prepare,
+)
+from lookout.orders.services import DeliveryDetails
 from lookout.shipping.countries import estimate, ships_to
 
 
@@ -120,7 +125,12 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
         email=(form.cleaned_data.get("email") or "").strip() or None,
     )
     try:
-        order = place_order(cart=cart, delivery=details, idempotency_key=key, user=user)  # type: ignore[arg-type]
+        order, prepared = place_and_prepare(
+            cart=cart,
+            delivery=details,
+            idempotency_key=key,
+            user=user,  # type: ignore[arg-type]
+        )
     except LookoutError as error:
         return _page(
             request,
@@ -138,15 +148,17 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
             country=country,
             phone=details.phone,
         )
-    return _to_payment(request, order, token)
+    return _to_payment(request, order, token, prepared)
 
 
-def _to_payment(request: HttpRequest, order: Order, cart_token: str) -> HttpResponse:
+def _to_payment(
+    request: HttpRequest, order: Order, cart_token: str, prepared: PreparedPayment | None = None
+) -> HttpResponse:
     if order.status == Status.PAID:
         return redirect(_return_path(order))
     return_url = request.build_absolute_uri(_return_path(order, cart_token=cart_token))
     try:
-        pay_url = begin_payment(order=order, return_url=return_url)
+        pay_url = begin_payment(order=order, return_url=return_url, prepared=prepared)
     except LookoutError as error:
         return _problem(
             request,

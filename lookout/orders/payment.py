@@ -7,6 +7,7 @@ processor kind: the name and nothing else, C5.3).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -15,9 +16,12 @@ from lookout.core.errors import LookoutError
 from lookout.core.purposes import Purpose
 from lookout.orders import services
 from lookout.orders.models import Order, Status
+from lookout.orders.services import DeliveryDetails
+from lookout.sharing.errors import DisclosureRefused
 
 if TYPE_CHECKING:
     from lookout.accounts.models import User
+    from lookout.cart.models import Cart
 
 FAILED_MESSAGES = {
     "declined": "Your card was declined, so the order was not placed and nothing was charged. "
@@ -31,52 +35,96 @@ class PaymentProblem(LookoutError):
     pass
 
 
-def begin_payment(*, order: Order, return_url: str) -> str:
+@dataclass
+class PreparedPayment:
+    """What `prepare_payment` recorded: the name for the processor, or the audited refusal."""
+
+    hint: dict[str, str | None] | None = None
+    refused: DisclosureRefused | None = None
+
+
+def prepare_payment(*, order: Order, new_order: bool = False) -> PreparedPayment:
+    """Disclose the cardholder name to the processor and reserve the payment, once per order.
+
+    Runs inside a transaction that holds the order row: `begin_payment` locks it; checkout
+    calls it from `place_order`'s own transaction (`new_order=True`), where the order was
+    inserted a moment ago and nobody else can see it yet, let alone pay for it. A refusal's
+    audit entry commits with that transaction."""
+    from lookout.payments.models import Payment
+    from lookout.payments.services import reserve_payment
+    from lookout.sharing.services import active_partner, disclose
+
+    key = payment_key(order)
+    if not new_order and Payment.objects.filter(idempotency_key=key).exists():
+        return PreparedPayment()  # a retry sends no name again (the processor's page asks)
+    try:
+        hint = disclose(
+            partner=active_partner("payment_processor"),
+            record=order.delivery,
+            purpose=Purpose.FULFILMENT,
+            actor=None,
+        )
+    except DisclosureRefused as error:
+        return PreparedPayment(refused=error)
+    reserve_payment(order_ref=order.id, amount=order.total, idempotency_key=key)
+    return PreparedPayment(hint=hint)
+
+
+def payment_key(order: Order) -> str:
+    return f"order:{order.id}"
+
+
+def begin_payment(*, order: Order, return_url: str, prepared: PreparedPayment | None = None) -> str:
     """Start (or resume) the payment of a placed order; the URL of the hosted payment page.
 
     Resuming discloses nothing: one order, one payment, one Disclosure row, even when two
-    starts of the same order arrive at the same instant."""
-    from lookout.payments.models import Payment
-    from lookout.payments.services import reserve_payment, start_payment
-    from lookout.sharing.errors import DisclosureRefused
-    from lookout.sharing.services import active_partner, disclose
+    starts of the same order arrive at the same instant. `prepared` is what checkout already
+    recorded with the order; without it, this records it first."""
+    from lookout.payments.services import start_payment
 
     if order.status != Status.PLACED:
         raise PaymentProblem("This order is not waiting for payment.")
-    key = f"order:{order.id}"
-    hint = None
-    refused: DisclosureRefused | None = None
-    with transaction.atomic():
-        # The order row is locked (SQLite: the write lock) while the disclosure and the payment
-        # are recorded together, so a second start of the same order waits here and then finds
-        # the payment: the name goes to the processor, and into the ledger, once per order. A
-        # retry, even after a failed processor call, sends no name again: the processor's page
-        # asks for it if it never arrived.
-        services.lock_order(order)
-        if not Payment.objects.filter(idempotency_key=key).exists():
-            try:
-                hint = disclose(
-                    partner=active_partner("payment_processor"),
-                    record=order.delivery,
-                    purpose=Purpose.FULFILMENT,
-                    actor=None,
-                )
-            except DisclosureRefused as error:
-                refused = error  # its audit entry commits with this transaction
-            else:
-                reserve_payment(order_ref=order.id, amount=order.total, idempotency_key=key)
-    if refused is not None:
-        raise refused
+    if prepared is None:
+        with transaction.atomic():
+            # The order row is locked (SQLite: the write lock) while the disclosure and the
+            # payment are recorded together, so a second start of the same order waits here
+            # and then finds the payment: the name goes to the processor, and into the ledger,
+            # once per order.
+            services.lock_order(order)
+            prepared = prepare_payment(order=order)
+    if prepared.refused is not None:
+        raise prepared.refused
     # The processor is called after commit: no lock is held while a third party answers.
     started = start_payment(
         order_ref=order.id,
         amount=order.total,
         return_url=return_url,
-        idempotency_key=key,
-        cardholder_hint=hint,
+        idempotency_key=payment_key(order),
+        cardholder_hint=prepared.hint,
     )
     services.attach_payment(order=order, payment_id=started.payment.id)
     return started.redirect_url
+
+
+def place_and_prepare(
+    *, cart: Cart, delivery: DeliveryDetails, idempotency_key: str, user: User | None
+) -> tuple[Order, PreparedPayment | None]:
+    """Checkout: place the order and, for a new order, prepare its payment in the same
+    transaction (one commit and one audit-lane lock instead of two). A repeated submit gets
+    the earlier order and None: `begin_payment` then prepares under the order's lock."""
+    prepared: list[PreparedPayment] = []
+
+    def on_placed(order: Order) -> None:
+        prepared.append(prepare_payment(order=order, new_order=True))
+
+    order = services.place_order(
+        cart=cart,
+        delivery=delivery,
+        idempotency_key=idempotency_key,
+        user=user,
+        on_placed=on_placed,
+    )
+    return order, (prepared[-1] if prepared else None)
 
 
 def finish_payment(*, order: Order, signed_reference: str) -> tuple[Order, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -138,8 +139,12 @@ def place_order(
     delivery: DeliveryDetails,
     idempotency_key: str,
     user: User | None,
+    on_placed: Callable[[Order], None] | None = None,
 ) -> Order:
-    """Turn the cart into an order, reserving stock. The same key returns the same order."""
+    """Turn the cart into an order, reserving stock. The same key returns the same order.
+
+    `on_placed` runs inside the order's transaction for a newly placed order only (checkout
+    records the payment's disclosure and reservation there: see orders.payment)."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise CheckoutError("This checkout form is not valid any more. Please start again.")
     for attempt in range(NUMBER_ATTEMPTS):
@@ -147,7 +152,9 @@ def place_order(
             # One key ring: the new buyer key seals the delivery details and the inbox message
             # without being read back from the key store for each value.
             with key_ring(), transaction.atomic(using=KEYSTORE), transaction.atomic():
-                return _place(cart=cart, delivery=delivery, key=idempotency_key, user=user)
+                return _place(
+                    cart=cart, delivery=delivery, key=idempotency_key, user=user, then=on_placed
+                )
         except IntegrityError:
             # Two submits with one key raced past the check: the other one won; return its order.
             existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -159,7 +166,14 @@ def place_order(
     raise AssertionError("unreachable")
 
 
-def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None) -> Order:
+def _place(
+    *,
+    cart: Cart,
+    delivery: DeliveryDetails,
+    key: str,
+    user: User | None,
+    then: Callable[[Order], None] | None,
+) -> Order:
     lines = list(CartLine.objects.filter(cart=cart).order_by("product_id"))
     if not lines:
         existing = Order.objects.filter(idempotency_key=key).first()
@@ -233,6 +247,8 @@ def _place(*, cart: Cart, delivery: DeliveryDetails, key: str, user: User | None
     ).save(force_insert=True)
     _record_policies(order=order)
     _record_change(order=order, from_status="", actor=user, who="" if user else "guest")
+    if then is not None:
+        then(order)
     return order
 
 

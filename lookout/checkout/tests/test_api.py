@@ -122,3 +122,34 @@ def test_a_repeated_checkout_discloses_to_the_payment_processor_once() -> None:
     assert Payment.objects.count() == 1
     assert Disclosure.objects.count() == 1
     assert first.json()["payment_url"] == second.json()["payment_url"]
+
+
+def test_the_order_its_disclosure_and_its_payment_are_committed_together(monkeypatch) -> None:
+    """Checkout records the processor disclosure and the payment in the order's own
+    transaction (orders.payment.place_and_prepare): a failure half-way leaves nothing."""
+    from lookout.payments import services as payments
+    from lookout.payments.models import Payment
+    from lookout.sharing.models import Disclosure
+
+    # given a cart, and a payment store that fails after the name was disclosed
+    camera = make_product(stock=3)
+    cart, token = make_cart(camera)
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("payment table unavailable")
+
+    monkeypatch.setattr(payments, "reserve_payment", broken)
+    # when the client checks out
+    with pytest.raises(RuntimeError):
+        _post({"cart": token, "idempotency_key": "half-way-1", "delivery": US})
+    # then no order, no disclosure, no payment; the stock and the cart are as they were
+    assert Order.objects.count() == 0
+    assert Disclosure.objects.count() == 0
+    assert Payment.objects.count() == 0
+    assert Product.objects.get(pk=camera.pk).stock == 3
+    assert cart.lines.count() == 1
+    # and once the fault is gone, the same submit goes through
+    monkeypatch.undo()
+    response = _post({"cart": token, "idempotency_key": "half-way-1", "delivery": US})
+    assert response.status_code == 201, response.content
+    assert Disclosure.objects.count() == Payment.objects.count() == 1
