@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,9 @@ from lookout.vault.routers import KEYSTORE
 FINISHED = (Status.DELIVERED, Status.CANCELLED, Status.PAYMENT_FAILED)  # final: nothing leaves them
 EMPTY = models.Value(b"", output_field=models.BinaryField())  # a blanked non-null sealed field
 BEFORE_EVERY_ROWID = -(2**63)  # the SQLite cursor of a run that starts from the beginning
+# SQLite page cache of each connection during a run, in KiB (SQLite's default is 2,000): room for
+# the index pages every batch comes back to (see `roomy_cache`).
+RUN_CACHE_KIB = 32 * 1024
 
 
 class DueBatch(list[Any]):
@@ -87,6 +91,35 @@ def anonymize(batch: list[Any], now: datetime) -> int:
             changed, keep = _blank_orm(rows, guests)
         _shred([s for s in guests if s not in keep])
     return changed
+
+
+@contextmanager
+def roomy_cache() -> Iterator[None]:
+    """SQLite: a larger page cache on the run's connections while the rule runs, then the
+    usual one again.
+
+    Why: every batch looks rows up in indexes ordered by random UUIDs (the order's primary key,
+    the payment's order reference, the delivery's subject and email index, the key store's
+    subjects), so each batch needs nearly every page of those indexes. With SQLite's default
+    2 MB cache they were read from the file again for every batch (pread calls were a sixth of
+    the run's worker time). Memory only: the journal mode, `synchronous` and `secure_delete`
+    stay as they are, and the cache is allocated as pages are read."""
+    aliases = [a for a in (DEFAULT_DB_ALIAS, KEYSTORE) if connections[a].vendor == "sqlite"]
+    before = {alias: _cache_size(alias, -RUN_CACHE_KIB) for alias in aliases}
+    try:
+        yield
+    finally:
+        for alias, size in before.items():
+            _cache_size(alias, size)
+
+
+def _cache_size(alias: str, size: int) -> int:
+    """Set a SQLite connection's page cache (negative: in KiB); returns the size it had."""
+    with connections[alias].cursor() as sql:
+        sql.execute("PRAGMA cache_size")
+        (before,) = sql.fetchone()
+        sql.execute(f"PRAGMA cache_size = {int(size)}")
+    return int(before)
 
 
 def _shred(subjects: list[Any]) -> int:

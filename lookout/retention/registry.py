@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ BatchFn = Callable[[datetime, str, int], list[Any]]
 # keys, now -> how many rows were purged or anonymized
 ApplyFn = Callable[[list[Any], datetime], int]
 CountFn = Callable[[datetime], int]
+# () -> what a run of the rule's batches runs inside (e.g. connection settings for the run)
+AroundFn = Callable[[], AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Rule:
     batch: BatchFn
     apply: ApplyFn
     count: CountFn
+    around: AroundFn = nullcontext
 
     def cutoff(self, now: datetime) -> datetime:
         return now - self.retention.period

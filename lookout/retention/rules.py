@@ -150,6 +150,7 @@ RULES = [
         batch=deliveries.next_due,
         apply=deliveries.anonymize,
         count=lambda cutoff: _deliveries_due(cutoff).count(),
+        around=deliveries.roomy_cache,
     ),
     queryset_rule(
         name="sharing.disclosures",

@@ -91,23 +91,24 @@ def run_rule(
     # may have skipped (keys renumbered in between, e.g. SQLite rowids after a VACUUM) is done
     # before the run reports done. The pass finds only rows still due, so it is cheap.
     from_start = run.resumed_from_id is not None and run.cursor != ""
-    while True:
-        # The batch is picked and applied in one transaction, so `apply` may trust its keys.
-        with transaction.atomic():
-            keys = rule.batch(run.cutoff, run.cursor, batch_size)
-            if keys:
-                changed = rule.apply(keys, now)
-                run.cursor = str(keys[-1])
-                run.processed += changed
-                run.batches += 1
-                run.save(update_fields=["cursor", "processed", "batches"])
-        if not keys:
-            if not from_start:
-                break
-            from_start, run.cursor = False, ""
-            continue
-        if progress is not None:
-            progress(rule, run)
+    with rule.around():
+        while True:
+            # The batch is picked and applied in one transaction, so `apply` may trust its keys.
+            with transaction.atomic():
+                keys = rule.batch(run.cutoff, run.cursor, batch_size)
+                if keys:
+                    changed = rule.apply(keys, now)
+                    run.cursor = str(keys[-1])
+                    run.processed += changed
+                    run.batches += 1
+                    run.save(update_fields=["cursor", "processed", "batches"])
+            if not keys:
+                if not from_start:
+                    break
+                from_start, run.cursor = False, ""
+                continue
+            if progress is not None:
+                progress(rule, run)
     with transaction.atomic():
         run.status = RetentionRun.Status.DONE
         run.finished_at = timezone.now()
