@@ -73,6 +73,35 @@ HEAD_SQL = {
 }
 
 
+class _LaneLock:
+    """Marks, among the transaction's on-commit callbacks, that its lane lock is taken.
+
+    PostgreSQL holds an advisory transaction lock until the transaction ends, but releases one
+    taken inside a savepoint that is rolled back. Django drops on-commit callbacks at exactly
+    those two moments (commit or rollback of the transaction, rollback of the savepoint they
+    were registered in), so while the marker is among them the lock is still held, and a
+    second entry in the same transaction (checkout writes four) skips one round trip."""
+
+    def __init__(self, lane: int) -> None:
+        self.lane = lane
+
+    def __call__(self) -> None:  # run at commit: nothing to do
+        return None
+
+
+def _holds_lane_lock(connection: Any, lane: int) -> bool:
+    marker = getattr(connection, "_lookout_lane_lock", None)
+    if marker is None or marker.lane != lane:
+        return False
+    return any(callback is marker for _, callback, _ in connection.run_on_commit)
+
+
+def _remember_lane_lock(connection: Any, lane: int) -> None:
+    marker = _LaneLock(lane)
+    connection._lookout_lane_lock = marker
+    connection.on_commit(marker)
+
+
 DetailValue = str | int | bool | None
 
 _ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
@@ -125,9 +154,10 @@ def record(
         connection = connections[using]
         lane = _lane_of(connection)
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and not _holds_lane_lock(connection, lane):
                 # Before reading the lane's head: the read must see the last commit in it.
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY + lane])
+                _remember_lane_lock(connection, lane)
             cursor.execute(HEAD_SQL[connection.vendor], [lane])
             seq, last_place, last_hash = cursor.fetchone()
         values.update(
