@@ -22,7 +22,7 @@ from lookout.access.matrix import SELF, SYSTEM, Level, level_for
 from lookout.core.errors import Forbidden
 from lookout.core.inventory import declaration
 from lookout.core.purposes import Purpose
-from lookout.vault.crypto import KeyRing, open_sealed
+from lookout.vault.crypto import KeyRing, active_ring, open_sealed
 from lookout.vault.fields import EncryptedField
 
 if TYPE_CHECKING:
@@ -135,7 +135,9 @@ def reveal(
             target=target,
             detail={"reader": reader, "masked": ",".join(masked)},
         )
-    return _open(model, obj, encrypted, levels, KeyRing())
+    # Inside a unit of work (placing an order and disclosing its name), its ring: the buyer's
+    # key was unwrapped a moment ago. Otherwise a ring for this call alone.
+    return _open(model, obj, encrypted, levels, active_ring() or KeyRing())
 
 
 def _open(

@@ -22,6 +22,7 @@ from lookout.sharing.errors import DisclosureRefused
 if TYPE_CHECKING:
     from lookout.accounts.models import User
     from lookout.cart.models import Cart
+    from lookout.payments.models import Payment
 
 FAILED_MESSAGES = {
     "declined": "Your card was declined, so the order was not placed and nothing was charged. "
@@ -41,6 +42,7 @@ class PreparedPayment:
 
     hint: dict[str, str | None] | None = None
     refused: DisclosureRefused | None = None
+    payment: Payment | None = None  # reserved in the same transaction
 
 
 def prepare_payment(*, order: Order, new_order: bool = False) -> PreparedPayment:
@@ -66,8 +68,10 @@ def prepare_payment(*, order: Order, new_order: bool = False) -> PreparedPayment
         )
     except DisclosureRefused as error:
         return PreparedPayment(refused=error)
-    reserve_payment(order_ref=order.id, amount=order.total, idempotency_key=key)
-    return PreparedPayment(hint=hint)
+    payment = reserve_payment(
+        order_ref=order.id, amount=order.total, idempotency_key=key, new=new_order
+    )
+    return PreparedPayment(hint=hint, payment=payment)
 
 
 def payment_key(order: Order) -> str:
@@ -101,6 +105,7 @@ def begin_payment(*, order: Order, return_url: str, prepared: PreparedPayment | 
         return_url=return_url,
         idempotency_key=payment_key(order),
         cardholder_hint=prepared.hint,
+        reserved=prepared.payment,
     )
     services.attach_payment(order=order, payment_id=started.payment.id)
     return started.redirect_url

@@ -87,15 +87,26 @@ def _check_return_url(url: str) -> None:
         raise PaymentError("The return address must be a path on this shop or an http(s) URL.")
 
 
-def reserve_payment(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str) -> Payment:
+def reserve_payment(
+    *, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str, new: bool = False
+) -> Payment:
     """The Payment for this key, created (and audited) if there is none yet, without calling
     the processor: lets a caller record the payment in the same transaction as what led to it
-    (the order's disclosure to the processor), then call `start_payment` after commit."""
-    return _payment_for_key(
-        order_ref=order_ref,
-        amount=_checked(amount, idempotency_key),
-        idempotency_key=idempotency_key,
-    )
+    (the order's disclosure to the processor), then call `start_payment` after commit.
+
+    `new=True`: the caller knows no payment can have this key yet (its order was created in
+    the same, uncommitted transaction), so the payment is inserted without looking first; the
+    unique key would still refuse a second one."""
+    checked = _checked(amount, idempotency_key)
+    if new:
+        return _create_payment(order_ref=order_ref, amount=checked, key=idempotency_key)
+    return _payment_for_key(order_ref=order_ref, amount=checked, idempotency_key=idempotency_key)
+
+
+def _create_payment(*, order_ref: uuid.UUID, amount: Decimal, key: str) -> Payment:
+    payment = Payment.objects.create(order_ref=order_ref, amount=amount, idempotency_key=key)
+    record(actor=None, action="payment.started", target=payment, detail={"amount": str(amount)})
+    return payment
 
 
 def _payment_for_key(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str) -> Payment:
@@ -104,15 +115,7 @@ def _payment_for_key(*, order_ref: uuid.UUID, amount: Decimal, idempotency_key: 
     if payment is None:
         try:
             with transaction.atomic():
-                payment = Payment.objects.create(
-                    order_ref=order_ref, amount=amount, idempotency_key=idempotency_key
-                )
-                record(
-                    actor=None,
-                    action="payment.started",
-                    target=payment,
-                    detail={"amount": str(amount)},
-                )
+                payment = _create_payment(order_ref=order_ref, amount=amount, key=idempotency_key)
         except IntegrityError:
             # A concurrent request with the same key created it first.
             payment = Payment.objects.get(idempotency_key=idempotency_key)
@@ -128,6 +131,7 @@ def start_payment(
     return_url: str,
     idempotency_key: str,
     cardholder_hint: dict[str, Any] | None = None,
+    reserved: Payment | None = None,
 ) -> PaymentStart:
     """Open a session at the processor and say where to send the customer's browser.
 

@@ -182,6 +182,11 @@ def key_ring() -> Iterator[KeyRing]:
         ring._aeads.clear()
 
 
+def active_ring() -> KeyRing | None:
+    """The ring of the `key_ring()` block running now, if any."""
+    return _active_ring.get()
+
+
 def _aead(subject: uuid.UUID, keys: KeyRing | None) -> AESGCM:
     if keys is None:
         keys = _active_ring.get()

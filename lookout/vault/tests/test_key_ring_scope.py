@@ -78,3 +78,29 @@ def test_nested_units_share_one_ring_and_nothing_is_kept_afterwards() -> None:
     # a stranger's subject still raises as ever
     with key_ring(), pytest.raises(KeyDestroyed):
         seal(subject=uuid.uuid4(), plaintext="x", context=b"t.c.5")
+
+
+@pytest.mark.commitment("C6.4")
+def test_the_gate_reads_through_the_unit_of_work_and_not_after_an_erasure() -> None:
+    """`reveal` inside a unit of work (checkout discloses the name it just sealed) uses the
+    unit's ring: no key-store read; and once the key is destroyed it reveals nothing."""
+    from lookout.access import reveal
+    from lookout.core.purposes import Purpose
+    from lookout.inbox.models import Message
+    from lookout.inbox.services import send_message
+    from lookout.vault.crypto import KeyDestroyed
+
+    with key_ring():
+        subject = new_subject(kind=DataKey.Kind.GUEST)
+        message = send_message(subject=subject, kind="account", title="Hello", body="Private")
+        assert message is not None
+        row = Message.objects.get(pk=message.pk)  # as stored: sealed
+        with CaptureQueriesContext(connections[KEYSTORE]) as queries:
+            shown = reveal(row, ["title", "body"], purpose=Purpose.SUBJECT_REQUEST, actor=None)
+        assert shown == {"title": "Hello", "body": "Private"}
+        assert _key_reads(queries) == 0
+        # when the person's key is destroyed within the same unit of work
+        destroy_data_key(subject=subject)
+        # then the gate cannot read the value any more
+        with pytest.raises(KeyDestroyed):
+            reveal(row, ["title", "body"], purpose=Purpose.SUBJECT_REQUEST, actor=None)
