@@ -150,7 +150,7 @@ RULES = [
         batch=deliveries.next_due,
         apply=deliveries.anonymize,
         count=lambda cutoff: _deliveries_due(cutoff).count(),
-        around=deliveries.roomy_cache,
+        around=deliveries.in_memory_for_the_run,
     ),
     queryset_rule(
         name="sharing.disclosures",
