@@ -178,9 +178,13 @@ _SQLITE_NEXT_DUE = (
     'AND COALESCE(o."delivered_at", o."closed_at") < %s '
     'ORDER BY d."rowid" LIMIT %s'
 )
+# The payments by rowid, found through the order reference: SQLite then walks the table in
+# physical order (payments are written right after their order), where `order_ref IN (...)`
+# visited the rows in the order of the sorted references, all over the table.
 _SQLITE_BLANK_PAYMENTS = (
     'UPDATE "payments_payment" SET "brand" = \'\', "last4" = \'\', "exp_month" = NULL, '
-    '"exp_year" = NULL WHERE "order_ref" IN (SELECT value FROM json_each(%s))'
+    '"exp_year" = NULL WHERE "rowid" IN (SELECT p."rowid" FROM json_each(%s) j '
+    'INNER JOIN "payments_payment" p ON p."order_ref" = j.value)'
 )
 _SQLITE_BLANK_DELIVERIES = (
     'UPDATE "orders_delivery" SET "name" = X\'\', "address" = X\'\', "phone" = NULL, '
