@@ -156,8 +156,15 @@ def _listed(
     """A whole list as one parameter, for `__in`: a JSON array on SQLite, an array on
     PostgreSQL. The values come from the database (keys, ids), never from a request."""
     values = list(values)
-    if connections[using].vendor == "sqlite":
-        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values),), output_field=field)
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        # As SQLite stores them (a UUID as 32 hex digits). Values read from a PostgreSQL main
+        # database (UUIDs) must match a key store kept in SQLite; hex text passes as it is.
+        stored = [
+            v if isinstance(v, str) and len(v) == 32 else field.get_db_prep_value(v, connection)
+            for v in values
+        ]
+        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(stored),), output_field=field)
     # One text parameter split by the server: a Python list of UUIDs is adapted one element at
     # a time, which cost more worker time than everything else the batch does.
     return RawSQL(
