@@ -136,10 +136,10 @@ def run(orders: int, engine: str, profile: str | None) -> int:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    profile_to = None
-    if "--profile" in args:
-        at = args.index("--profile")
-        profile_to = args[at + 1]
-        del args[at : at + 2]
-    sys.exit(main(int(args[0]) if args else 1000, profile_to))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("orders", nargs="?", type=int, default=1000)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile stats of the warm builds")
+    options = parser.parse_args()
+    sys.exit(main(options.orders, options.profile))

@@ -355,7 +355,7 @@ def _reveal_rows(
                 outcome="granted",
                 extra={"masked": ",".join(masked)},
             )
-    ring = KeyRing()
+    ring = active_ring() or KeyRing()  # a unit of work's ring (the access file's) if one runs
     ring.load(numbers)
     masked_of = [
         {name for name, level in levels.items() if level == Level.MASKED}

@@ -26,6 +26,7 @@ from lookout.core.errors import NotFound
 from lookout.core.purposes import Purpose
 from lookout.privacy.models import Kind, Reason, Status, SubjectRequest
 from lookout.privacy.sections import SectionContext, sections
+from lookout.vault.crypto import key_ring
 
 if TYPE_CHECKING:
     from lookout.accounts.models import User
@@ -44,6 +45,13 @@ def link_hours() -> int:
 def build_document(*, subject: uuid.UUID, actor: User | None = None) -> dict[str, Any]:
     """The access file's content, section by section (see docs/access-file-schema.md)."""
     ctx = SectionContext(subject=subject, actor=actor, purpose=Purpose.SUBJECT_REQUEST)
+    # One unit of work: the person's data key is fetched and unwrapped once for every section
+    # (not once per section), and dropped when the file is built.
+    with key_ring():
+        return _document(ctx, subject)
+
+
+def _document(ctx: SectionContext, subject: uuid.UUID) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
