@@ -99,11 +99,18 @@ class EventBuffer:
             written = 0
             try:
                 for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
-                    self._write(rows[start : start + MAX_ROWS_PER_INSERT])
-                    written = start + len(rows[start : start + MAX_ROWS_PER_INSERT])
+                    batch = rows[start : start + MAX_ROWS_PER_INSERT]
+                    self._write(batch)
+                    written += len(batch)
             except Exception as error:
                 with self._lock:
-                    self._rows[:0] = rows[written:]  # nothing is lost; order is kept
+                    # Back to the front, order kept; rows that arrived meanwhile are the ones
+                    # dropped if that overfills the queue, so it stays within its bound.
+                    self._rows[:0] = rows[written:]
+                    overflow = len(self._rows) - self._max_queued
+                    if overflow > 0:
+                        del self._rows[-overflow:]
+                        self.stats["dropped"] += overflow
                     self.stats["flush_errors"] += 1
                 log.warning("analytics events not written yet, retrying: %s", type(error).__name__)
             finally:

@@ -157,3 +157,21 @@ def test_the_health_metrics_count_the_buffer(client, monkeypatch, buffered):
     figures = client.get("/healthz").json()["metrics"]
     assert figures["analytics_events_queued"] == 3
     assert figures["analytics_events_dropped_total"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_put_back_after_a_failed_write_keep_the_queue_within_its_bound(buffered):
+    # given a full queue of 10, and 5 more rows arriving while a write fails
+    events: buffer.EventBuffer
+
+    def failing_while_rows_arrive(rows: Sequence[tuple[object, ...]]) -> None:
+        events.add(_rows(5))
+        raise ConnectionError("database went away")
+
+    events = buffered(failing_while_rows_arrive, max_queued=10, autostart=False)
+    events.add(_rows(10))
+    # when the flush fails
+    assert events.flush() == 0
+    # then the oldest rows wait, in order, and the newest are counted as dropped
+    assert events.queued() == 10
+    assert events.stats["dropped"] == 5
