@@ -47,5 +47,12 @@ def counts() -> Callable[[], tuple[int, int, int]]:
     return count
 
 
+def session_before_sign_in(client: Client) -> str:
+    """Give `client` a saved session, as a visitor has before signing in; its key."""
+    client.get("/accounts/login/")
+    client.session.save()
+    return client.session.session_key or ""
+
+
 def sign_in(client: Client, email: str, password: str = PASSWORD, *, ip: str = "127.0.0.1"):
     return client.post("/accounts/login/", {"email": email, "password": password}, REMOTE_ADDR=ip)

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 
 from lookout.accounts.models import User
-from lookout.accounts.tests.conftest import PASSWORD, sign_in
+from lookout.accounts.tests.conftest import PASSWORD, session_before_sign_in, sign_in
 
 
 @pytest.mark.commitment("C4.7")
@@ -30,9 +30,7 @@ def test_passwords_are_stored_as_argon2_hashes(customer: User):
 def test_sign_in_by_email_rotates_the_session_and_sets_only_session_cookies(customer: User):
     # given: a session exists before signing in
     client = Client()
-    client.get("/accounts/login/")
-    client.session.save()
-    before = client.session.session_key
+    before = session_before_sign_in(client)
     # when: the email is typed in another case, with spaces
     response = sign_in(client, "  ANN@example.com ")
     # then

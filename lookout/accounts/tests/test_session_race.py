@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from lookout.accounts.models import User
-from lookout.accounts.tests.conftest import sign_in
+from lookout.accounts.tests.conftest import session_before_sign_in, sign_in
 
 BEACON = b'{"events": [{"kind": "page_view", "path": "/"}]}'
 
@@ -16,9 +16,7 @@ BEACON = b'{"events": [{"kind": "page_view", "path": "/"}]}'
 def test_a_late_request_with_the_old_session_cookie_leaves_the_new_one_alone(customer: User):
     # given a browser with a session, whose sign-in then rotates the session id
     client = Client()
-    client.get("/accounts/login/")
-    client.session.save()
-    old = client.session.session_key or ""
+    old = session_before_sign_in(client)
     assert sign_in(client, "ann@example.com").status_code == 302
     new = client.cookies["lookout_session"].value
     assert new != old
