@@ -48,6 +48,7 @@ def _locks(queries: CaptureQueriesContext) -> int:
     return sum("pg_advisory_xact_lock" in q["sql"] for q in queries.captured_queries)
 
 
+@pytest.mark.commitment("C4.4")
 def test_entries_of_one_transaction_take_the_lane_lock_once():
     lane = _lane_of(connection)
     with transaction.atomic():
@@ -62,6 +63,7 @@ def test_entries_of_one_transaction_take_the_lane_lock_once():
     assert verify_chain().ok
 
 
+@pytest.mark.commitment("C4.4")
 def test_a_lock_released_by_a_savepoint_rollback_is_taken_again():
     lane = _lane_of(connection)
     with transaction.atomic():

@@ -124,6 +124,7 @@ def test_a_repeated_checkout_discloses_to_the_payment_processor_once() -> None:
     assert first.json()["payment_url"] == second.json()["payment_url"]
 
 
+@pytest.mark.commitment("C5.4")
 def test_the_order_its_disclosure_and_its_payment_are_committed_together(monkeypatch) -> None:
     """Checkout records the processor disclosure and the payment in the order's own
     transaction (orders.payment.place_and_prepare): a failure half-way leaves nothing."""

@@ -16,6 +16,7 @@ from lookout.vault.routers import KEYSTORE
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partners", "policies")]
 
 
+@pytest.mark.commitment("C6.2", "C6.4")
 def test_the_key_store_is_read_once_for_the_whole_file():
     # given a customer with two orders: sealed delivery details and sealed inbox messages,
     # read by different sections of the file

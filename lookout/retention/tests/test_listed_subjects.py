@@ -14,6 +14,7 @@ from lookout.vault.routers import KEYSTORE
 pytestmark = pytest.mark.django_db(databases=["default", KEYSTORE])
 
 
+@pytest.mark.commitment("C4.6", "C6.4")
 def test_the_key_store_matches_subjects_in_any_form() -> None:
     subjects = [new_subject(kind=DataKey.Kind.GUEST) for _ in range(3)]
     field = DataKey._meta.get_field("subject")
