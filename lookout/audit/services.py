@@ -71,6 +71,9 @@ HEAD_SQL = {
     "postgresql": _HEAD.format(seq="nextval(pg_get_serial_sequence('audit_auditentry', 'seq'))"),
     "sqlite": _HEAD.format(seq="(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_auditentry)"),
 }
+# The first entry of a transaction on PostgreSQL: the lane lock, then the head, sent together
+# (Django's PostgreSQL cursors bind parameters on the client, which allows several statements).
+LOCK_THEN_HEAD_SQL = "SELECT pg_advisory_xact_lock(%s); " + HEAD_SQL["postgresql"]
 
 
 class _LaneLock:
@@ -155,10 +158,14 @@ def record(
         lane = _lane_of(connection)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql" and not _holds_lane_lock(connection, lane):
-                # Before reading the lane's head: the read must see the last commit in it.
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY + lane])
+                # Before reading the lane's head: the read must see the last commit in it. Two
+                # statements in one round trip: in READ COMMITTED each statement of the string
+                # takes its own snapshot, so the head is read after the lock is granted.
+                cursor.execute(LOCK_THEN_HEAD_SQL, [CHAIN_LOCK_KEY + lane, lane])
+                cursor.nextset()
                 _remember_lane_lock(connection, lane)
-            cursor.execute(HEAD_SQL[connection.vendor], [lane])
+            else:
+                cursor.execute(HEAD_SQL[connection.vendor], [lane])
             seq, last_place, last_hash = cursor.fetchone()
         values.update(
             seq=seq,

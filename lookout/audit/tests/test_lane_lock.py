@@ -10,7 +10,9 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from lookout.audit.models import AuditEntry
 from lookout.audit.services import CHAIN_LOCK_KEY, _lane_of, record
+from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
 from lookout.audit.verify import verify_chain
 
 pytestmark = [
@@ -89,3 +91,47 @@ def test_a_new_transaction_takes_the_lock_again():
         record(actor=None, action="test.second")
     assert _locks(queries) == 1
     assert verify_chain().ok
+
+
+def test_the_first_entry_takes_the_lock_and_reads_the_head_in_one_round_trip():
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        record(actor=None, action="test.first")
+    # the lock and the head read are sent together, then the insert: two round trips
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 2, statements
+    assert statements[0].index("pg_advisory_xact_lock") < statements[0].index("lane_seq")
+    assert statements[1].startswith("INSERT")
+
+
+@pytest.mark.commitment("C4.4")
+@pytest.mark.usefixtures("audit_triggers_suspended")
+def test_writers_sharing_one_lane_read_its_head_only_after_the_lock(settings):
+    # Given one lane for every connection, so that every writer waits for the others' commits
+    settings.LOOKOUT_AUDIT_LANES = 1
+    writers, each = 4, 10
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            start.wait()
+            for n in range(each):
+                with transaction.atomic():  # a transaction each: the lock is taken every time
+                    record(actor=None, action="test.shared_lane", detail={"w": number, "n": n})
+        except BaseException as error:  # reported to the main thread below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then no writer read a head older than the last commit: the one chain is whole, numbered
+    # 1, 2, 3, ... without a hole or a repeat
+    assert errors == []
+    result = verify_chain()
+    assert (result.ok, result.checked) == (True, writers * each)
+    places = AuditEntry.objects.filter(lane=1).order_by("lane_seq")
+    assert list(places.values_list("lane_seq", flat=True)) == list(range(1, writers * each + 1))
