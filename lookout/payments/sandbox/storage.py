@@ -10,8 +10,10 @@ the same moment are serialised, so refunds never add up past the captured amount
 from __future__ import annotations
 
 import fcntl
+import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -62,9 +64,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+# Idle connections kept per store: opening one (and setting its pragma) cost more than the
+# statements of a checkout's session. More than this at once are opened and closed as before.
+IDLE_CONNECTIONS = 8
+
+
 class SessionStore:
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
+        self._pid = os.getpid()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Every server process opens the store as it starts. Switching to WAL needs an exclusive
         # lock for which SQLite may answer "database is locked" at once, without waiting out the
@@ -80,14 +90,36 @@ class SessionStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        """A connection in autocommit mode, reused from call to call.
+
+        Calls come from a new thread each (the transport's timeout thread), so a connection
+        may serve several threads, one at a time. One that saw an error is closed, not kept."""
+        db = self._take()
+        try:
+            yield db
+        except BaseException:
+            db.close()
+            raise
+        self._give(db)
+
+    def _take(self) -> sqlite3.Connection:
+        with self._idle_lock:
+            if self._pid != os.getpid():  # a forked server worker: the parent's are not ours
+                self._idle, self._pid = [], os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
         # Cleared values (the name hint) are overwritten on disk, not left in free space.
         db.execute("PRAGMA secure_delete = ON")
-        try:
-            yield db
-        finally:
-            db.close()
+        return db
+
+    def _give(self, db: sqlite3.Connection) -> None:
+        with self._idle_lock:
+            if db.in_transaction or len(self._idle) >= IDLE_CONNECTIONS:
+                db.close()
+            else:
+                self._idle.append(db)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
