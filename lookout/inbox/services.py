@@ -25,12 +25,18 @@ def send_message(
     title: str,
     body: str,
     dedupe_key: str | None = None,
+    new_key: bool = False,
 ) -> Message | None:
     """Post a message to the person's inbox, sealed under their data key.
 
     With a `dedupe_key`, the message is posted at most once: a second call with the same key
     (a retried task, a resumed batch, two workers racing) returns None and posts nothing. The
     unique index decides, so the guarantee holds across processes, not only within this one.
+
+    `new_key=True`: the caller knows no message can have this key yet (what it announces was
+    created in the same, uncommitted transaction, e.g. a new order), so there is no savepoint to
+    fall back to: a duplicate would still be refused by the index, failing the caller's
+    transaction instead of returning None. Saves two round trips on every checkout.
     """
     if kind not in Message.Kind.values:
         raise InvalidMessage(f"Unknown message kind {kind!r}.")
@@ -42,6 +48,9 @@ def send_message(
     # No look before the insert: the unique index answers in the same round trip, and a repeat
     # is the rare case (every order status change posts a message).
     message = Message(subject=subject, kind=kind, title=title, body=body, dedupe_key=dedupe_key)
+    if new_key or dedupe_key is None:
+        message.save(force_insert=True)  # nothing to fall back to: a failure is the caller's
+        return message
     try:
         with transaction.atomic():
             message.save(force_insert=True)

@@ -7,6 +7,7 @@ processor kind: the name and nothing else, C5.3).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,9 +68,16 @@ def prepare_payment(*, order: Order, new_order: bool = False) -> PreparedPayment
             actor=None,
         )
     except DisclosureRefused as error:
+        if order.payment_id is not None:  # placed with its payment's id: no payment after all
+            Order.objects.filter(pk=order.pk).update(payment_id=None)
+            order.payment_id = None
         return PreparedPayment(refused=error)
     payment = reserve_payment(
-        order_ref=order.id, amount=order.total, idempotency_key=key, new=new_order
+        order_ref=order.id,
+        amount=order.total,
+        idempotency_key=key,
+        new=new_order,
+        payment_id=order.payment_id if new_order else None,
     )
     return PreparedPayment(hint=hint, payment=payment)
 
@@ -107,7 +115,8 @@ def begin_payment(*, order: Order, return_url: str, prepared: PreparedPayment | 
         cardholder_hint=prepared.hint,
         reserved=prepared.payment,
     )
-    services.attach_payment(order=order, payment_id=started.payment.id)
+    if order.payment_id != started.payment.id:  # checkout placed the order with its id
+        services.attach_payment(order=order, payment_id=started.payment.id)
     return started.redirect_url
 
 
@@ -128,6 +137,7 @@ def place_and_prepare(
         idempotency_key=idempotency_key,
         user=user,
         on_placed=on_placed,
+        payment_id=uuid.uuid4(),  # the payment reserved with it gets this id
     )
     return order, (prepared[-1] if prepared else None)
 

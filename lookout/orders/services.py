@@ -100,6 +100,7 @@ def _record_change(
         title=title,
         body=body,
         dedupe_key=f"order:{order.id}:{order.status}",
+        new_key=not from_status,  # a new order, inserted in this transaction: nothing to dedupe
     )
     record(
         actor=actor,
@@ -140,11 +141,14 @@ def place_order(
     idempotency_key: str,
     user: User | None,
     on_placed: Callable[[Order], None] | None = None,
+    payment_id: uuid.UUID | None = None,
 ) -> Order:
     """Turn the cart into an order, reserving stock. The same key returns the same order.
 
     `on_placed` runs inside the order's transaction for a newly placed order only (checkout
-    records the payment's disclosure and reservation there: see orders.payment)."""
+    records the payment's disclosure and reservation there: see orders.payment).
+    `payment_id` is the id that payment will have: written with the order, it saves
+    attaching the payment by a second write."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise CheckoutError("This checkout form is not valid any more. Please start again.")
     for attempt in range(NUMBER_ATTEMPTS):
@@ -153,7 +157,12 @@ def place_order(
             # without being read back from the key store for each value.
             with key_ring(), transaction.atomic(using=KEYSTORE), transaction.atomic():
                 return _place(
-                    cart=cart, delivery=delivery, key=idempotency_key, user=user, then=on_placed
+                    cart=cart,
+                    delivery=delivery,
+                    key=idempotency_key,
+                    user=user,
+                    then=on_placed,
+                    payment_id=payment_id,
                 )
         except IntegrityError:
             # Two submits with one key raced past the check: the other one won; return its order.
@@ -173,6 +182,7 @@ def _place(
     key: str,
     user: User | None,
     then: Callable[[Order], None] | None,
+    payment_id: uuid.UUID | None,
 ) -> Order:
     lines = list(CartLine.objects.filter(cart=cart).order_by("product_id"))
     if not lines:
@@ -215,6 +225,7 @@ def _place(
         total=usd(subtotal + shipping),
         idempotency_key=key,
         cart_id=cart.pk,
+        payment_id=payment_id,
     )
     for line in lines:
         product = products[line.product_id]

@@ -88,7 +88,12 @@ def _check_return_url(url: str) -> None:
 
 
 def reserve_payment(
-    *, order_ref: uuid.UUID, amount: Decimal, idempotency_key: str, new: bool = False
+    *,
+    order_ref: uuid.UUID,
+    amount: Decimal,
+    idempotency_key: str,
+    new: bool = False,
+    payment_id: uuid.UUID | None = None,
 ) -> Payment:
     """The Payment for this key, created (and audited) if there is none yet, without calling
     the processor: lets a caller record the payment in the same transaction as what led to it
@@ -96,15 +101,22 @@ def reserve_payment(
 
     `new=True`: the caller knows no payment can have this key yet (its order was created in
     the same, uncommitted transaction), so the payment is inserted without looking first; the
-    unique key would still refuse a second one."""
+    unique key would still refuse a second one. `payment_id`, with `new`: the id to give it
+    (checkout writes it on the order as the order is placed)."""
     checked = _checked(amount, idempotency_key)
     if new:
-        return _create_payment(order_ref=order_ref, amount=checked, key=idempotency_key)
+        return _create_payment(
+            order_ref=order_ref, amount=checked, key=idempotency_key, payment_id=payment_id
+        )
     return _payment_for_key(order_ref=order_ref, amount=checked, idempotency_key=idempotency_key)
 
 
-def _create_payment(*, order_ref: uuid.UUID, amount: Decimal, key: str) -> Payment:
-    payment = Payment.objects.create(order_ref=order_ref, amount=amount, idempotency_key=key)
+def _create_payment(
+    *, order_ref: uuid.UUID, amount: Decimal, key: str, payment_id: uuid.UUID | None = None
+) -> Payment:
+    payment = Payment.objects.create(
+        id=payment_id or uuid.uuid4(), order_ref=order_ref, amount=amount, idempotency_key=key
+    )
     record(actor=None, action="payment.started", target=payment, detail={"amount": str(amount)})
     return payment
 
@@ -141,13 +153,24 @@ def start_payment(
     After a decline the checkout starts a new payment with a new key. `return_url` may
     contain "{payment_id}", replaced by the new Payment's id, so the return view knows which
     payment to confirm. `cardholder_hint` is `sharing.disclose`'s payload for the payment
-    processor; only its "name" is sent, to prefill the processor's form.
+    processor; only its "name" is sent, to prefill the processor's form. `reserved` is the
+    payment `reserve_payment` made for this key in the caller's committed transaction: used as
+    it is instead of being looked up again.
     """
     amount = _checked(amount, idempotency_key)
     _check_return_url(return_url)
     # Only the name goes to the processor, whatever else the hint holds (C5.3).
     name = (cardholder_hint or {}).get("name")
-    payment = _payment_for_key(order_ref=order_ref, amount=amount, idempotency_key=idempotency_key)
+    if reserved is not None and (reserved.idempotency_key, reserved.order_ref, reserved.amount) == (
+        idempotency_key,
+        order_ref,
+        amount,
+    ):
+        payment = reserved  # reserved a moment ago, in the transaction that placed the order
+    else:
+        payment = _payment_for_key(
+            order_ref=order_ref, amount=amount, idempotency_key=idempotency_key
+        )
     if payment.status == Status.CREATED and payment.processor_reference and payment.redirect_url:
         # A repeat while the customer has not paid yet: the session opened before.
         return PaymentStart(payment=payment, redirect_url=payment.redirect_url)

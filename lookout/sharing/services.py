@@ -14,12 +14,15 @@ transaction back also rolls back the refusal entry: catch `DisclosureRefused` in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from lookout.access.matrix import SYSTEM, level_for
 from lookout.core.inventory import declaration
 from lookout.core.logging import mask_text
 from lookout.core.purposes import Purpose
@@ -35,7 +38,6 @@ from lookout.sharing.selectors import (
     active_partner,
     disclosures_for,
     today,
-    valid_agreement,
     why_no_agreement,
 )
 from lookout.vault.fields import encrypted_fields
@@ -197,6 +199,8 @@ def _actor_ref(actor: User | None) -> str:
 def _refusal(
     partner: Partner, purpose: Purpose, chosen: dict[str, str], day: date
 ) -> DisclosureRefused | None:
+    """Why nothing may be sent, or None. `partner` was read by `_partner_as_stored`, which
+    says in `has_agreement` whether an agreement is in force on `day`."""
     kind_label = PartnerKind(partner.kind).label.lower()
     if not partner.active:
         return DisclosureRefused(f"{partner.name} is no longer an active partner.")
@@ -204,11 +208,26 @@ def _refusal(
         return DisclosureRefused(
             f"A {kind_label} does not receive personal data for {purpose.label.lower()}."
         )
-    if valid_agreement(partner=partner, on=day) is None:
+    if not partner.has_agreement:  # type: ignore[attr-defined]
         return NoValidAgreement(why_no_agreement(partner=partner, on=day))
     if not chosen:
         return DisclosureRefused(f"Nothing in this record is data a {kind_label} may receive.")
     return None
+
+
+def _partner_as_stored(partner: Partner, day: date) -> Partner | None:
+    """The partner's kind and active switch as stored, not as carried by the object passed in,
+    and whether an agreement is in force on `day`: one query (checkout discloses per order)."""
+    in_force = DataAgreement.objects.filter(partner=OuterRef("pk")).valid_on(day)
+    return Partner.objects.filter(pk=partner.pk).annotate(has_agreement=Exists(in_force)).first()
+
+
+def _matrix_refuses(model: type[models.Model], names: Iterable[str], purpose: Purpose) -> bool:
+    """Would the gate refuse the store itself (disclose reads as the system) these fields?
+
+    Asked before anything is written, so a refusal needs no savepoint to undo a half-done
+    disclosure; the gate still checks again when it reads."""
+    return any(level_for(SYSTEM, f"{model._meta.label}.{name}", purpose) is None for name in names)
 
 
 def _audit_refusal(
@@ -257,13 +276,13 @@ def disclose(
     purpose = Purpose(purpose)
     model = _model_of(record)
     subject = _subject_of(record)
-    # The kind and the active switch as stored, not as carried by the object passed in.
-    fresh = Partner.objects.filter(pk=partner.pk).first()
+    day = today()
+    fresh = _partner_as_stored(partner, day)
     if fresh is None:
         raise DisclosureRefused("Only a registered partner may receive personal data.")
     chosen = _fields_for(fresh.kind, model)
     keys = {name: f"{model._meta.label}.{name}" for name in chosen}
-    refused = _refusal(fresh, purpose, chosen, today())
+    refused = _refusal(fresh, purpose, chosen, day)
 
     def audit_refusal(reason: str) -> None:
         _audit_refusal(
@@ -279,33 +298,35 @@ def disclose(
     if refused is not None:
         audit_refusal("agreement" if isinstance(refused, NoValidAgreement) else "policy")
         raise refused
-    try:
-        with transaction.atomic():
-            values = reveal(record, list(chosen), purpose=purpose, actor=None)
-            sent = [keys[name] for name, value in values.items() if value is not None]
-            Disclosure.objects.create(
-                partner=fresh,
-                subject=subject,
-                fields=sent,
-                categories=sorted({chosen[name] for name, v in values.items() if v is not None}),
-                purpose=purpose,
-                at=timezone.now(),
-                actor_ref=_actor_ref(actor),
-                target=f"{model._meta.label}:{record.pk}",
-            )
-            audit(
-                actor=actor,
-                action="disclosure",
-                subject=subject,
-                fields=sent,
-                purpose=str(purpose),
-                outcome="granted",
-                target=record,
-                detail={"partner": str(fresh.pk), "kind": fresh.kind},
-            )
-    except AccessDenied as denied:
+    if _matrix_refuses(model, chosen, purpose):
         # The access matrix grants the system no read of these fields for this purpose: a
         # configuration gap, refused and audited like any other refusal.
         audit_refusal("matrix")
-        raise DisclosureRefused(denied.message) from denied
+        raise DisclosureRefused(AccessDenied(list(keys.values()), purpose).message)
+    # The read, the ledger row and the audit entry commit together: in the caller's
+    # transaction when there is one (checkout's), with no savepoint (nothing is left to refuse,
+    # and a failure here must fail the caller's change too); otherwise in one of their own.
+    with transaction.atomic(savepoint=False):
+        values = reveal(record, list(chosen), purpose=purpose, actor=None)
+        sent = [keys[name] for name, value in values.items() if value is not None]
+        Disclosure.objects.create(
+            partner=fresh,
+            subject=subject,
+            fields=sent,
+            categories=sorted({chosen[name] for name, v in values.items() if v is not None}),
+            purpose=purpose,
+            at=timezone.now(),
+            actor_ref=_actor_ref(actor),
+            target=f"{model._meta.label}:{record.pk}",
+        )
+        audit(
+            actor=actor,
+            action="disclosure",
+            subject=subject,
+            fields=sent,
+            purpose=str(purpose),
+            outcome="granted",
+            target=record,
+            detail={"partner": str(fresh.pk), "kind": fresh.kind},
+        )
     return values

@@ -154,3 +154,30 @@ def test_the_order_its_disclosure_and_its_payment_are_committed_together(monkeyp
     response = _post({"cart": token, "idempotency_key": "half-way-1", "delivery": US})
     assert response.status_code == 201, response.content
     assert Disclosure.objects.count() == Payment.objects.count() == 1
+
+
+def test_an_order_the_processor_may_not_be_told_about_keeps_no_payment_until_retried() -> None:
+    """Checkout writes the order with its payment's id; when the disclosure to the processor is
+    refused, no payment is reserved, so the order must not name one."""
+    from lookout.payments.models import Payment
+    from lookout.sharing.models import Partner
+
+    # given a cart, and no payment processor the store may send a name to
+    camera = make_product(stock=3)
+    _, token = make_cart(camera)
+    Partner.objects.filter(kind="payment_processor").update(active=False)
+    body = {"cart": token, "idempotency_key": "no-processor-1", "delivery": US}
+    # when the client checks out
+    refused = _post(body)
+    # then the order is kept, but it names no payment and none was reserved
+    assert refused.status_code == 503, refused.content
+    assert "send the same request again" in refused.json()["detail"]
+    order = Order.objects.get()
+    assert order.payment_id is None
+    assert Payment.objects.count() == 0
+    # and once the processor may be told again, the retry attaches the one payment it starts
+    Partner.objects.filter(kind="payment_processor").update(active=True)
+    retried = _post(body)
+    assert retried.status_code == 201, retried.content
+    order.refresh_from_db()
+    assert order.payment_id == Payment.objects.get().id

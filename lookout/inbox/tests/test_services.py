@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from lookout.accounts.models import User
 from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
@@ -44,6 +46,28 @@ def test_a_dedupe_key_is_posted_once(ann: User) -> None:
     # Then the second send posts nothing
     assert first is not None and second is None
     assert Message.objects.filter(subject=ann.subject).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_key_is_inserted_without_a_savepoint_and_a_duplicate_still_fails(ann: User) -> None:
+    # Given a message already posted with a key
+    send_message(subject=ann.subject, kind="account", title="Hi", body="One.", dedupe_key="k:2")
+    # When a caller that says the key is new posts one with a fresh key, in its transaction
+    with transaction.atomic(), CaptureQueriesContext(connection) as seen:
+        fresh = send_message(
+            subject=ann.subject, kind="account", title="Hi", body="Two.", dedupe_key="k:3",
+            new_key=True,
+        )  # fmt: skip
+    # Then it is posted in one statement, with no savepoint around it
+    assert fresh is not None
+    assert not [q for q in seen.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    # And a caller wrong about the key gets the index's refusal, not a second message
+    with pytest.raises(IntegrityError), transaction.atomic():
+        send_message(
+            subject=ann.subject, kind="account", title="Hi", body="Three.", dedupe_key="k:2",
+            new_key=True,
+        )  # fmt: skip
+    assert Message.objects.filter(subject=ann.subject).count() == 2
 
 
 @pytest.mark.django_db
