@@ -13,6 +13,7 @@ rows read with `.values()`, where no model instance is needed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -177,6 +178,82 @@ def _bulk_target(model: type[models.Model], pks: Sequence[str]) -> str:
     return f"{label}:{pks[0]}" if len(pks) == 1 else f"{label}:{len(pks)} records"
 
 
+# One record for the bulk gate: its primary key, its person, and its sealed values in the
+# order of the `encrypted` fields.
+_Row = tuple[Any, Any, Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class BulkRead:
+    """Records of one model, read from the database but not yet checked, audited or opened.
+
+    Why: a caller that reads several kinds of records (the access file) hands them all to
+    `reveal_reads` at once, so the matrix is checked for everything before anything is opened,
+    and the audit entries share one transaction (one commit, one lane lock) instead of one
+    each. Made by `bulk_read` (model instances) or `bulk_read_values` (`.values()` rows).
+    `model` is None only when there are no rows.
+    """
+
+    model: type[models.Model] | None
+    encrypted: dict[str, EncryptedField]
+    rows: list[_Row]
+
+
+def bulk_read(objs: Sequence[models.Model], fields: Sequence[str]) -> BulkRead:
+    """`fields` of `objs` (records of one model) for `reveal_reads`."""
+    if not objs:
+        return BulkRead(None, {}, [])
+    model = objs[0]._meta.concrete_model or type(objs[0])
+    if any((o._meta.concrete_model or type(o)) is not model for o in objs):
+        raise ValueError("reveal_many() reads records of one model at a time.")
+    encrypted = _encrypted(model, fields)
+    subject_field = _subject_field(encrypted)
+    rows: list[_Row] = [
+        (obj.pk, getattr(obj, subject_field), [getattr(obj, f.attname) for f in encrypted.values()])
+        for obj in objs
+    ]
+    return BulkRead(model, encrypted, rows)
+
+
+def bulk_read_values(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
+) -> BulkRead:
+    """`fields` of rows read with `.values()`, for `reveal_reads`. Each row must hold the primary
+    key (as "pk" or its own name), the person's subject column and every one of `fields` as
+    `.values()` returns them (still sealed)."""
+    if not rows:
+        return BulkRead(None, {}, [])
+    model = model._meta.concrete_model or model
+    encrypted = _encrypted(model, fields)
+    subject_field = _subject_field(encrypted)
+    pk_name = model._meta.pk.attname if model._meta.pk is not None else "pk"
+    pk_key = "pk" if "pk" in rows[0] else pk_name
+    names = [f.attname for f in encrypted.values()]
+    return BulkRead(
+        model,
+        encrypted,
+        [(row[pk_key], row[subject_field], [row[n] for n in names]) for row in rows],
+    )
+
+
+def bulk_read_rows(
+    model: type[models.Model], rows: Sequence[Sequence[Any]], fields: Sequence[str]
+) -> BulkRead:
+    """`fields` of rows read with `.values_list(pk, subject, *fields)`, for `reveal_reads`:
+    each row is a tuple of the primary key, the person's subject and the still-sealed values of
+    `fields`, in that order (further items are ignored). Why: no dict per row, for the callers
+    that read thousands of rows (the access file)."""
+    if not rows:
+        return BulkRead(None, {}, [])
+    model = model._meta.concrete_model or model
+    encrypted = _encrypted(model, fields)
+    _subject_field(encrypted)
+    end = 2 + len(encrypted)
+    if any(len(row) < end for row in rows):
+        raise ValueError("Each row holds the primary key, the subject and every field asked for.")
+    return BulkRead(model, encrypted, [(row[0], row[1], row[2:end]) for row in rows])
+
+
 def reveal_many(
     objs: Sequence[models.Model],
     fields: Sequence[str],
@@ -194,18 +271,7 @@ def reveal_many(
     `targets` list (their ids) with their number in `detail["count"]`, before anything is
     decrypted.
     """
-    if not objs:
-        return []
-    model = objs[0]._meta.concrete_model or type(objs[0])
-    if any((o._meta.concrete_model or type(o)) is not model for o in objs):
-        raise ValueError("reveal_many() reads records of one model at a time.")
-    encrypted = _encrypted(model, fields)
-    subject_field = _subject_field(encrypted)
-    rows = [
-        (obj.pk, getattr(obj, subject_field), [getattr(obj, f.attname) for f in encrypted.values()])
-        for obj in objs
-    ]
-    return _reveal_rows(model, encrypted, rows, purpose=purpose, actor=actor)
+    return reveal_reads([bulk_read(objs, fields)], purpose=purpose, actor=actor)[0]
 
 
 def reveal_values(
@@ -219,32 +285,12 @@ def reveal_values(
     """`reveal_many` for rows read with `.values()` instead of model instances.
 
     Why: building a thousand model instances costs more than decrypting their values, and a
-    section that only copies columns into a document needs no instances. Each row must hold the
-    primary key (as "pk" or its own name), the person's subject column and every one of
-    `fields` as `.values()` returns them (still sealed). The gate is exactly `reveal_many`'s:
-    matrix checked per person, the whole call refused and audited if anything is refused, one
-    entry per person naming every row before anything is decrypted.
+    section that only copies columns into a document needs no instances. Rows are as
+    `bulk_read_values` takes them. The gate is exactly `reveal_many`'s: matrix checked per
+    person, the whole call refused and audited if anything is refused, one entry per person
+    naming every row before anything is decrypted.
     """
-    if not rows:
-        return []
-    model = model._meta.concrete_model or model
-    encrypted = _encrypted(model, fields)
-    subject_field = _subject_field(encrypted)
-    pk_name = model._meta.pk.attname if model._meta.pk is not None else "pk"
-    pk_key = "pk" if "pk" in rows[0] else pk_name
-    names = [f.attname for f in encrypted.values()]
-    return _reveal_rows(
-        model,
-        encrypted,
-        [(row[pk_key], row[subject_field], [row[n] for n in names]) for row in rows],
-        purpose=purpose,
-        actor=actor,
-    )
-
-
-# One record for the bulk gate: its primary key, its person, and its sealed values in the
-# order of the `encrypted` fields.
-_Row = tuple[Any, Any, list[Any]]
+    return reveal_reads([bulk_read_values(model, rows, fields)], purpose=purpose, actor=actor)[0]
 
 
 def _subject_field(encrypted: dict[str, EncryptedField]) -> str:
@@ -265,130 +311,165 @@ class _RowRef:
         self.pk = pk
 
 
-def _reveal_rows(
-    model: type[models.Model],
-    encrypted: dict[str, EncryptedField],
-    rows: list[_Row],
-    *,
-    purpose: Purpose | str,
-    actor: User | None,
-) -> list[dict[str, str | None]]:
-    """The bulk gate: check, audit, then (only if granted) decrypt."""
-    from lookout.audit.services import record
+@dataclass
+class _Group:
+    """The records of one person within one read, with the grant that applies to them."""
 
-    fields = list(encrypted)
-    keys = {name: field_key(model, name) for name in fields}
-    audited_actor = actor if actor is not None and actor.is_authenticated else None
+    subject: Any
+    reader: str
+    levels: dict[str, Level | None]
+    records: list[_Row]
 
+
+@dataclass
+class _Plan:
+    """One read, checked: its rows (ids as text), grouped by person."""
+
+    model: type[models.Model]
+    encrypted: dict[str, EncryptedField]
+    keys: dict[str, str]  # field name -> "app.Model.field"
+    rows: list[_Row]
+    groups: list[_Group]
+    group_of: list[int]  # each row's group number
+
+
+def _plan(read: BulkRead, purpose: Purpose | str, actor: User | None) -> _Plan:
+    """Group the read's rows by person and look up each person's grant (nothing is written)."""
+    assert read.model is not None
+    model, encrypted = read.model, read.encrypted
+    keys = {name: field_key(model, name) for name in encrypted}
     # Row ids as text once: the audit entry names them and each value's context ends with one.
     # Rows are grouped by person; each row keeps its group's number, so the decrypting loop
     # finds its person's key and grant by list index, not by hashing a UUID per value.
-    rows = [(str(pk), subject, sealed) for pk, subject, sealed in rows]
+    rows = [(str(pk), subject, sealed) for pk, subject, sealed in read.rows]
     numbers: dict[Any, int] = {}  # person -> group number
-    groups: list[list[_Row]] = []
-    group_of: list[int] = []  # each row's group number
+    groups: list[_Group] = []
+    group_of: list[int] = []
     for row in rows:
         number = numbers.get(row[1])
         if number is None:
             number = numbers[row[1]] = len(groups)
-            groups.append([])
-        groups[number].append(row)
+            subject = row[1]
+            reader = reader_for(actor, subject)
+            levels = {name: _level(reader, keys[name], purpose, subject) for name in encrypted}
+            groups.append(_Group(subject, reader, levels, []))
+        groups[number].records.append(row)
         group_of.append(number)
-    plans: list[tuple[Any, str, dict[str, Level | None], list[_Row]]] = []
-    for subject, number in numbers.items():  # plans[number] is that group's
-        records = groups[number]
-        reader = reader_for(actor, subject)
-        levels = {name: _level(reader, keys[name], purpose, subject) for name in fields}
-        plans.append((subject, reader, levels, records))
+    return _Plan(model, encrypted, keys, rows, groups, group_of)
 
-    def entry(
-        subject: Any,
-        reader: str,
-        records: list[_Row],
-        *,
-        action: str,
-        names: list[str],
-        outcome: str,
-        extra: dict[str, DetailValue],
-    ) -> None:
-        pks = [r[0] for r in records]
-        record(
-            actor=audited_actor,
-            action=action,
-            subject=subject,
-            fields=names,
-            purpose=str(purpose),
-            outcome=outcome,
-            target=_bulk_target(model, pks),
-            targets=pks,
-            detail={"reader": reader, **extra, "count": len(pks)},
-        )
 
+def _entry(
+    plan: _Plan,
+    group: _Group,
+    *,
+    purpose: Purpose | str,
+    actor: User | None,
+    refused: list[str] | None,
+) -> None:
+    """The audit entry of one person's records in one read: granted (`refused` None), or the
+    refusal naming the refused fields."""
+    from lookout.audit.services import record
+
+    pks = [r[0] for r in group.records]
+    if refused is None:
+        masked = sorted(plan.keys[n] for n, level in group.levels.items() if level == Level.MASKED)
+        action, names, outcome = "reveal", list(plan.keys.values()), "granted"
+        extra: dict[str, DetailValue] = {"masked": ",".join(masked)}
+    else:
+        action, names, outcome, extra = "reveal.refused", refused, "refused", {}
+    record(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        subject=group.subject,
+        fields=names,
+        purpose=str(purpose),
+        outcome=outcome,
+        target=_bulk_target(plan.model, pks),
+        targets=pks,
+        detail={"reader": group.reader, **extra, "count": len(pks)},
+    )
+
+
+def reveal_reads(
+    reads: Sequence[BulkRead],
+    *,
+    purpose: Purpose | str,
+    actor: User | None,
+) -> list[list[dict[str, str | None]]]:
+    """The bulk gate for several reads at once: the values of each read, in order.
+
+    Check, audit, then (only if granted) decrypt, for all of them together: the matrix is
+    checked for every person of every read; if anything is refused, every refusal is audited
+    and `AccessDenied` raised, and nothing of any read is decrypted. When everything is
+    granted, the entries (one per person per read, exactly as `reveal_many` writes them) are
+    written in one transaction, so they share one lane lock and one commit, before anything is
+    decrypted. A read with no rows gives [] and writes nothing.
+    """
+    plans = [_plan(read, purpose, actor) if read.rows else None for read in reads]
     refusals = [
-        (subject, reader, [keys[n] for n, lv in levels.items() if lv is None], records)
-        for subject, reader, levels, records in plans
-        if None in levels.values()
+        (plan, group, [plan.keys[n] for n, level in group.levels.items() if level is None])
+        for plan in plans
+        if plan is not None
+        for group in plan.groups
+        if None in group.levels.values()
     ]
     if refusals:
         with transaction.atomic():
-            for subject, reader, refused, records in refusals:
-                entry(
-                    subject,
-                    reader,
-                    records,
-                    action="reveal.refused",
-                    names=refused,
-                    outcome="refused",
-                    extra={},
-                )
-        raise AccessDenied(sorted({f for _, _, refused, _ in refusals for f in refused}), purpose)
-
+            for plan, group, refused in refusals:
+                _entry(plan, group, purpose=purpose, actor=actor, refused=refused)
+        raise AccessDenied(sorted({f for _, _, refused in refusals for f in refused}), purpose)
+    granted = [plan for plan in plans if plan is not None]
+    if not granted:
+        return [[] for _ in reads]
     with transaction.atomic():
-        for subject, reader, levels, records in plans:
-            masked = sorted(keys[n] for n, level in levels.items() if level == Level.MASKED)
-            entry(
-                subject,
-                reader,
-                records,
-                action="reveal",
-                names=[keys[n] for n in fields],
-                outcome="granted",
-                extra={"masked": ",".join(masked)},
-            )
+        for plan in granted:
+            for group in plan.groups:
+                _entry(plan, group, purpose=purpose, actor=actor, refused=None)
     ring = active_ring() or KeyRing()  # a unit of work's ring (the access file's) if one runs
-    ring.load(numbers)
+    ring.load({group.subject for plan in granted for group in plan.groups})
+    return [_decrypt(plan, ring) if plan is not None else [] for plan in plans]
+
+
+def _decrypt(plan: _Plan, ring: KeyRing) -> list[dict[str, str | None]]:
+    """Open (and mask where the grant says so) every value of a read; only after it is audited."""
+    model = plan.model
+    names = list(plan.encrypted)
+    # Each value's associated data is the column's prefix + the row id where the vault's
+    # context has that shape (checked per column), else the vault builds it per value.
+    prefixes = [_context_prefix(field) for field in plan.encrypted.values()]
+    fields = list(plan.encrypted.values())
+    categories = [declaration(model, name).category for name in names]
     masked_of = [
-        {name for name, level in levels.items() if level == Level.MASKED}
-        for _, _, levels, _ in plans
+        [level == Level.MASKED for level in group.levels.values()] for group in plan.groups
     ]
     # Each person's key is looked up on the ring at their first sealed value (a destroyed key
     # raises KeyDestroyed there, as before), then reused for the rest of their values.
-    openers: list[Callable[[bytes, bytes], str] | None] = [None] * len(plans)
-    categories = {name: declaration(model, name).category for name in fields}
-    columns = [(name, field, _context_prefix(field)) for name, field in encrypted.items()]
+    openers: list[Callable[[bytes, bytes], str] | None] = [None] * len(plan.groups)
     out: list[dict[str, str | None]] = []
-    for (pk, subject, sealed), number in zip(rows, group_of, strict=True):
-        masked_here = masked_of[number]
+    append = out.append
+    for (pk, subject, sealed), number in zip(plan.rows, plan.group_of, strict=True):
         row_id = pk.encode()
         values: dict[str, str | None] = {}
-        for (name, field, prefix), value in zip(columns, sealed, strict=True):
-            plaintext: str | None
+        for column, value in enumerate(sealed):
             if value is None or isinstance(value, str):
-                plaintext = value  # not yet sealed (unsaved) or absent
-            else:
-                open_one = openers[number]
-                if open_one is None:
-                    if subject is None:
-                        raise ValueError(f"{model.__name__} has no subject to open its data under.")
-                    open_one = openers[number] = ring.opener(subject)
-                context = (
-                    prefix + row_id if prefix is not None else field.context(_RowRef(pk))  # type: ignore[arg-type]
-                )
-                plaintext = open_one(value.blob, context)
-            if masked_here and name in masked_here:
-                plaintext = mask(categories[name], plaintext)
-            values[name] = plaintext
-        out.append(values)
+                values[names[column]] = value  # absent, or not yet sealed (unsaved)
+                continue
+            open_one = openers[number]
+            if open_one is None:
+                if subject is None:
+                    raise ValueError(f"{model.__name__} has no subject to open its data under.")
+                open_one = openers[number] = ring.opener(subject)
+            prefix = prefixes[column]
+            context = (
+                prefix + row_id if prefix is not None else fields[column].context(_RowRef(pk))  # type: ignore[arg-type]
+            )
+            values[names[column]] = open_one(value.blob, context)
+        masked = masked_of[number]
+        if True in masked:
+            for column, name in enumerate(names):
+                if masked[column]:
+                    values[name] = mask(categories[column], values[name])
+        append(values)
     return out
 
 

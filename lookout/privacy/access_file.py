@@ -25,7 +25,7 @@ from lookout.audit.services import record
 from lookout.core.errors import NotFound
 from lookout.core.purposes import Purpose
 from lookout.privacy.models import Kind, Reason, Status, SubjectRequest
-from lookout.privacy.sections import SectionContext, sections
+from lookout.privacy.sections import SectionContext, build_sections
 from lookout.vault.crypto import key_ring
 
 if TYPE_CHECKING:
@@ -52,19 +52,23 @@ def build_document(*, subject: uuid.UUID, actor: User | None = None) -> dict[str
 
 
 def _document(ctx: SectionContext, subject: uuid.UUID) -> dict[str, Any]:
+    generated_at = timezone.now().isoformat()
+    # The sections' sealed records go through the gate together: one check of everything, then
+    # their audit entries in one commit (see `build_sections`).
+    built = build_sections(ctx)
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": generated_at,
         "subject": str(subject),
         "sections": [
             {
                 "name": s.name,
                 "title": s.title,
                 "description": s.description,
-                "data": s.build(ctx),
+                "data": data,
             }
-            for s in sections()
+            for s, data in built
         ],
     }
 

@@ -1,8 +1,9 @@
 """The sections of the access file for the apps that exist today (C6.2).
 
-Each function reads one kind of data about one person. Personal values go through the gate
-(`ctx.reveal`); the rest (dates, amounts, statuses) are plain columns of pseudonymous rows.
-Staff are named by role only, never by who they are.
+Each function reads one kind of data about one person. Sealed records are yielded
+(`yield ctx.read_values(...)`) and their values come back once the whole file's records have
+been through the gate together (see `build_sections`); the rest (dates, amounts, statuses) are
+plain columns of pseudonymous rows. Staff are named by role only, never by who they are.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import NotSupportedError
 from django.db.models import CharField, Func
 from django.db.models.functions import Cast
 
-from lookout.privacy.sections import SectionContext, section
+from lookout.privacy.sections import Reading, SectionContext, section
 
 
 def _iso(value: Any) -> str | None:
@@ -58,6 +59,8 @@ def _iso_text(text: str | None) -> str | None:
     if text is None:
         return None
     size = len(text)
+    if size == 26 and text[10] == " " and text[19] == "." and text[20:] != "000000":
+        return f"{text[:10]}T{text[11:]}+00:00"  # most times: six digits of fraction
     if size == 19 and text[10] == " ":  # whole seconds
         return f"{text[:10]}T{text[11:]}+00:00"
     if 21 <= size <= 26 and text[10] == " " and text[19] == ".":
@@ -76,13 +79,13 @@ def _key(column: str) -> Cast:
 
 
 @section("account", "Your account", order=10, description="The account and how you sign in.")
-def account(ctx: SectionContext) -> dict[str, Any] | None:
+def account(ctx: SectionContext) -> Reading:
     from lookout.accounts.models import User
 
     user = User.objects.filter(subject=ctx.subject).first()
     if user is None:
         return None
-    values = ctx.reveal(user, ["email"])
+    (values,) = yield ctx.read_many([user], ["email"])
     return {
         "email": values["email"],
         "opened_at": _iso(user.date_joined),
@@ -97,10 +100,11 @@ def account(ctx: SectionContext) -> dict[str, Any] | None:
 
 
 @section("addresses", "Saved addresses", order=20)
-def addresses(ctx: SectionContext) -> list[dict[str, Any]]:
+def addresses(ctx: SectionContext) -> Reading:
     from lookout.checkout.models import SavedAddress
 
     saved = list(SavedAddress.objects.filter(subject=ctx.subject).order_by("created_at"))
+    revealed = yield ctx.read_many(saved, ["name", "address", "phone"])
     return [
         {
             "id": str(row.id),
@@ -110,9 +114,7 @@ def addresses(ctx: SectionContext) -> list[dict[str, Any]]:
             "country": row.country,
             "saved_at": _iso(row.created_at),
         }
-        for row, values in zip(
-            saved, ctx.reveal_many(saved, ["name", "address", "phone"]), strict=True
-        )
+        for row, values in zip(saved, revealed, strict=True)
     ]
 
 
@@ -129,7 +131,7 @@ def _by_order(rows: Any) -> dict[Any, list[Any]]:
 
 
 @section("orders", "Orders", order=30, description="What you bought and where it went.")
-def orders(ctx: SectionContext) -> list[dict[str, Any]]:
+def orders(ctx: SectionContext) -> Reading:
     """Plain columns are read as tuples and the deliveries as `.values()` rows (no model
     instances: a thousand orders with their lines and history must cost milliseconds); the
     deliveries go through the gate in one call, one audit entry naming them all."""
@@ -162,26 +164,19 @@ def orders(ctx: SectionContext) -> list[dict[str, Any]]:
         .values_list(_key("order_id"), _UtcText("at"), "from_status", "to_status")
     )
     deliveries = list(
-        Delivery.objects.filter(subject=ctx.subject).values(
-            "id",
-            "subject",
-            "name",
-            "address",
-            "phone",
-            "email",
-            "country",
-            order_key=_key("order_id"),
+        Delivery.objects.filter(subject=ctx.subject).values_list(
+            "id", "subject", "name", "address", "phone", "email", "country", _key("order_id")
         )
     )
-    revealed = ctx.reveal_values(Delivery, deliveries, ["name", "address", "phone", "email"])
+    revealed = yield ctx.read_rows(Delivery, deliveries, ["name", "address", "phone", "email"])
     loads = json.loads
     shipped_to = {
-        d["order_key"]: {
+        d[7]: {
             "name": values["name"],
             "address": loads(values["address"] or "{}"),
             "phone": values["phone"],
             "email": values["email"],
-            "country": d["country"],
+            "country": d[6],
         }
         for d, values in zip(deliveries, revealed, strict=True)
     }
@@ -265,34 +260,27 @@ def payments(ctx: SectionContext) -> list[dict[str, Any]]:
 
 
 @section("messages", "Messages in your inbox", order=50)
-def messages(ctx: SectionContext) -> list[dict[str, Any]]:
+def messages(ctx: SectionContext) -> Reading:
     from lookout.inbox.models import Message
 
     kinds = dict(Message.Kind.choices)
     inbox = list(
         Message.objects.filter(subject=ctx.subject)
         .order_by("created_at")
-        .values(
-            "id",
-            "subject",
-            "kind",
-            "title",
-            "body",
-            sent_at=_UtcText("created_at"),
-            read_on=_UtcText("read_at"),
+        .values_list(
+            "id", "subject", "title", "body", "kind", _UtcText("created_at"), _UtcText("read_at")
         )
     )
+    revealed = yield ctx.read_rows(Message, inbox, ["title", "body"])
     return [
         {
-            "kind": kinds.get(message["kind"], message["kind"]),
+            "kind": kinds.get(kind, kind),
             "title": values["title"],
             "body": values["body"],
-            "sent_at": _iso_text(message["sent_at"]),
-            "read_at": _iso_text(message["read_on"]),
+            "sent_at": _iso_text(sent_at),
+            "read_at": _iso_text(read_at),
         }
-        for message, values in zip(
-            inbox, ctx.reveal_values(Message, inbox, ["title", "body"]), strict=True
-        )
+        for (_, _, _, _, kind, sent_at, read_at), values in zip(inbox, revealed, strict=True)
     ]
 
 
@@ -366,14 +354,12 @@ def disclosures(ctx: SectionContext) -> list[dict[str, Any]]:
     description="Data we passed to someone outside our partners, each time only because you "
     "agreed to that one disclosure: to whom, which data, why, and the words you agreed to.",
 )
-def consented_disclosures(ctx: SectionContext) -> list[dict[str, Any]]:
+def consented_disclosures(ctx: SectionContext) -> Reading:
     from lookout.sharing.consented import consented_disclosures_for
 
     rows = list(consented_disclosures_for(ctx.subject).select_related("consent"))
-    consents = (
-        ctx.reveal_many([row.consent for row in rows], ["recipient", "purpose_text", "wording"])
-        if rows
-        else []
+    consents = yield ctx.read_many(
+        [row.consent for row in rows], ["recipient", "purpose_text", "wording"]
     )
     return [
         {
