@@ -15,6 +15,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from lookout.core.client_ip import parse_trusted_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LOOKOUT_VAR_DIR", BASE_DIR / "var"))
 ENV = os.environ.get("LOOKOUT_ENV", "development")
@@ -298,6 +300,14 @@ if PRODUCTION:
     if os.environ.get("LOOKOUT_BEHIND_PROXY", "0") == "1":
         # The proxy terminates TLS and says so; only trust the header when told to.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed
+# when the per-IP throttles and analytics ask who the client is (lookout/core/client_ip.py).
+# Empty, the default: the header is ignored and REMOTE_ADDR is the client.
+try:
+    LOOKOUT_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("LOOKOUT_TRUSTED_PROXIES", ""))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -30,14 +30,10 @@ from lookout.accounts.forms import (
 from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.selectors import marketing_opted_in
+from lookout.core.client_ip import client_ip
 from lookout.core.purposes import Purpose
 
 WRONG_CREDENTIALS = "That email and password do not match an account. Please try again."
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded-for header is set by the client and cannot be trusted here.
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _me(request: HttpRequest) -> User:
@@ -94,7 +90,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", context)
     if not form.is_valid():
         return render(request, "accounts/login.html", context, status=400)
-    buckets = throttle.login_buckets(email=form.cleaned_data["email"], ip=_client_ip(request))
+    # Per account and per client address (X-Forwarded-For is read only from a trusted proxy).
+    buckets = throttle.login_buckets(email=form.cleaned_data["email"], ip=client_ip(request))
     refused = throttle.check(buckets=buckets)
     if refused is not None:
         # Refused before the password is even checked: the right password does not help.
@@ -142,7 +139,7 @@ def otp_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/otp.html", context)
     if not form.is_valid():
         return render(request, "accounts/otp.html", context, status=400)
-    buckets = throttle.otp_buckets(user_subject=str(user.subject), ip=_client_ip(request))
+    buckets = throttle.otp_buckets(user_subject=str(user.subject), ip=client_ip(request))
     refused = throttle.check(buckets=buckets)
     if refused is not None:
         return _throttled(request, "accounts/otp.html", context, refused)
@@ -225,7 +222,7 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/password_reset.html", {"form": form})
     if not form.is_valid():
         return render(request, "accounts/password_reset.html", {"form": form}, status=400)
-    buckets = throttle.reset_buckets(email=form.cleaned_data["email"], ip=_client_ip(request))
+    buckets = throttle.reset_buckets(email=form.cleaned_data["email"], ip=client_ip(request))
     refused = throttle.check(buckets=buckets, what="password reset requests")
     if refused is not None:
         return _throttled(request, "accounts/password_reset.html", {"form": form}, refused)

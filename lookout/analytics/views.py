@@ -19,6 +19,7 @@ from lookout.access.roles import Role
 from lookout.analytics import charts, reports, services
 from lookout.consent import selectors as consent
 from lookout.consent.cookies import VISITOR_COOKIE
+from lookout.core.client_ip import client_ip
 
 MAX_BODY = 8 * 1024
 REPORT_ROLES = frozenset({Role.CATALOG_MANAGER, Role.ADMINISTRATOR})
@@ -47,7 +48,7 @@ def beacon(request: HttpRequest) -> HttpResponse:
     try:
         kept = services.ingest(
             payload=payload,
-            ip=request.META.get("REMOTE_ADDR", ""),
+            ip=client_ip(request),  # behind a trusted proxy: the forwarded client
             user_agent=request.headers.get("User-Agent", ""),
             host=request.get_host(),
             visitor_cookie=cookie,

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lookout.accounts import throttle
 from lookout.accounts.models import User
 from lookout.checkout.forms import DeliveryForm
+from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError, NotFound
 from lookout.privacy import access_file, correction, selectors, services, verification
 from lookout.privacy.forms import AccountRequestForm, EmailChangeForm, GuestCodeForm, GuestStartForm
@@ -147,10 +148,11 @@ def edit_address(request: HttpRequest, address_id: uuid.UUID) -> HttpResponse:
 
 
 def _guest_buckets(*, email: str, order_number: str, ip: str) -> list[throttle.Bucket]:
-    """Challenges per (email, order) and per client IP (REMOTE_ADDR only: a forwarded-for
-    header is the client's to forge). Each challenge emails a code and allows a few guesses,
-    so without a limit the code space could be worked through one fresh challenge at a time.
-    Keys are keyed digests, so the cache never holds the email or IP."""
+    """Challenges per (email, order) and per client IP (`client_ip`: REMOTE_ADDR, or the
+    X-Forwarded-For entry a trusted proxy appended; never what the client wrote in that header).
+    Each challenge emails a code and allows a few guesses, so without a limit the code space
+    could be worked through one fresh challenge at a time. Keys are keyed digests, so the cache
+    never holds the email or IP."""
     pair = f"{normalise_email(email)}|{(order_number or '').strip().upper()}"
     return [
         throttle.Bucket("throttle-guest-order", pair, settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
@@ -167,7 +169,7 @@ def guest_start(request: HttpRequest) -> HttpResponse:
         buckets = _guest_buckets(
             email=form.cleaned_data["email"],
             order_number=form.cleaned_data["order_number"],
-            ip=str(request.META.get("REMOTE_ADDR", "")),
+            ip=client_ip(request),
         )
         refused = throttle.check(buckets=buckets, what="code requests")
         if refused is not None:

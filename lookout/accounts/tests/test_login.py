@@ -3,9 +3,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test import Client
+from freezegun import freeze_time
 
 from lookout.accounts.models import User
 from lookout.accounts.tests.conftest import PASSWORD, session_before_sign_in, sign_in
+from lookout.core.client_ip import parse_trusted_proxies
+
+MID_WINDOW = "2030-01-01 00:07:30"  # 2030-01-01T00:00Z is a multiple of the 900 s window
 
 
 @pytest.mark.commitment("C4.7")
@@ -178,3 +182,38 @@ def test_next_parameter_cannot_send_people_off_site(customer: User):
     # then
     assert response.status_code == 302
     assert response["Location"] == "/accounts/"
+
+
+def _sign_in_from(remote: str, forwarded: str, email: str, password: str):  # type: ignore[no-untyped-def]
+    """A sign-in arriving from `remote` with the X-Forwarded-For header `forwarded`."""
+    return Client().post(
+        "/accounts/login/",
+        {"email": email, "password": password},
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+@pytest.mark.commitment("C4.7")
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_each_customer_has_their_own_address_limit(customer: User, settings):
+    # given two trusted proxies, and a low per-address limit
+    settings.LOOKOUT_TRUSTED_PROXIES = parse_trusted_proxies("10.0.0.5,10.0.0.6")
+    settings.LOOKOUT_LOGIN_LIMIT_PER_IP = 3
+    with freeze_time(MID_WINDOW):
+        # when one customer fails against many accounts through a proxy (forging a left entry)
+        for n in range(3):
+            _sign_in_from("10.0.0.5", "192.0.2.1, 198.51.100.1", f"guess{n}@example.com", "x")
+        guesser = _sign_in_from("10.0.0.6", "198.51.100.1", "ann@example.com", PASSWORD)
+        # and another customer signs in through the same proxy
+        other = _sign_in_from("10.0.0.5", "198.51.100.2", "ann@example.com", PASSWORD)
+        # and a client reaching the app directly forges a new forwarded address on every try
+        direct = [
+            _sign_in_from("203.0.113.7", f"198.51.100.{10 + n}", f"guess{n}@example.com", "x")
+            for n in range(4)
+        ]
+    # then the guesser is refused through either proxy, the other customer is not
+    assert guesser.status_code == 429
+    assert other.status_code == 302
+    # and the direct client's header bought it no fresh limit
+    assert [r.status_code for r in direct] == [400, 400, 400, 429]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from lookout.analytics import anonymise, services
 from lookout.analytics.models import DailyRollup, DailySalt, Event
 from lookout.consent.cookies import CONSENT_COOKIE, VISITOR_COOKIE
+from lookout.core.client_ip import parse_trusted_proxies
 from lookout.testing.raw import raw_database_bytes
 
 CHROME = (
@@ -218,3 +219,26 @@ def test_robots_are_not_counted_and_get_requests_are_refused():
     response = _beacon(bot, {"kind": "view", "path": "/"})
     assert response.status_code == 204 and Event.objects.count() == 0
     assert Client().get("/analytics/beacon").status_code == 405
+
+
+@pytest.mark.commitment("C2.4")
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_network_kept_is_the_forwarded_clients(settings):
+    # given a trusted proxy
+    settings.LOOKOUT_TRUSTED_PROXIES = parse_trusted_proxies("10.0.0.5")
+    view = {"kind": "view", "path": "/"}
+    # when two visitors' beacons come through it (one forging a left entry), and a client
+    # reaching the app directly forges the header
+    for remote, forwarded in [
+        ("10.0.0.5", "192.0.2.1, 198.51.100.77"),
+        ("10.0.0.5", "2001:db8:abcd:12::beef"),
+        ("203.0.113.77", "192.0.2.1"),
+    ]:
+        client = Client(REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded, HTTP_USER_AGENT=CHROME)
+        assert _beacon(client, view).status_code == 204
+    # then each is kept under its own visitor's network, never the proxy's nor a forged one
+    assert list(Event.objects.order_by("id").values_list("network", flat=True)) == [
+        "198.51.100.0/24",
+        "2001:db8:abcd::/48",
+        "203.0.113.0/24",
+    ]

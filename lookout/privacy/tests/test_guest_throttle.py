@@ -15,6 +15,7 @@ from django.core import mail
 from django.test import Client
 from freezegun import freeze_time
 
+from lookout.core.client_ip import parse_trusted_proxies
 from lookout.privacy.models import GuestChallenge, Kind
 from lookout.privacy.tests.conftest import GUEST_EMAIL
 from lookout.testing.raw import raw_rows
@@ -110,3 +111,35 @@ def test_cache_keys_hold_neither_the_email_nor_the_ip(guest_order):
     # then the throttle counted it, under digests only
     assert keys.count("lookout:throttle:") >= 2
     assert GUEST_EMAIL not in keys and "192.0.2.50" not in keys
+
+
+def _start_from(remote: str, forwarded: str, *, number: str):  # type: ignore[no-untyped-def]
+    """A challenge start arriving from `remote` with the X-Forwarded-For header `forwarded`."""
+    return Client(REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded).post(
+        "/privacy/guest/", {"email": GUEST_EMAIL, "order_number": number, "kind": Kind.ACCESS}
+    )
+
+
+@pytest.mark.commitment("C4.5")
+def test_behind_a_trusted_proxy_each_guest_has_their_own_address_limit(guest_order, settings):
+    # given a trusted proxy, and a low per-address limit
+    settings.LOOKOUT_TRUSTED_PROXIES = parse_trusted_proxies("10.0.0.5")
+    settings.LOOKOUT_LOGIN_LIMIT_PER_IP = 3
+    with freeze_time(MID_WINDOW):
+        # when one guest sprays order numbers through the proxy (forging a left entry)
+        sprayer = [
+            _start_from("10.0.0.5", "192.0.2.1, 198.51.100.1", number=f"LK-SPRAY{n:03d}")
+            for n in range(4)
+        ]
+        # and another guest, through the same proxy, asks for their own order
+        other = _start_from("10.0.0.5", "198.51.100.2", number=guest_order.number)
+        # and a client reaching the app directly forges a new forwarded address on every try
+        direct = [
+            _start_from("203.0.113.7", f"198.51.100.{10 + n}", number=f"LK-FORGE{n:03d}")
+            for n in range(4)
+        ]
+    # then the sprayer is refused after the limit, the other guest is not
+    assert [a.status_code for a in sprayer] == [200, 200, 200, 429]
+    assert other.status_code == 200
+    # and the direct client's header bought it no fresh limit
+    assert [a.status_code for a in direct] == [200, 200, 200, 429]
