@@ -188,10 +188,10 @@ def _insert(connection: Any, entry: AuditEntry) -> AuditEntry:
     if sql is None:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
-        sql = _INSERT_SQL[connection.vendor] = (
-            f"INSERT INTO {connection.ops.quote_name(AuditEntry._meta.db_table)} "  # noqa: S608
-            f"({columns}) VALUES ({marks})"
-        )
+        table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        # Names come from the model, values are parameters.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
+        _INSERT_SQL[connection.vendor] = sql
     params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
