@@ -61,3 +61,25 @@ def test_a_reserved_payment_for_another_amount_is_not_used() -> None:
         )
     # then nothing was opened at the processor for it
     assert Payment.objects.get().processor_reference is None
+
+
+def test_a_reserved_payment_is_not_read_back() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = uuid.uuid4()
+    payment = reserve_payment(
+        order_ref=order, amount=Decimal("20.00"), idempotency_key="order:r4", new=True
+    )
+    # when checkout hands the payment it reserved to the start
+    with CaptureQueriesContext(connection) as seen:
+        start_payment(
+            order_ref=order,
+            amount=Decimal("20.00"),
+            return_url="/checkout/return/",
+            idempotency_key="order:r4",
+            reserved=payment,
+        )
+    # then the only statement on the payments table is the write of the processor's answer
+    statements = [q["sql"] for q in seen.captured_queries if "payments_payment" in q["sql"]]
+    assert len(statements) == 1 and statements[0].startswith("UPDATE"), statements
