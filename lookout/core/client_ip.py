@@ -1,4 +1,5 @@
-"""The client's IP address, for the per-IP throttles and analytics anonymisation.
+"""The client's IP address, for the per-IP throttles and analytics anonymisation, and the
+networks an address is cut to for those (and for the log masking).
 
 Behind a reverse proxy REMOTE_ADDR is the proxy's address: every visitor would share one throttle
 bucket (one attacker locks everyone out, and the limit stops protecting anyone) and analytics would
@@ -59,6 +60,38 @@ def _address(value: str) -> Address | None:
         if ip.scope_id is not None:
             return ipaddress.IPv6Address(int(ip))
     return ip
+
+
+# What may be kept of an address where the person must not be located by it: the analytics store
+# (C2.4) and the log masking cut to these. A /48 is what one site is usually assigned in IPv6.
+ANONYMOUS_IPV4_PREFIX = 24
+ANONYMOUS_IPV6_PREFIX = 48
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+
+
+def network_of(address: str, *, ipv4_prefix: int, ipv6_prefix: int) -> Network | None:
+    """The network `address` lies in, cut to the prefix for its version; None if not an address.
+
+    The address is normalised first, as `client_ip` does (IPv4-mapped IPv6 counts as IPv4, a zone
+    id is dropped). A 6to4 address (2002::/16) carries the IPv4 address of its site in its next
+    32 bits, so it is cut no finer than that IPv4 address would be: at 16 + `ipv4_prefix` bits.
+    Otherwise /48 of a 6to4 address would keep the full IPv4 address.
+    """
+    ip = _address(address)
+    if ip is None:
+        return None
+    if ip.version == 4:
+        prefix = ipv4_prefix
+    elif ip in _SIX_TO_FOUR:
+        prefix = min(ipv6_prefix, 16 + ipv4_prefix)
+    else:
+        prefix = ipv6_prefix
+    return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+
+
+def anonymous_network(address: str) -> Network | None:
+    """`address` cut to what may be kept of it: its /24 (IPv4) or /48 (IPv6)."""
+    return network_of(address, ipv4_prefix=ANONYMOUS_IPV4_PREFIX, ipv6_prefix=ANONYMOUS_IPV6_PREFIX)
 
 
 def _trusted(ip: Address, networks: Iterable[Network]) -> bool:

@@ -2,8 +2,10 @@
 
 Code must not log personal values in the first place (the vault hands out ciphertext wrappers
 whose repr is masked). This filter is the safety net: it rewrites any email address, card-like
-digit run or phone-like number that still reaches a log record, in the message, its arguments
-and the formatted traceback.
+digit run, phone-like number, bearer token in a URL or IP address that still reaches a log record,
+in the message, its arguments and the formatted traceback. IP addresses are cut to the network the
+analytics store may keep (IPv4 /24, IPv6 /48: `anonymous_network`), so a log still tells which
+network a burst of requests came from.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from lookout.core.client_ip import anonymous_network
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Not inside a longer token (UUIDs and hashes have digit runs between hyphens and hex letters).
 CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
@@ -20,6 +24,40 @@ PHONE = re.compile(r"\+\d[\d ().-]{6,}\d")
 # Bearer tokens in URLs (cart links, signed order links): whoever holds one holds the cart.
 URL_TOKEN = re.compile(r"((?:/cart/|[?&](?:cart|token|ref)=))[A-Za-z0-9_\-.:]{16,}")
 IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b")
+# Something shaped like an IPv6 address: at least two colons among hex digits (times such as
+# 18:34:50 get this far and are refused by `ipaddress`), an optional dotted IPv4 tail
+# (::ffff:192.0.2.1) and zone id (fe80::1%eth0). It must end its run of hex digits, colons and
+# word characters; brackets and a port around it ("[2001:db8::1]:8080") are not part of it.
+IPV6_CANDIDATE = re.compile(
+    r"(?<![\w.])"
+    r"(?=[0-9A-Fa-f]*:[0-9A-Fa-f]*:)"
+    r"[0-9A-Fa-f:]{2,39}"
+    r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?"
+    r"(?:%[\w-]+(?:\.[\w-]+)*)?"
+    r"(?![\w:]|\.\d)"
+)
+_HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
+
+
+def _starts_a_token(text: str, start: int) -> bool:
+    """Whether a candidate at `start` is a token of its own, not the tail of a longer run of hex
+    and colons (a key fingerprint "AB:CD:...:EF", whose last eight groups parse as IPv6). After a
+    colon it is one only when that run begins right after a word ("ip:2001:db8::1", "id:...")."""
+    if start == 0 or text[start - 1] != ":":
+        return True
+    first = start - 1
+    while first > 0 and text[first - 1] in _HEX_OR_COLON:
+        first -= 1
+    return first > 0 and (text[first - 1].isalnum() or text[first - 1] == "_")
+
+
+def _mask_ipv6(match: re.Match[str]) -> str:
+    """An IPv6 address cut to its /48 ("2001:db8:1234::"); an IPv4-mapped one to its IPv4 /24
+    ("192.0.2.0"). Anything `ipaddress` does not take as an address is left as it was."""
+    network = anonymous_network(match.group())
+    if network is None or not _starts_a_token(match.string, match.start()):
+        return match.group()
+    return str(network.network_address)
 
 
 def mask_text(text: str) -> str:
@@ -27,6 +65,7 @@ def mask_text(text: str) -> str:
     text = CARD.sub("[number]", text)
     text = PHONE.sub("[phone]", text)
     text = URL_TOKEN.sub(r"\1[token]", text)
+    text = IPV6_CANDIDATE.sub(_mask_ipv6, text)
     return IPV4.sub(r"\1.0", text)
 
 

@@ -89,3 +89,26 @@ logging.getLogger("django.request").warning("Not Found: /orders?email=jane.doe@e
     lines = result.stderr.splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0])["message"] == "Not Found: /orders?email=[email]"
+
+
+def test_production_logs_cut_ipv6_addresses_to_their_48(production_env, run_python):
+    # given production settings and a record naming IPv6 clients in its message, its arguments
+    # (bracketed with a port, with a zone id) and its traceback
+    code = """
+import django, logging
+django.setup()
+log = logging.getLogger("lookout.accounts")
+try:
+    raise ValueError("refused 2001:db8:1234:5678::9")
+except ValueError:
+    log.exception("sign-in from %s via %s", "[2001:db8:1234:5678::1]:443", "fe80::1:2:3:4%eth0")
+"""
+    # when it is logged through the configured handler
+    result = run_python(code, env=production_env)
+
+    # then each address is cut to its /48, nothing below it is left
+    assert result.returncode == 0, result.stderr
+    entry = json.loads(result.stderr.strip())
+    assert entry["message"] == "sign-in from [2001:db8:1234::]:443 via fe80::"
+    assert "refused 2001:db8:1234::" in entry["exception"]
+    assert "5678" not in result.stderr and "1:2:3:4" not in result.stderr

@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 from django.test import RequestFactory
 
-from lookout.core.client_ip import client_ip, parse_trusted_proxies
+from lookout.core.client_ip import (
+    anonymous_network,
+    client_ip,
+    network_of,
+    parse_trusted_proxies,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 PROXY = "10.0.0.5"
@@ -130,3 +135,33 @@ def test_a_bad_setting_stops_the_settings_from_loading(tmp_path: Path):
     # then the process stops with a message that names the setting and the entry
     assert result.returncode != 0
     assert "ImproperlyConfigured: LOOKOUT_TRUSTED_PROXIES: '10.0.0.x'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "address, network",
+    [
+        ("203.0.113.77", "203.0.113.0/24"),
+        ("2001:db8:abcd:12:3456:789a:bcde:f012", "2001:db8:abcd::/48"),
+        ("::ffff:198.51.100.9", "198.51.100.0/24"),
+        ("fe80::1%eth0", "fe80::/48"),
+        # 6to4: the site's IPv4 address is bits 16-48, so /48 would keep all of it
+        ("2002:cb00:7101::1", "2002:cb00:7100::/40"),
+        (" 2001:db8::1 ", "2001:db8::/48"),
+    ],
+)
+def test_anonymous_network_is_what_analytics_and_logs_may_keep(address, network):
+    assert str(anonymous_network(address)) == network
+
+
+@pytest.mark.parametrize("address", ["", "not an ip", "18:34:50", "1.2.3.4/24", "::ffff:1.2.3"])
+def test_anything_but_an_address_has_no_network(address):
+    assert anonymous_network(address) is None
+    assert network_of(address, ipv4_prefix=32, ipv6_prefix=64) is None
+
+
+def test_network_of_takes_each_versions_prefix():
+    assert str(network_of("203.0.113.77", ipv4_prefix=32, ipv6_prefix=64)) == "203.0.113.77/32"
+    assert str(network_of("2001:db8:1:2::9", ipv4_prefix=32, ipv6_prefix=64)) == "2001:db8:1:2::/64"
+    assert str(network_of("2002:cb00:7101::1", ipv4_prefix=32, ipv6_prefix=64)) == (
+        "2002:cb00:7101::/48"
+    )
