@@ -7,6 +7,10 @@ key to know when it resets and the wait can be told to the person in minutes.
 
 Cache keys are keyed HMAC digests (`blind_index`) of the email or IP: the cache table, which is
 part of the data inventory, never holds either in plaintext.
+
+Per-IP counters count an IPv6 client by its /64 (`throttle_key_for_ip`): one home connection is
+usually given a whole /64, so counting per address would let it try again from a fresh address
+after every refusal.
 """
 
 from __future__ import annotations
@@ -18,7 +22,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from lookout.core.client_ip import network_of
 from lookout.vault.blind_index import blind_index, normalise_email
+
+# One IPv6 subscriber is usually given a whole /64 and can use any address in it; an IPv4
+# address is already one connection (or a NAT in front of many, which shares one bucket anyway).
+IPV6_THROTTLE_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -59,13 +68,23 @@ def _key(bucket: Bucket, window: int) -> str:
     return f"lookout:throttle:{blind_index(bucket.value, domain=bucket.domain)}:{window}"
 
 
+def throttle_key_for_ip(ip: str) -> str:
+    """What per-IP counters count by: an IPv4 address as it is, an IPv6 address as its /64
+    ("2001:db8:1:2::/64"), anything else (no address known) as "unknown" or as it was given."""
+    network = network_of(ip, ipv4_prefix=32, ipv6_prefix=IPV6_THROTTLE_PREFIX)
+    if network is None:
+        return ip or "unknown"
+    return str(network.network_address) if network.version == 4 else str(network)
+
+
 def login_buckets(*, email: str, ip: str) -> list[Bucket]:
-    """Per account (the email typed, existing or not, so no enumeration) and per client IP."""
+    """Per account (the email typed, existing or not, so no enumeration) and per client IP
+    (IPv6: per /64)."""
     return [
         Bucket(
             "throttle-account", normalise_email(email), settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT
         ),
-        Bucket("throttle-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+        Bucket("throttle-ip", throttle_key_for_ip(ip), settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
     ]
 
 
@@ -73,7 +92,7 @@ def otp_buckets(*, user_subject: str, ip: str) -> list[Bucket]:
     """Wrong second-factor codes count against the staff member's account and the IP."""
     return [
         Bucket("throttle-otp", user_subject, settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
-        Bucket("throttle-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+        Bucket("throttle-ip", throttle_key_for_ip(ip), settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
     ]
 
 
@@ -81,7 +100,7 @@ def reset_buckets(*, email: str, ip: str) -> list[Bucket]:
     """Reset emails per address asked for and per client IP: no flooding anyone's inbox."""
     return [
         Bucket("throttle-reset", normalise_email(email), settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
-        Bucket("throttle-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+        Bucket("throttle-ip", throttle_key_for_ip(ip), settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
     ]
 
 

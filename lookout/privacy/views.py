@@ -149,14 +149,19 @@ def edit_address(request: HttpRequest, address_id: uuid.UUID) -> HttpResponse:
 
 def _guest_buckets(*, email: str, order_number: str, ip: str) -> list[throttle.Bucket]:
     """Challenges per (email, order) and per client IP (`client_ip`: REMOTE_ADDR, or the
-    X-Forwarded-For entry a trusted proxy appended; never what the client wrote in that header).
+    X-Forwarded-For entry a trusted proxy appended; never what the client wrote in that header;
+    IPv6 counted per /64 by `throttle_key_for_ip`, as for sign-in).
     Each challenge emails a code and allows a few guesses, so without a limit the code space
     could be worked through one fresh challenge at a time. Keys are keyed digests, so the cache
     never holds the email or IP."""
     pair = f"{normalise_email(email)}|{(order_number or '').strip().upper()}"
     return [
         throttle.Bucket("throttle-guest-order", pair, settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT),
-        throttle.Bucket("throttle-guest-ip", ip or "unknown", settings.LOOKOUT_LOGIN_LIMIT_PER_IP),
+        throttle.Bucket(
+            "throttle-guest-ip",
+            throttle.throttle_key_for_ip(ip),
+            settings.LOOKOUT_LOGIN_LIMIT_PER_IP,
+        ),
     ]
 
 

@@ -143,3 +143,28 @@ def test_behind_a_trusted_proxy_each_guest_has_their_own_address_limit(guest_ord
     assert other.status_code == 200
     # and the direct client's header bought it no fresh limit
     assert [a.status_code for a in direct] == [200, 200, 200, 429]
+
+
+@pytest.mark.commitment("C4.5")
+def test_an_ipv6_client_cannot_escape_the_address_limit_by_rotating_within_its_64(
+    guest_order, settings
+):
+    # given a low per-address limit
+    settings.LOOKOUT_LOGIN_LIMIT_PER_IP = 3
+    with freeze_time(MID_WINDOW):
+        # when one guest sprays order numbers from a new address in its /64 each time
+        sprayer = [
+            _start(
+                Client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}"),
+                email=GUEST_EMAIL,
+                number=f"LK-SPRAY{n:03d}",
+            )
+            for n in range(4)
+        ]
+        # and a guest in the next /64 asks for their own order
+        other = _start(
+            Client(REMOTE_ADDR="2001:db8:1:3::1"), email=GUEST_EMAIL, number=guest_order.number
+        )
+    # then the whole /64 is refused after the limit, and the neighbour is not
+    assert [a.status_code for a in sprayer] == [200, 200, 200, 429]
+    assert other.status_code == 200
