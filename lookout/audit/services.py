@@ -31,6 +31,7 @@ from django.utils import timezone
 from lookout.audit.chain import entry_hash
 from lookout.audit.models import ANONYMOUS, GENESIS_HASH, SYSTEM, AuditEntry, Outcome
 from lookout.core.logging import mask_text
+from lookout.core.rows import insert
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -174,33 +175,8 @@ def record(
             prev_hash=last_hash or GENESIS_HASH,
             at=timezone.now(),
         )
-        return _insert(connection, AuditEntry(hash=entry_hash(values), **values))
-
-
-def _insert(connection: Any, entry: AuditEntry) -> AuditEntry:
-    """INSERT the entry with a statement built once per database, values converted by each
-    field as the ORM would (`get_db_prep_save`). Every audited write appends entries (checkout
-    four per order), and the ORM's generic save path cost several times the statement itself.
-    The model has no encrypted field (nothing personal is written here), so no `pre_save`
-    sealing is skipped."""
-    fields = AuditEntry._meta.concrete_fields
-    sql = _INSERT_SQL.get(connection.vendor)
-    if sql is None:
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        table = connection.ops.quote_name(AuditEntry._meta.db_table)
-        # Names come from the model, values are parameters.
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
-        _INSERT_SQL[connection.vendor] = sql
-    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    return entry
-
-
-_INSERT_SQL: dict[str, str] = {}
+        # Built once per database, not compiled by the ORM per entry (lookout.core.rows).
+        return insert(AuditEntry(hash=entry_hash(values), **values), using=using)
 
 
 def _clean(

@@ -25,6 +25,7 @@ from lookout.access.matrix import SYSTEM, level_for
 from lookout.core.inventory import declaration
 from lookout.core.logging import mask_text
 from lookout.core.purposes import Purpose
+from lookout.core.rows import insert
 from lookout.sharing import allowlist
 from lookout.sharing.errors import (
     DisclosureRefused,
@@ -317,15 +318,17 @@ def disclose(
     with transaction.atomic(savepoint=False):
         values = reveal(record, list(chosen), purpose=purpose, actor=None)
         sent = [keys[name] for name, value in values.items() if value is not None]
-        Disclosure.objects.create(
-            partner=fresh,
-            subject=subject,
-            fields=sent,
-            categories=sorted({chosen[name] for name, v in values.items() if v is not None}),
-            purpose=purpose,
-            at=timezone.now(),
-            actor_ref=_actor_ref(actor),
-            target=f"{model._meta.label}:{record.pk}",
+        insert(
+            Disclosure(
+                partner=fresh,
+                subject=subject,
+                fields=sent,
+                categories=sorted({chosen[name] for name, v in values.items() if v is not None}),
+                purpose=purpose,
+                at=timezone.now(),
+                actor_ref=_actor_ref(actor),
+                target=f"{model._meta.label}:{record.pk}",
+            )
         )
         audit(
             actor=actor,
