@@ -19,10 +19,12 @@ def _usd(text: str) -> Decimal:
 
 def _prices(page: Page) -> dict[str, Decimal]:
     """Price per SKU shown on the page (cards and product header)."""
-    found: dict[str, Decimal] = {}
-    for el in page.locator(".price .now[data-sku]").all():
-        found[el.get_attribute("data-sku") or ""] = _usd(el.inner_text())
-    return found
+    # One read of the whole page in the browser: element by element, a page still being
+    # replaced (a search just submitted) could drop an element between two reads.
+    pairs = page.locator(".price .now[data-sku]").evaluate_all(
+        "els => els.map(e => [e.dataset.sku || '', e.innerText])"
+    )
+    return {sku: _usd(text) for sku, text in pairs}
 
 
 def _watch(page: Page, problems: list[str]) -> None:
@@ -82,6 +84,9 @@ def test_shopper_with_all_cookies_blocked_browses_compares_and_fills_a_cart(
     # ... search by brand ...
     page.get_by_role("searchbox", name="Search products").fill("Kestrel")
     page.get_by_role("searchbox", name="Search products").press("Enter")
+    # the results page has loaded (the category page had a result count too)
+    expect(page).to_have_url(re.compile(r"/search/\?(.*&)?q=Kestrel"))
+    page.wait_for_load_state("networkidle")
     expect(page.locator(".count")).to_contain_text("result")
     brands = page.locator(".card .card-brand").all_inner_texts()
     assert brands and {b.strip().lower() for b in brands} == {"kestrel"}
