@@ -31,7 +31,10 @@ FIELDS = {
             "browser name; the user-agent string is dropped", retention=_E
         ),
         "browser_major": NotPersonal("browser major version", retention=_E),
-        "network": NotPersonal("IP network truncated to /24 (IPv4) or /48 (IPv6)", retention=_E),
+        "network": NotPersonal(
+            "IP network truncated to /24 (IPv4) or /48 (IPv6; /40 for 6to4, which embeds an IPv4)",
+            retention=_E,
+        ),
         "visitor": NotPersonal(
             "keyed hash of a random cookie (after consent) or of the request under a salt "
             "deleted after a day; never an account, order or cross-site id",
