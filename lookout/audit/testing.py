@@ -17,13 +17,17 @@ with:
 so the database is set up before it and flushed after it. PostgreSQL flushes with TRUNCATE,
 which the triggers do not see, but the fixture works there too.
 
+`run_writers(count, write)` — runs `write(number)` in `count` threads released together, each
+closing its connections at the end, and returns what they raised (to assert it is empty).
+
 `append_only_suspended()` — a context manager for tests that tamper with the log on purpose
 ("what if someone edits an entry behind the triggers' back?").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -53,3 +57,26 @@ def audit_triggers_suspended(transactional_db: None) -> Iterator[None]:
     yield
     with append_only_suspended():
         AuditEntry.objects.all().delete()
+
+
+def run_writers(count: int, write: Callable[[int], None]) -> list[BaseException]:
+    """Concurrent writers for chain tests: `write(0)` ... `write(count - 1)`, each in its own
+    thread, all released at once by a barrier; the errors they raised, for the caller to check."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            start.wait()
+            write(number)
+        except BaseException as error:  # reported to the caller's thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -1,11 +1,8 @@
-import threading
-
 import pytest
-from django.db import connections
 
 from lookout.audit.models import AuditEntry
 from lookout.audit.services import record
-from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
+from lookout.audit.testing import audit_triggers_suspended, run_writers  # noqa: F401
 from lookout.audit.verify import verify_chain
 
 THREADS = 4
@@ -16,24 +13,11 @@ EACH = 15
 @pytest.mark.usefixtures("audit_triggers_suspended")
 @pytest.mark.commitment("C4.4")
 def test_concurrent_writers_still_form_one_valid_chain():
-    start = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
+    def write(number: int) -> None:
+        for n in range(EACH):
+            record(actor=None, action="test.concurrent", detail={"writer": number, "n": n})
 
-    def writer(number: int) -> None:
-        try:
-            start.wait()
-            for n in range(EACH):
-                record(actor=None, action="test.concurrent", detail={"writer": number, "n": n})
-        except BaseException as error:  # reported to the main thread below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_writers(THREADS, write)
 
     assert errors == []
     result = verify_chain()

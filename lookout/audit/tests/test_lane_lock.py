@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lookout.audit.models import AuditEntry
 from lookout.audit.services import CHAIN_LOCK_KEY, _lane_of, record
-from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
+from lookout.audit.testing import audit_triggers_suspended, run_writers  # noqa: F401
 from lookout.audit.verify import verify_chain
 
 pytestmark = [
@@ -109,25 +109,13 @@ def test_writers_sharing_one_lane_read_its_head_only_after_the_lock(settings):
     # Given one lane for every connection, so that every writer waits for the others' commits
     settings.LOOKOUT_AUDIT_LANES = 1
     writers, each = 4, 10
-    start = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
-    def writer(number: int) -> None:
-        try:
-            start.wait()
-            for n in range(each):
-                with transaction.atomic():  # a transaction each: the lock is taken every time
-                    record(actor=None, action="test.shared_lane", detail={"w": number, "n": n})
-        except BaseException as error:  # reported to the main thread below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def write(number: int) -> None:
+        for n in range(each):
+            with transaction.atomic():  # a transaction each: the lock is taken every time
+                record(actor=None, action="test.shared_lane", detail={"w": number, "n": n})
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_writers(writers, write)
     # Then no writer read a head older than the last commit: the one chain is whole, numbered
     # 1, 2, 3, ... without a hole or a repeat
     assert errors == []
