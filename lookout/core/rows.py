@@ -10,8 +10,9 @@ database is built once; each value still goes through its field's `pre_save(add=
 
 Deliberately narrow: models with personal (encrypted) fields are refused, so the sealing path
 of `EncryptedField` only ever runs through the ORM's own save, and so are models this helper
-does not cover (inheritance, database defaults, generated fields). Signals are not sent: no
-model of this project listens to them (a test keeps it that way for the models inserted here).
+does not cover (inheritance, an own `save()`, database defaults, generated fields). Signals
+are not sent: no model of this project listens to them (a test keeps it that way for the
+models inserted here).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def _plan(model: type[models.Model], connection: Any, numbered: bool) -> _Plan:
     meta = model._meta
     if meta.parents or meta.proxy:
         raise NotForFastInsert(f"{meta.label}: inherited or proxy models are saved by the ORM.")
+    if model.save is not models.Model.save or model.save_base is not models.Model.save_base:
+        raise NotForFastInsert(f"{meta.label} has its own save(), which this would skip.")
     for field in meta.concrete_fields:
         if isinstance(field, EncryptedField):
             raise NotForFastInsert(

@@ -85,6 +85,23 @@ def test_a_model_with_personal_fields_is_refused_and_nothing_is_written() -> Non
     assert not Delivery.objects.filter(order=order).exists()
 
 
+def test_a_model_with_its_own_save_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lookout.core import rows
+
+    def save(self: OrderEvent, *args: object, **kwargs: object) -> None:
+        self.note = "stamped by save()"
+        models.Model.save(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    # Given a model whose save() does more than write the row (and no statement built yet)
+    monkeypatch.setattr(OrderEvent, "save", save)
+    monkeypatch.setattr(rows, "_plans", {})
+    order = insert(_order())
+    # Then insert() refuses it rather than skip that save(), and writes nothing
+    with pytest.raises(NotForFastInsert, match="its own save"):
+        insert(OrderEvent(order=order, from_status="", to_status="placed", actor_ref="guest"))
+    assert not OrderEvent.objects.filter(order=order).exists()
+
+
 @pytest.mark.parametrize("model", INSERTED, ids=lambda m: m._meta.label)
 def test_no_model_inserted_this_way_relies_on_a_save_signal(model: type[models.Model]) -> None:
     # insert() sends no signal: a receiver added later would silently miss these rows
