@@ -8,6 +8,7 @@ another row or column fails to open.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -144,20 +145,7 @@ class KeyRing:
         looked up once, here (so a destroyed key raises `KeyDestroyed` here); the checks and
         errors are `open_sealed`'s. Use it within the call that made the ring, like the ring.
         """
-        decrypt = self.aead(subject).decrypt
-        header = 1 + NONCE_BYTES
-
-        def open_one(blob: bytes, context: bytes) -> str:
-            if not blob.startswith(FORMAT_V1) or len(blob) < header + 16:
-                raise TamperedCiphertext("Unknown ciphertext format.")
-            try:
-                return decrypt(blob[1:header], blob[header:], context).decode("utf-8")
-            except InvalidTag as exc:
-                raise TamperedCiphertext(
-                    "Ciphertext does not match its table, column and row."
-                ) from exc
-
-        return open_one
+        return functools.partial(_open_blob, self.aead(subject).decrypt)
 
 
 _active_ring: ContextVar[KeyRing | None] = ContextVar("lookout_key_ring", default=None)
@@ -216,12 +204,19 @@ def open_sealed(
     *, subject: uuid.UUID, blob: bytes, context: bytes, keys: KeyRing | None = None
 ) -> str:
     """Decrypt; `keys` reuses keys already unwrapped in this call (see `KeyRing`)."""
-    if not blob.startswith(FORMAT_V1) or len(blob) < 1 + NONCE_BYTES + 16:
+    return _open_blob(_aead(subject, keys).decrypt, blob, context)
+
+
+_HEADER = 1 + NONCE_BYTES  # format byte + nonce
+
+
+def _open_blob(decrypt: Callable[[bytes, bytes, bytes], bytes], blob: bytes, context: bytes) -> str:
+    """One sealed value opened with a person's AES-GCM `decrypt`: the format and the tag are
+    checked here, for `open_sealed` and `KeyRing.opener` alike."""
+    if not blob.startswith(FORMAT_V1) or len(blob) < _HEADER + 16:
         raise TamperedCiphertext("Unknown ciphertext format.")
-    nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
-    aead = _aead(subject, keys)
     try:
-        return aead.decrypt(nonce, body, context).decode("utf-8")
+        return decrypt(blob[1:_HEADER], blob[_HEADER:], context).decode("utf-8")
     except InvalidTag as exc:
         raise TamperedCiphertext("Ciphertext does not match its table, column and row.") from exc
 
