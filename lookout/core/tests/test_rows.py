@@ -77,6 +77,7 @@ def test_an_auto_numbered_row_gets_its_key_and_its_defaults() -> None:
     assert OrderLine.objects.get(pk=line.pk).quantity == 2
 
 
+@pytest.mark.commitment("C4.2")
 def test_a_model_with_personal_fields_is_refused_and_nothing_is_written() -> None:
     order = insert(_order())
     delivery = Delivery(subject=order.subject, order=order, name="Ada", address="{}", country="US")

@@ -81,6 +81,27 @@ def test_shipping_is_free_to_every_country(country: str, address: dict[str, str]
     assert order.total == Decimal("120.00")
 
 
+@pytest.mark.commitment("C1.2")
+def test_cart_prices_are_read_as_exact_decimal_cents_and_totals_add_up() -> None:
+    # Given a price whose binary float is inexact, bought three times
+    lamp = make_product(price=Decimal("19.99"), list_price=Decimal("24.99"))
+    cart, _ = make_cart(lamp, quantity=3)
+    # When checkout reads the cart's products (one written-out statement, not the ORM query)
+    (read,) = services._lock_cart_products(cart)
+    # Then the price is a Decimal, not a float, and the order adds up to the cent
+    assert type(read.price) is Decimal and read.price == Decimal("19.99")
+    order = services.place_order(
+        cart=cart, delivery=details(), idempotency_key=secrets.token_hex(8), user=None
+    )
+    line = order.lines.get()
+    assert (line.unit_price, line.quantity, line.line_total) == (
+        Decimal("19.99"),
+        3,
+        Decimal("59.97"),
+    )
+    assert order.subtotal == Decimal("59.97") and order.total == Decimal("59.97")
+
+
 @pytest.mark.commitment("C1.5")
 @pytest.mark.usefixtures("policies")
 def test_order_records_the_version_of_each_policy_in_force() -> None:
