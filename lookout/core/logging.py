@@ -29,9 +29,9 @@ IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b")
 # (::ffff:192.0.2.1) and zone id (fe80::1%eth0). It must end its run of hex digits, colons and
 # word characters; brackets and a port around it ("[2001:db8::1]:8080") are not part of it.
 IPV6_CANDIDATE = re.compile(
-    r"(?<![\w.])"
+    r"(?<![0-9A-Za-z.])"
     r"(?=[0-9A-Fa-f]*:[0-9A-Fa-f]*:)"
-    r"[0-9A-Fa-f:]{2,39}"
+    r"[0-9A-Fa-f:]{2,45}"  # 39 for the longest address, and room for ":port" after it
     r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?"
     r"(?:%[\w-]+(?:\.[\w-]+)*)?"
     r"(?![\w:]|\.\d)"
@@ -53,11 +53,20 @@ def _starts_a_token(text: str, start: int) -> bool:
 
 def _mask_ipv6(match: re.Match[str]) -> str:
     """An IPv6 address cut to its /48 ("2001:db8:1234::"); an IPv4-mapped one to its IPv4 /24
-    ("192.0.2.0"). Anything `ipaddress` does not take as an address is left as it was."""
-    network = anonymous_network(match.group())
-    if network is None or not _starts_a_token(match.string, match.start()):
-        return match.group()
-    return str(network.network_address)
+    ("192.0.2.0"). A run that is an address followed by ":" or ":port" ("2001:db8::1: reset",
+    an unbracketed host:port) is the address, masked, and what follows it, kept. Anything else
+    `ipaddress` does not take as an address is left as it was."""
+    text = match.group()
+    if not _starts_a_token(match.string, match.start()):
+        return text
+    network, rest = anonymous_network(text), ""
+    if network is None:
+        head, _, tail = text.rpartition(":")
+        if not tail or (len(tail) <= 5 and tail.isdigit()):  # ":" or ":port" after it
+            network, rest = anonymous_network(head), ":" + tail
+    if network is None:
+        return text
+    return str(network.network_address) + rest
 
 
 def mask_text(text: str) -> str:

@@ -43,6 +43,14 @@ def test_card_numbers_with_or_without_separators_are_masked() -> None:
         ("loopback ::1", "loopback ::"),
         # 6to4 carries the site's IPv4 address in bits 16-48: cut like that IPv4 address (/24)
         ("6to4 2002:cb00:7101::1", "6to4 2002:cb00:7100::"),
+        # an address followed by a colon, or by a port without brackets
+        ("from 2001:db8:1234:5678::1: reset", "from 2001:db8:1234::: reset"),
+        ("ip 2001:db8:1234:5678:9abc:def0:1234:5678:", "ip 2001:db8:1234:::"),
+        ("v6 2001:db8:1234:5678:9abc:def0:1234:5678:80", "v6 2001:db8:1234:::80"),
+        # nine groups are an address and a port, not text to keep (it used to be kept whole)
+        ("2001:db8:1:2:3:4:5:6:7", "2001:db8:1:::7"),
+        # glued to a name by an underscore
+        ("addr_2001:db8:1234:5678::1", "addr_2001:db8:1234::"),
     ],
 )
 def test_ipv6_addresses_are_cut_to_their_48(line, masked):
@@ -71,7 +79,6 @@ def test_a_masked_ipv6_address_keeps_nothing_below_its_48():
         "accounts.User:52575325-2357-452c-87c1-4b49d507289c",
         "order:52575325-2357-452c-87c1-4b49d507289c:placed",
         "ratio 1:2:3",
-        "2001:db8:1:2:3:4:5:6:7",
         "std::vector::push_back",
         "deadbeef:cafe",
     ],
