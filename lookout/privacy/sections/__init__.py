@@ -11,8 +11,8 @@ Every personal value a section returns is read through `lookout.access.reveal` (
 `reveal_many` / `reveal_values` for a list of records) with `purpose=Purpose.SUBJECT_REQUEST`,
 so each read is checked against the matrix and audited.
 
-A section may instead be a generator that *yields* its sealed records (`ctx.read_many`,
-`ctx.read_values` or `ctx.read_rows`) and is sent their values back:
+A section may instead be a generator that *yields* its sealed records (`ctx.read_many` or
+`ctx.read_rows`) and is sent their values back:
 `values = yield ctx.read_rows(...)`.
 `build_sections` runs every section up to its yield, then passes all their records through the
 gate in one call (`lookout.access.gate.reveal_reads`): the matrix is checked for all of them
@@ -83,12 +83,6 @@ class SectionContext:
 
         return bulk_read_rows(model, rows, fields)
 
-    def read_values(self, model: Any, rows: Any, fields: list[str]) -> BulkRead:
-        """`read_many` for rows read with `.values()` (pk, subject and the sealed `fields`)."""
-        from lookout.access.gate import bulk_read_values
-
-        return bulk_read_values(model, list(rows), fields)
-
 
 @dataclass(frozen=True)
 class Section:
@@ -147,7 +141,10 @@ def build_sections(ctx: SectionContext) -> list[tuple[Section, Json]]:
             built[place] = (built[place][0], done.value)
             return
         if not isinstance(read, BulkRead):
-            raise TypeError(f"Section {built[place][0].name!r} yielded {read!r}, not a read.")
+            # The type only: what was yielded may hold personal data, and errors are logged.
+            raise TypeError(
+                f"Section {built[place][0].name!r} yielded a {type(read).__name__}, not a read."
+            )
         waiting[place] = (reading, read)
 
     try:
@@ -160,10 +157,10 @@ def build_sections(ctx: SectionContext) -> list[tuple[Section, Json]]:
                 built[-1] = (s, data)
         while waiting:
             now = list(waiting.items())
-            waiting.clear()
             revealed = reveal_reads(
                 [read for _, (_, read) in now], purpose=ctx.purpose, actor=ctx.actor
             )
+            waiting.clear()  # after the gate: a refusal leaves them to be closed below
             for (place, (reading, _)), values in zip(now, revealed, strict=True):
                 step(place, reading, values)
     finally:

@@ -1,7 +1,7 @@
 """The sections of the access file for the apps that exist today (C6.2).
 
 Each function reads one kind of data about one person. Sealed records are yielded
-(`yield ctx.read_values(...)`) and their values come back once the whole file's records have
+(`yield ctx.read_rows(...)`) and their values come back once the whole file's records have
 been through the gate together (see `build_sections`); the rest (dates, amounts, statuses) are
 plain columns of pseudonymous rows. Staff are named by role only, never by who they are.
 """
