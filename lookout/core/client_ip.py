@@ -39,7 +39,11 @@ def parse_trusted_proxies(raw: str) -> tuple[Network, ...]:
         if not entry:
             continue
         try:
-            networks.append(ipaddress.ip_network(entry))
+            network = ipaddress.ip_network(entry)
+            mapped = getattr(network.network_address, "ipv4_mapped", None)
+            if mapped is not None:  # compared with addresses already turned into IPv4
+                network = ipaddress.ip_network(f"{mapped}/{max(network.prefixlen - 96, 0)}")
+            networks.append(network)
         except ValueError as error:
             raise ValueError(
                 f"LOOKOUT_TRUSTED_PROXIES: {entry!r} is not an IP address or network "

@@ -96,6 +96,13 @@ def test_addresses_are_normalised(behind_proxies):
     assert _ip("fe80::1%eth0") == "fe80::1"
 
 
+def test_a_proxy_listed_as_ipv4_mapped_ipv6_is_trusted(settings):
+    # the proxy's address is compared after IPv4-mapped addresses became IPv4: so is the setting
+    settings.LOOKOUT_TRUSTED_PROXIES = parse_trusted_proxies("::ffff:10.0.0.5, ::ffff:10.2.0.0/112")
+    assert _ip("10.0.0.5", "198.51.100.1") == "198.51.100.1"
+    assert _ip("10.2.0.9", "198.51.100.2") == "198.51.100.2"
+
+
 def test_a_remote_addr_that_is_not_an_address_is_returned_as_it_is(behind_proxies):
     assert _ip("", "198.51.100.1") == ""
     assert _ip("unix-socket", "198.51.100.1") == "unix-socket"
