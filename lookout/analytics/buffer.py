@@ -71,6 +71,9 @@ class EventBuffer:
     def add(self, rows: Sequence[Row]) -> int:
         """Queue rows; how many were kept (fewer only when the queue is full)."""
         with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's rows are the parent's
+                self._rows, self._pid, self._thread = [], os.getpid(), None
+                self._flushing = threading.Lock()
             was_empty = not self._rows
             room = max(0, self._max_queued - len(self._rows))
             kept = list(rows[:room])
@@ -139,9 +142,6 @@ class EventBuffer:
         with self._lock:
             if self._pid == pid and self._thread is not None and self._thread.is_alive():
                 return
-            if self._pid != pid:  # a forked child: the parent's rows are the parent's to write
-                self._rows = []
-                self._flushing = threading.Lock()
             self._pid, self._stopping = pid, False
             self._thread = threading.Thread(
                 target=self._run, name="lookout-analytics-flush", daemon=True
@@ -179,6 +179,17 @@ def event_buffer() -> EventBuffer:
                 atexit.register(_buffer.stop)
                 multiprocessing.util.Finalize(None, _buffer.stop, exitpriority=10)
     return _buffer
+
+
+def _forget_in_child() -> None:
+    """A forked child starts without the parent's buffer: it makes its own on first use, with
+    its own locks (one held at the fork would never be released here) and its own flush at
+    exit (multiprocessing drops the parent's finalizers in a child)."""
+    global _buffer, _buffer_lock
+    _buffer, _buffer_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def stats() -> dict[str, int]:

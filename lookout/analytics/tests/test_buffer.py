@@ -175,3 +175,30 @@ def test_rows_put_back_after_a_failed_write_keep_the_queue_within_its_bound(buff
     # then the oldest rows wait, in order, and the newest are counted as dropped
     assert events.queued() == 10
     assert events.stats["dropped"] == 5
+
+
+def test_a_forked_child_keeps_its_own_rows_and_gets_its_own_buffer(monkeypatch) -> None:
+    import os
+
+    # Given a parent whose buffer holds rows, and that is the process's buffer
+    parent = buffer.EventBuffer(lambda rows: None, autostart=False)
+    parent.add([("parent",), ("parent",)])
+    monkeypatch.setattr(buffer, "_buffer", parent)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running the parent's exit handlers
+        try:
+            kept = parent.add([("child",)])
+            answer = f"{kept},{parent.queued()},{buffer._buffer is None}"
+        except BaseException as error:  # reported to the parent
+            answer = type(error).__name__
+        os.write(write, answer.encode())
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    # Then in the child the row it added is kept, without the parent's two, and the process's
+    # buffer is a new one to be made there; the parent still holds its own rows
+    assert answer == "1,1,True"
+    assert parent.queued() == 2
