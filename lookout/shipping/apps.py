@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ShippingConfig(AppConfig):
     name = "lookout.shipping"
     label = "shipping"
+
+    def ready(self) -> None:
+        from lookout.shipping.address_rules import install
+
+        install()
