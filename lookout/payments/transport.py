@@ -9,8 +9,10 @@ enforce a timeout: a processor that does not answer in time raises `TransportTim
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import json
+import os
 import socket
 import threading
 import urllib.error
@@ -135,8 +137,36 @@ def call_wsgi(
     return status, dict(started["headers"]), content
 
 
+# In-process calls run on a small shared pool rather than a new thread each: starting a thread
+# cost about a millisecond of a checkout under load (decision 0023, fifth addendum). A call that
+# hangs keeps its worker until it returns, as a thread of its own did; callers still stop
+# waiting at their timeout, also when every worker is busy.
+POOL_WORKERS = 16
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=POOL_WORKERS, thread_name_prefix="payment-processor-call"
+            )
+        return _pool
+
+
+def _forget_pool_in_child() -> None:
+    """A forked child has none of the parent's worker threads: it starts its own pool."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 class WsgiTransport:
-    """In-process calls to the processor's WSGI app, in a worker thread so a timeout holds."""
+    """In-process calls to the processor's WSGI app, on a worker thread so a timeout holds."""
 
     def __init__(self, app: WSGIApp, *, timeout: float, script_name: str = "/sandbox-processor"):
         self.app, self.timeout, self.script_name = app, timeout, script_name
@@ -145,27 +175,21 @@ class WsgiTransport:
         self, method: str, path: str, *, body: dict[str, Any] | None, headers: dict[str, str]
     ) -> ApiResponse:
         raw = json.dumps(body).encode() if body is not None else b""
-        outcome: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                outcome["answer"] = call_wsgi(
-                    self.app,
-                    method,
-                    path,
-                    body=raw,
-                    headers={"Content-Type": "application/json", **headers},
-                    script_name=self.script_name,
-                )
-            except Exception as exc:  # handed to the caller's thread below
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=run, name="payment-processor-call", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if worker.is_alive():
-            raise TransportTimeout("the processor did not answer in time")
-        if "error" in outcome:
-            raise TransportError("the processor failed") from outcome["error"]
-        status, _, content = outcome["answer"]
+        call = _executor().submit(
+            call_wsgi,
+            self.app,
+            method,
+            path,
+            body=raw,
+            headers={"Content-Type": "application/json", **headers},
+            script_name=self.script_name,
+        )
+        try:
+            answer = call.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError as exc:
+            call.cancel()  # not started yet (every worker busy): it never will be
+            raise TransportTimeout("the processor did not answer in time") from exc
+        except Exception as exc:
+            raise TransportError("the processor failed") from exc
+        status, _, content = answer
         return _decode(status, content)
