@@ -109,3 +109,65 @@ def test_no_model_inserted_this_way_relies_on_a_save_signal(model: type[models.M
     # insert() sends no signal: a receiver added later would silently miss these rows
     for signal in (signals.pre_save, signals.post_save):
         assert not signal.has_listeners(model), f"{model._meta.label} has a {signal} receiver"
+
+
+def _entries(count: int, first_seq: int) -> list[AuditEntry]:
+    from django.utils import timezone
+
+    return [
+        AuditEntry(seq=first_seq + n, at=timezone.now(), actor_ref="system", action="test.many",
+                   detail={"n": n}, lane=99, lane_seq=first_seq + n, prev_hash="0" * 64,
+                   hash=f"{n:064x}")
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_many_rows_in_one_statement_read_back_as_the_orm_would_have_written_them() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lookout.core.rows import insert_many
+
+    by_orm = _entries(3, 900_000)
+    for entry in by_orm:
+        entry.save(force_insert=True)
+    fast = _entries(3, 900_100)
+    with CaptureQueriesContext(connection) as queries:
+        insert_many(fast)
+    assert len(queries.captured_queries) == 1
+    for a, b in zip(by_orm, fast, strict=True):
+        stored_a, stored_b = _stored(AuditEntry, a.pk), _stored(AuditEntry, b.pk)
+        for differs in ("seq", "at", "lane_seq"):
+            stored_a.pop(differs), stored_b.pop(differs)
+        assert stored_a == stored_b
+        assert b._state.adding is False
+
+
+def test_more_rows_than_one_statement_takes_go_in_several() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lookout.core.rows import insert_many
+
+    many = _entries(2500, 910_000)  # 16 columns: past SQLite's 999 parameters many times over
+    with CaptureQueriesContext(connection) as queries:
+        insert_many(many)
+    assert AuditEntry.objects.filter(action="test.many").count() == 2500
+    per_statement = connection.ops.bulk_batch_size(
+        [f for f in AuditEntry._meta.concrete_fields], many
+    )
+    assert len(queries.captured_queries) == -(-2500 // per_statement)
+
+
+def test_many_rows_must_be_of_one_model_and_carry_their_keys() -> None:
+    from lookout.core.rows import insert_many
+
+    unnumbered = _entries(2, 920_000)
+    unnumbered[1].seq = None
+    with pytest.raises(NotForFastInsert):
+        insert_many(unnumbered)
+    with pytest.raises(NotForFastInsert):
+        insert_many([*_entries(1, 920_010), _order()])
+    with pytest.raises(NotForFastInsert, match="personal data"):
+        insert_many([Delivery(subject=uuid.uuid4(), name="x")])
+    assert not AuditEntry.objects.filter(action="test.many").exists()
