@@ -126,6 +126,21 @@ TEMPLATES = [
 # unlock it (crypto-shredding stays effective against old backups).
 
 
+def _prepare_threshold() -> int | None:
+    """After how many runs on a connection psycopg prepares a statement; "off" for none (a
+    connection pooler in transaction mode without prepared-statement support, such as PgBouncer
+    before 1.21 or without max_prepared_statements)."""
+    raw = os.environ.get("LOOKOUT_PG_PREPARE_THRESHOLD", "5").strip().lower()
+    if raw == "off":
+        return None
+    if not raw.isdigit():
+        raise ImproperlyConfigured(
+            f"LOOKOUT_PG_PREPARE_THRESHOLD must be a whole number of runs (0 or more) or 'off', "
+            f"not {raw[:20]!r}."
+        )
+    return int(raw)
+
+
 def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url))
     if config["ENGINE"] == "django.db.backends.sqlite3":
@@ -142,7 +157,15 @@ def _database(url: str) -> dict[str, Any]:
         config["CONN_MAX_AGE"] = 0
     elif config["ENGINE"] == "django.db.backends.postgresql":
         # A connection pool: without one a simple page drops from ~1,600 to ~200 req/s.
-        config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 8, "timeout": 10}}
+        config["OPTIONS"] = {
+            "pool": {"min_size": 1, "max_size": 8, "timeout": 10},
+            # Parameters sent apart from the statement, and statements run a few times on a
+            # connection prepared there: PostgreSQL parses and plans each of checkout's
+            # statements once per connection instead of once per order (about a third less
+            # database CPU per order; decision 0023, fifth addendum).
+            "server_side_binding": True,
+            "prepare_threshold": _prepare_threshold(),
+        }
         config["CONN_MAX_AGE"] = 0
     return config
 

@@ -77,9 +77,10 @@ HEAD_SQL = {
     # The first of the new numbers (the rest follow it).
     "sqlite": _HEAD.format(seqs="(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_auditentry)"),
 }
-# The first entries of a transaction on PostgreSQL: the lane lock, then the head, sent together
-# (Django's PostgreSQL cursors bind parameters on the client, which allows several statements).
-LOCK_THEN_HEAD_SQL = "SELECT pg_advisory_xact_lock(%s); " + HEAD_SQL["postgresql"]
+# The first entries of a transaction on PostgreSQL: the lane lock, then the head, in one round
+# trip. Two statements in a function (migration 0005): in READ COMMITTED each statement of a
+# VOLATILE function takes its own snapshot, so the head is read after the lock is granted.
+LOCK_THEN_HEAD_SQL = "SELECT seqs, last_place, last_hash FROM lookout_audit_lane_head(%s, %s, %s)"
 
 
 class _LaneLock:
@@ -244,11 +245,8 @@ def _write(
     lane = _lane_of(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not _holds_lane_lock(connection, lane):
-            # Before reading the lane's head: the read must see the last commit in it. Two
-            # statements in one round trip: in READ COMMITTED each statement of the string
-            # takes its own snapshot, so the head is read after the lock is granted.
-            cursor.execute(LOCK_THEN_HEAD_SQL, [CHAIN_LOCK_KEY + lane, len(values), lane])
-            cursor.nextset()
+            # The lock before the head: the read must see the last commit in the lane.
+            cursor.execute(LOCK_THEN_HEAD_SQL, [CHAIN_LOCK_KEY + lane, lane, len(values)])
             _remember_lane_lock(connection, lane)
         elif connection.vendor == "postgresql":
             cursor.execute(HEAD_SQL["postgresql"], [len(values), lane])

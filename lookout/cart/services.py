@@ -46,7 +46,12 @@ def open_cart() -> tuple[Cart, str]:
     return Cart.objects.create(token_hash=_hash(token)), token
 
 
-_CART_BY_HASH_SQL = "SELECT * FROM cart_cart WHERE token_hash = %s"
+# The columns are named, not `*`: a prepared statement whose result columns change (a column
+# added by an upgrade) fails on PostgreSQL until its connection closes.
+_CART_BY_HASH_SQL = (
+    f"SELECT {', '.join(str(f.column) for f in Cart._meta.concrete_fields)} "  # noqa: S608  # nosec B608
+    "FROM cart_cart WHERE token_hash = %s"
+)
 
 
 def get_cart(*, token: str) -> Cart:

@@ -57,8 +57,12 @@ def in_force(*, document: str, at: datetime | None = None) -> PolicyVersion | No
 # both SQLite and PostgreSQL answer from the (document, number) index. Written out rather than
 # built with the ORM: every order asks, and compiling the ORM's subquery cost more CPU than the
 # query itself.
+# The columns are named, not `*`: a prepared statement whose result columns change (a column
+# added by an upgrade) fails on PostgreSQL until its connection closes.
 _CURRENT_SQL = (
-    "SELECT * FROM policies_policyversion AS v WHERE v.effective_at <= %s AND v.number = "
+    "SELECT "  # noqa: S608  # nosec B608 (names from the model)
+    + ", ".join(f"v.{f.column}" for f in PolicyVersion._meta.concrete_fields)
+    + " FROM policies_policyversion AS v WHERE v.effective_at <= %s AND v.number = "
     "(SELECT MAX(w.number) FROM policies_policyversion AS w "
     "WHERE w.document = v.document AND w.effective_at <= %s)"
 )

@@ -38,7 +38,7 @@ def test_a_batch_writes_its_entries_together_as_it_ends() -> None:
         assert not any("audit" in q["sql"] for q in queries.captured_queries)
         assert all(e.pk is None for e in entries)
     # one head read (with the lane lock, on PostgreSQL) and one INSERT for all four
-    audit_sql = [q["sql"] for q in queries.captured_queries if "audit_auditentry" in q["sql"]]
+    audit_sql = [q["sql"] for q in queries.captured_queries if "audit" in q["sql"]]
     assert len(audit_sql) == 2, audit_sql
     assert audit_sql[1].startswith("INSERT") and audit_sql[1].count("), (") == 3
     # in the order recorded, numbered without a hole, and each object is the stored row

@@ -47,7 +47,8 @@ def _another_connection_can_lock(lane: int) -> bool:
 
 
 def _locks(queries: CaptureQueriesContext) -> int:
-    return sum("pg_advisory_xact_lock" in q["sql"] for q in queries.captured_queries)
+    """Statements that took the lane lock (through the lock-then-head function)."""
+    return sum("lookout_audit_lane_head(" in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.commitment("C4.4")
@@ -96,11 +97,24 @@ def test_a_new_transaction_takes_the_lock_again():
 def test_the_first_entry_takes_the_lock_and_reads_the_head_in_one_round_trip():
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         record(actor=None, action="test.first")
-    # the lock and the head read are sent together, then the insert: two round trips
+    # the lock and the head read in one call (a function, migration 0005), then the insert:
+    # two round trips
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) == 2, statements
-    assert statements[0].index("pg_advisory_xact_lock") < statements[0].index("lane_seq")
+    assert "lookout_audit_lane_head(" in statements[0]
     assert statements[1].startswith("INSERT")
+
+
+def test_the_function_takes_the_lock_before_it_reads_the_head():
+    # As installed in the database (not as the migration's text says): the lock statement
+    # comes first, and the function is VOLATILE, so the read after it takes a fresh snapshot.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prosrc, provolatile FROM pg_proc WHERE proname = 'lookout_audit_lane_head'"
+        )
+        source, volatility = cursor.fetchone()
+    assert volatility == "v"
+    assert source.index("pg_advisory_xact_lock") < source.index("audit_auditentry")
 
 
 @pytest.mark.commitment("C4.4")
