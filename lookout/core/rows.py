@@ -8,11 +8,12 @@ database is built once; each value still goes through its field's `pre_save(add=
 `get_db_prep_save`, exactly as the ORM's insert compiler calls them, so defaults,
 `auto_now_add` and database-specific conversions are the same.
 
-Deliberately narrow: models with personal (encrypted) fields are refused, so the sealing path
-of `EncryptedField` only ever runs through the ORM's own save, and so are models this helper
-does not cover (inheritance, an own `save()`, database defaults, generated fields). Signals
-are not sent: no model of this project listens to them (a test keeps it that way for the
-models inserted here).
+Personal (encrypted) fields are sealed exactly as by the ORM's save: `EncryptedField` seals in
+its `pre_save`, which both paths call, and its `get_db_prep_value` refuses anything but a
+sealed value, so neither path can write plaintext (decision 0023, fifth addendum, which
+reverses the fourth addendum's refusal). Refused: models this helper does not cover
+(inheritance, an own `save()`, database defaults, generated fields). Signals are not sent: no
+model of this project listens to them (a test keeps it that way for the models inserted here).
 """
 
 from __future__ import annotations
@@ -60,19 +61,28 @@ def insert[M: models.Model](obj: M, *, using: str | None = None) -> M:
 
 
 def insert_many[M: models.Model](objs: Sequence[M], *, using: str | None = None) -> None:
-    """INSERT `objs` (new rows of one model, each with its key already set) in as few
-    statements as the database's parameter limit allows: one, for the usual handful.
+    """INSERT `objs` (new rows of one model) in as few statements as the database's parameter
+    limit allows: one, for the usual handful.
+
+    Either every object has its key set, or none has and the model's key is auto-increment: the
+    database numbers those rows, and the numbers are not read back (the objects keep pk None).
 
     Why: the audit log writes the entries of a unit of work together (audit.services.batch),
-    and one statement of several rows costs about what one row does."""
+    checkout links an order to each policy in force, and one statement of several rows costs
+    about what one row does."""
     if not objs:
         return
     model = type(objs[0])
-    if any(type(obj) is not model or obj.pk is None for obj in objs):
-        raise NotForFastInsert("insert_many() takes rows of one model, each with its key set.")
+    numbered = objs[0].pk is not None
+    if any(type(obj) is not model or (obj.pk is not None) != numbered for obj in objs):
+        raise NotForFastInsert(
+            "insert_many() takes rows of one model, either all with their key set or none."
+        )
+    if not numbered and not isinstance(model._meta.pk, models.AutoField):
+        raise NotForFastInsert(f"{model._meta.label}: rows without a key need an auto key.")
     alias = using or router.db_for_write(model, instance=objs[0])
     connection = connections[alias]
-    plan = _plans.get((model, connection.vendor, True)) or _plan(model, connection, True)
+    plan = _plans.get((model, connection.vendor, numbered)) or _plan(model, connection, numbered)
     size = max(1, connection.ops.bulk_batch_size(list(plan.fields), list(objs)))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), size):
@@ -89,19 +99,12 @@ def insert_many[M: models.Model](objs: Sequence[M], *, using: str | None = None)
 
 
 def _plan(model: type[models.Model], connection: Any, numbered: bool) -> _Plan:
-    from lookout.vault.fields import EncryptedField
-
     meta = model._meta
     if meta.parents or meta.proxy:
         raise NotForFastInsert(f"{meta.label}: inherited or proxy models are saved by the ORM.")
     if model.save is not models.Model.save or model.save_base is not models.Model.save_base:
         raise NotForFastInsert(f"{meta.label} has its own save(), which this would skip.")
     for field in meta.concrete_fields:
-        if isinstance(field, EncryptedField):
-            raise NotForFastInsert(
-                f"{meta.label}.{field.name} is personal data: save it through the ORM, whose "
-                "save path seals it."
-            )
         if getattr(field, "generated", False) or field.db_default is not models.NOT_PROVIDED:
             raise NotForFastInsert(f"{meta.label}.{field.name}: the database computes it.")
     auto = meta.pk if isinstance(meta.pk, models.AutoField) and not numbered else None

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from lookout.audit.services import record
 from lookout.core.errors import LookoutError
 from lookout.core.money import MoneyError, format_usd, usd
+from lookout.core.rows import insert
 from lookout.payments.gateway import GatewayError, GatewayTimeout, ProcessorSession, get_gateway
 from lookout.payments.models import Payment
 
@@ -114,8 +115,11 @@ def reserve_payment(
 def _create_payment(
     *, order_ref: uuid.UUID, amount: Decimal, key: str, payment_id: uuid.UUID | None = None
 ) -> Payment:
-    payment = Payment.objects.create(
-        id=payment_id or uuid.uuid4(), order_ref=order_ref, amount=amount, idempotency_key=key
+    # Without the ORM's compile step (core.rows): every checkout reserves one.
+    payment = insert(
+        Payment(
+            id=payment_id or uuid.uuid4(), order_ref=order_ref, amount=amount, idempotency_key=key
+        )
     )
     record(actor=None, action="payment.started", target=payment, detail={"amount": str(amount)})
     return payment

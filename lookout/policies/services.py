@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lookout.core.errors import LookoutError
+from lookout.core.rows import insert_many
 from lookout.policies import selectors
 from lookout.policies.models import Document, PolicyAcceptance, PolicyVersion
 
@@ -173,9 +174,9 @@ def record_acceptance(
     now = at or timezone.now()
     chosen = list(versions) if versions is not None else selectors.current_versions(at=now).values()
     with transaction.atomic(savepoint=False):
-        rows = PolicyAcceptance.objects.bulk_create(
-            [PolicyAcceptance(subject=subject, version=v, how=how, at=now) for v in chosen]
-        )
+        # One statement without the ORM's compile step (core.rows): every order records this.
+        rows = [PolicyAcceptance(subject=subject, version=v, how=how, at=now) for v in chosen]
+        insert_many(rows)
         if how == PolicyAcceptance.How.SIGNUP:
             for document in Document.values:
                 for pending in selectors.upcoming(document=document, at=now):

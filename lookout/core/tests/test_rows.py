@@ -1,5 +1,6 @@
 """`core.rows.insert` writes exactly the row the ORM's save would, and refuses what it must not
-write: personal (encrypted) fields go through the ORM's sealing save path only."""
+write: personal (encrypted) fields are sealed by the same `pre_save` as the ORM's save, and a
+value that is not text is refused before anything is written."""
 
 from __future__ import annotations
 
@@ -13,14 +14,27 @@ from django.db.models import signals
 from lookout.audit.models import AuditEntry
 from lookout.core.rows import NotForFastInsert, insert
 from lookout.orders.models import Delivery, Order, OrderEvent, OrderLine
-from lookout.orders.testing import make_product
+from lookout.orders.testing import make_product, policies  # noqa: F401 fixture
+from lookout.payments.models import Payment
+from lookout.policies.models import PolicyAcceptance
 from lookout.sharing.models import Disclosure
+from lookout.vault.fields import EncryptedField
 from lookout.vault.models import DataKey
 
 pytestmark = pytest.mark.django_db
 
 # Every model checkout writes through `insert`: none may rely on a save signal.
-INSERTED = [Order, OrderLine, OrderEvent, Disclosure, DataKey, AuditEntry]
+INSERTED = [
+    Order,
+    OrderLine,
+    OrderEvent,
+    Disclosure,
+    DataKey,
+    AuditEntry,
+    Payment,
+    PolicyAcceptance,
+    Order.policy_versions.through,
+]
 
 
 def _order(**overrides: object) -> Order:
@@ -78,11 +92,54 @@ def test_an_auto_numbered_row_gets_its_key_and_its_defaults() -> None:
     assert OrderLine.objects.get(pk=line.pk).quantity == 2
 
 
+SEALED_VALUES = {
+    "name": "Ada Lovelace-Byron",
+    "address": '{"city": "Ockham", "street_address": "12 St James\'s Square"}',
+    "phone": "+442079460000",
+    "email": "ada.lovelace@example.org",
+}
+
+
 @pytest.mark.commitment("C4.2")
-def test_a_model_with_personal_fields_is_refused_and_nothing_is_written() -> None:
+def test_personal_fields_are_sealed_exactly_as_the_orms_save_seals_them() -> None:
+    # Given the same delivery details saved by the ORM and inserted by the helper
+    from django.db import connection
+
+    from lookout.vault.crypto import new_subject, open_sealed
+
+    subject = new_subject(kind=DataKey.Kind.GUEST)
+    first, second = insert(_order(subject=subject)), insert(_order(subject=subject))
+    by_orm = Delivery(subject=subject, order=first, country="GB", **SEALED_VALUES)
+    by_orm.save(force_insert=True)
+    fast = insert(Delivery(subject=subject, order=second, country="GB", **SEALED_VALUES))
+    # Then what is stored is ciphertext in both rows, with no plaintext in it
+    columns = ", ".join(SEALED_VALUES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM orders_delivery")
+        stored = cursor.fetchall()
+    assert len(stored) == 2
+    for row in stored:
+        for value in row:
+            blob = bytes(value)
+            assert not any(text.encode() in blob for text in SEALED_VALUES.values())
+            assert not any(part.encode() in blob for part in ("Ada", "Ockham", "example.org"))
+    # And both open, under the person's key and each row's own context, to the same values
+    for delivery in (by_orm, fast):
+        row = Delivery.objects.get(pk=delivery.pk)
+        for name, plaintext in SEALED_VALUES.items():
+            field = Delivery._meta.get_field(name)
+            assert isinstance(field, EncryptedField)
+            sealed = getattr(row, name)
+            opened = open_sealed(subject=subject, blob=sealed.blob, context=field.context(row))
+            assert opened == plaintext
+
+
+@pytest.mark.commitment("C4.2")
+def test_a_personal_value_that_is_not_text_is_refused_and_nothing_is_written() -> None:
+    # Only text is sealed; anything else (bytes that could be plaintext) never reaches the table
     order = insert(_order())
-    delivery = Delivery(subject=order.subject, order=order, name="Ada", address="{}", country="US")
-    with pytest.raises(NotForFastInsert, match="personal data"):
+    delivery = Delivery(subject=order.subject, order=order, name=b"Ada", address="{}", country="US")
+    with pytest.raises(TypeError, match="plaintext only"):
         insert(delivery)
     assert not Delivery.objects.filter(order=order).exists()
 
@@ -162,12 +219,27 @@ def test_more_rows_than_one_statement_takes_go_in_several() -> None:
 def test_many_rows_must_be_of_one_model_and_carry_their_keys() -> None:
     from lookout.core.rows import insert_many
 
-    unnumbered = _entries(2, 920_000)
-    unnumbered[1].seq = None
+    half_numbered = _entries(2, 920_000)
+    half_numbered[1].seq = None
     with pytest.raises(NotForFastInsert):
-        insert_many(unnumbered)
+        insert_many(half_numbered)
+    with pytest.raises(NotForFastInsert, match="auto key"):  # a UUID key must be given
+        insert_many([PolicyAcceptance(pk=None, subject=uuid.uuid4(), how="order")])
     with pytest.raises(NotForFastInsert):
         insert_many([*_entries(1, 920_010), _order()])
-    with pytest.raises(NotForFastInsert, match="personal data"):
-        insert_many([Delivery(subject=uuid.uuid4(), name="x")])
     assert not AuditEntry.objects.filter(action="test.many").exists()
+
+
+@pytest.mark.usefixtures("policies")
+def test_rows_without_keys_are_numbered_by_the_database() -> None:
+    from lookout.core.rows import insert_many
+    from lookout.policies.models import PolicyVersion
+
+    order = insert(_order())
+    versions = list(PolicyVersion.objects.all()[:2])
+    assert len(versions) == 2
+    links = Order.policy_versions.through
+    rows = [links(order_id=order.pk, policyversion_id=v.pk) for v in versions]
+    insert_many(rows)
+    assert set(order.policy_versions.values_list("pk", flat=True)) == {v.pk for v in versions}
+    assert all(row.pk is None for row in rows)  # not read back, as documented
