@@ -83,3 +83,16 @@ def test_a_reserved_payment_is_not_read_back() -> None:
     # then the only statement on the payments table is the write of the processor's answer
     statements = [q["sql"] for q in seen.captured_queries if "payments_payment" in q["sql"]]
     assert len(statements) == 1 and statements[0].startswith("UPDATE"), statements
+
+
+def test_the_first_session_recorded_on_a_payment_wins() -> None:
+    from lookout.payments.services import _claim_session
+
+    payment = reserve_payment(
+        order_ref=uuid.uuid4(), amount=Decimal("9.99"), idempotency_key="order:r9", new=True
+    )
+    assert _claim_session(payment, reference="ps_first", redirect_url="/pay/first")
+    # a second start of the same payment that lost the race changes nothing
+    assert not _claim_session(payment, reference="ps_second", redirect_url="/pay/second")
+    stored = Payment.objects.get(pk=payment.pk)
+    assert (stored.processor_reference, stored.redirect_url) == ("ps_first", "/pay/first")
