@@ -37,7 +37,7 @@ DELIVERY = {
     "postal_code": "94043",
     "email": "bench.buyer@example.com",
 }
-WORKERS, THREADS = 4, 4
+WORKERS, THREADS = 4, 2
 STOCK_SQL = "from lookout.catalog.models import Product; Product.objects.update(stock=1000000)"
 
 
@@ -72,9 +72,10 @@ def throughput(label: str, *, postgres: str, orders: int) -> dict:
     with throwaway_env(postgres=postgres) as env:
         prepare(env)
         lookout(env, "shell", "-c", STOCK_SQL)
-        # Four processes of four threads: on 2 cores, checkout's Python work contends for each
-        # process's GIL, and 4 x 4 completed about a fifth more orders than 2 x 8 in alternated
-        # runs (see docs/decisions/0023, third addendum).
+        # Four processes of two threads: on 2 cores, checkout's Python work contends for each
+        # process's GIL. 4 x 4 completed about a fifth more orders than 2 x 8 (decision 0023,
+        # third addendum); once a checkout cost less, 4 x 2 used less CPU per order than 4 x 4
+        # and completed about a tenth more in alternated runs (fifth addendum).
         with server(env, workers=WORKERS, threads=THREADS) as base:
             tokens = _carts(base, orders + 40)
             warm, tokens = tokens[:40], tokens[40:]
