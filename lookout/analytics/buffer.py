@@ -13,6 +13,10 @@ what issue 10 asks. Why is waiting in memory acceptable here and nowhere else in
   through the real server in tests/ops/test_serve.py).
 - If the database refuses a write, the rows stay queued and the next flush tries again; past
   `MAX_QUEUED_ROWS` new events are counted as dropped instead of growing memory without bound.
+  While the database stays away, the thread waits twice as long after each failed write (up to
+  `MAX_RETRY_SECONDS`) and logs a warning only at the first failure and then at each doubling of
+  their count, and once more when writes succeed again: an outage of minutes leaves a handful of
+  log lines, not four a second per process.
 
 Every other write in the store (orders, consent, audit, ...) still commits before it answers.
 `LOOKOUT_ANALYTICS_FLUSH_SECONDS = 0` writes each beacon before answering (the old behaviour).
@@ -25,6 +29,7 @@ import logging
 import multiprocessing.util
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +41,16 @@ log = logging.getLogger(__name__)
 DEFAULT_FLUSH_SECONDS = 0.25
 MAX_ROWS_PER_INSERT = 500  # 14 columns x 500 rows: well under SQLite's 32,766 parameters
 MAX_QUEUED_ROWS = 50_000
+MAX_RETRY_SECONDS = 30.0
+
+
+def retry_seconds(failures: int) -> float:
+    """How long the thread waits before writing again after `failures` failed writes in a row:
+    the flush interval, doubled per failure, at most MAX_RETRY_SECONDS."""
+    if failures <= 0:
+        return flush_seconds()
+    return min(MAX_RETRY_SECONDS, max(flush_seconds(), 0.05) * 2.0 ** min(failures, 16))
+
 
 Row = tuple[Any, ...]
 Writer = Callable[[Sequence[Row]], None]
@@ -66,6 +81,7 @@ class EventBuffer:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.stats = {"flushed": 0, "dropped": 0, "flush_errors": 0}
+        self._failures = 0  # failed writes in a row
 
     # --- queueing ------------------------------------------------------------------------
     def add(self, rows: Sequence[Row]) -> int:
@@ -115,7 +131,20 @@ class EventBuffer:
                         del self._rows[-overflow:]
                         self.stats["dropped"] += overflow
                     self.stats["flush_errors"] += 1
-                log.warning("analytics events not written yet, retrying: %s", type(error).__name__)
+                    self._failures += 1
+                    failures = self._failures
+                if failures & (failures - 1) == 0:  # the 1st, 2nd, 4th, 8th, ... in a row
+                    log.warning(
+                        "analytics events not written yet (%d failed writes in a row), "
+                        "retrying: %s",
+                        failures,
+                        type(error).__name__,
+                    )
+            else:
+                with self._lock:
+                    failures, self._failures = self._failures, 0
+                if failures:
+                    log.warning("analytics events written again after %d failed writes", failures)
             finally:
                 self.stats["flushed"] += written
             return written
@@ -125,7 +154,13 @@ class EventBuffer:
             with self._lock:
                 if not self._rows and not self._stopping:
                     self._wake.wait()  # nothing queued: sleep until a row arrives
-                if len(self._rows) < MAX_ROWS_PER_INSERT and not self._stopping:
+                if self._failures and not self._stopping:
+                    # The database refused the last write: wait out the back-off, whatever
+                    # arrives meanwhile (a stop still ends the wait).
+                    deadline = time.monotonic() + retry_seconds(self._failures)
+                    while not self._stopping and (left := deadline - time.monotonic()) > 0:
+                        self._wake.wait(left)
+                elif len(self._rows) < MAX_ROWS_PER_INSERT and not self._stopping:
                     self._wake.wait(flush_seconds())  # let a batch gather
                 stopping = self._stopping
             try:

@@ -4,6 +4,7 @@ queued; a full queue counts what it drops instead of growing without bound."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Sequence
@@ -205,3 +206,54 @@ def test_a_forked_child_keeps_its_own_rows_and_gets_its_own_buffer(monkeypatch) 
     # buffer is a new one to be made there; the parent still holds its own rows
     assert answer == "1,1,True"
     assert parent.queued() == 2
+
+
+def test_the_wait_after_failed_writes_doubles_up_to_a_bound(settings):
+    settings.LOOKOUT_ANALYTICS_FLUSH_SECONDS = 0.1
+    waits = [buffer.retry_seconds(n) for n in range(8)]
+    assert waits[:4] == pytest.approx([0.1, 0.2, 0.4, 0.8])
+    assert all(later >= earlier for earlier, later in itertools.pairwise(waits))
+    assert buffer.retry_seconds(50) == buffer.MAX_RETRY_SECONDS
+
+
+class Outage(CountingWriter):
+    """A database that refuses `fail` writes in a row, counting every attempt."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__(fail=fail)
+        self.attempts = 0
+
+    def __call__(self, rows: Sequence[tuple[object, ...]]) -> None:
+        self.attempts += 1
+        super().__call__(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_during_an_outage_the_thread_backs_off_and_logs_a_few_lines(settings, buffered, caplog):
+    # given a database that stays away, and a flush interval that would retry 100 times a second
+    settings.LOOKOUT_ANALYTICS_FLUSH_SECONDS = 0.01
+    writer = Outage(fail=10_000)
+    events = buffered(writer)
+    # when events wait for a second
+    with caplog.at_level("WARNING", logger="lookout.analytics.buffer"):
+        events.add(_rows(5))
+        time.sleep(1.0)
+        attempts = writer.attempts
+    # then it tried only a few times (waits of 0.1, 0.2, 0.4, 0.8 s), and said so in fewer lines
+    assert 1 <= attempts <= 6
+    warnings = [r for r in caplog.records if "not written yet" in r.getMessage()]
+    assert 1 <= len(warnings) <= 3  # the 1st, 2nd and 4th failure in a row
+    assert events.queued() == 5  # nothing lost
+
+
+@pytest.mark.commitment("C2.4")
+@pytest.mark.django_db(transaction=True)
+def test_after_an_outage_everything_queued_is_written(settings, buffered, caplog):
+    settings.LOOKOUT_ANALYTICS_FLUSH_SECONDS = 0.05
+    writer = Outage(fail=3)
+    events = buffered(writer)
+    with caplog.at_level("WARNING", logger="lookout.analytics.buffer"):
+        events.add(_rows(12))
+        assert _wait_for(12) == 12
+    assert writer.attempts == 4  # three refused, then one that wrote everything
+    assert any("written again after 3 failed writes" in r.getMessage() for r in caplog.records)
