@@ -89,8 +89,8 @@ class _LaneLock:
     PostgreSQL holds an advisory transaction lock until the transaction ends, but releases one
     taken inside a savepoint that is rolled back. Django drops on-commit callbacks at exactly
     those two moments (commit or rollback of the transaction, rollback of the savepoint they
-    were registered in), so while the marker is among them the lock is still held, and a
-    second entry in the same transaction (checkout writes four) skips one round trip."""
+    were registered in), so while the marker is among them the lock is still held, and a later
+    entry or batch in the same transaction reads the head without taking the lock again."""
 
     def __init__(self, lane: int) -> None:
         self.lane = lane
