@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from lookout.audit.chain import entry_hash
+from lookout.audit.chain import HASHED_COLUMNS, entry_hash
 from lookout.audit.models import ANONYMOUS, GENESIS_HASH, SYSTEM, AuditEntry, Outcome
 from lookout.core.logging import mask_text
 from lookout.core.rows import insert_many
@@ -167,7 +167,8 @@ def record(
         return open_batch.add(connection, values)
     # No savepoint: if this fails the caller's change must not commit without its entry.
     with transaction.atomic(using=using, savepoint=False):
-        (entry,) = _write(connection, using, [values])
+        entry = AuditEntry(**values)
+        _write(connection, using, [entry])
         return entry
 
 
@@ -176,9 +177,8 @@ class _Pending:
     Django drops the callbacks registered in a savepoint that rolls back, so an entry whose
     change was undone that way is dropped with it, and is never written."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-        self.entry = AuditEntry(**values)  # seq, lane, place and hash are set when written
+    def __init__(self, entry: AuditEntry) -> None:
+        self.entry = entry  # seq, lane, place and hash are set when it is written
 
     def __call__(self) -> None:  # run at commit: the entry is already written
         return None
@@ -189,7 +189,7 @@ class _Batch:
         self.pending: list[_Pending] = []
 
     def add(self, connection: Any, values: dict[str, Any]) -> AuditEntry:
-        pending = _Pending(values)
+        pending = _Pending(AuditEntry(**values))
         connection.on_commit(pending)
         self.pending.append(pending)
         return pending.entry
@@ -226,47 +226,35 @@ def batch(using: str | None = None, *, savepoint: bool = True) -> Iterator[None]
         finally:
             connection._lookout_audit_batch = None
         if not connection.needs_rollback:
-            kept = pending.kept(connection)
-            _write(connection, using, [p.values for p in kept], entries=[p.entry for p in kept])
+            _write(connection, using, [p.entry for p in pending.kept(connection)])
 
 
-def _write(
-    connection: Any,
-    using: str,
-    values: list[dict[str, Any]],
-    *,
-    entries: list[AuditEntry] | None = None,
-) -> list[AuditEntry]:
-    """Append entries (their checked values) to this connection's lane, in order, in the
-    current transaction: the lane's lock and head, then one INSERT. `entries`, if given, are
-    the objects to complete and write (the ones `record()` handed out inside a batch)."""
-    if not values:
-        return []
+def _write(connection: Any, using: str, entries: list[AuditEntry]) -> None:
+    """Number, chain and INSERT entries (checked, not yet written) in this connection's lane,
+    in order, in the current transaction: the lane's lock and head, then one INSERT."""
+    if not entries:
+        return
     lane = _lane_of(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not _holds_lane_lock(connection, lane):
             # The lock before the head: the read must see the last commit in the lane.
-            cursor.execute(LOCK_THEN_HEAD_SQL, [CHAIN_LOCK_KEY + lane, lane, len(values)])
+            cursor.execute(LOCK_THEN_HEAD_SQL, [CHAIN_LOCK_KEY + lane, lane, len(entries)])
             _remember_lane_lock(connection, lane)
         elif connection.vendor == "postgresql":
-            cursor.execute(HEAD_SQL["postgresql"], [len(values), lane])
+            cursor.execute(HEAD_SQL["postgresql"], [len(entries), lane])
         else:
             cursor.execute(HEAD_SQL["sqlite"], [lane])
         seqs, last_place, last_hash = cursor.fetchone()
     if not isinstance(seqs, list):  # SQLite: the first of consecutive numbers
-        seqs = list(range(seqs, seqs + len(values)))
+        seqs = list(range(seqs, seqs + len(entries)))
     place, prev_hash, at = last_place or 0, last_hash or GENESIS_HASH, timezone.now()
-    written = entries if entries is not None else [AuditEntry(**v) for v in values]
-    for entry, entry_values, seq in zip(written, values, sorted(seqs), strict=True):
+    for entry, seq in zip(entries, sorted(seqs), strict=True):
         place += 1
-        entry_values.update(seq=seq, lane=lane, lane_seq=place, prev_hash=prev_hash, at=at)
-        prev_hash = entry_hash(entry_values)
-        for name, value in entry_values.items():
-            setattr(entry, name, value)
-        entry.hash = prev_hash
+        entry.seq, entry.lane, entry.lane_seq = seq, lane, place
+        entry.prev_hash, entry.at = prev_hash, at
+        entry.hash = prev_hash = entry_hash({n: getattr(entry, n) for n in HASHED_COLUMNS})
     # Built once per database, not compiled by the ORM per entry (lookout.core.rows).
-    insert_many(written, using=using)
-    return written
+    insert_many(entries, using=using)
 
 
 def _clean(
