@@ -22,6 +22,7 @@ from lookout.catalog.models import MAX_PER_LINE, Product
 from lookout.core.errors import Conflict, LookoutError, NotFound
 from lookout.core.inventory import CART_RETENTION
 from lookout.core.money import usd
+from lookout.core.rows import columns
 
 MAX_QUANTITY = MAX_PER_LINE
 SHIPPING = Decimal("0.00")  # free worldwide shipping (C1.3)
@@ -46,10 +47,9 @@ def open_cart() -> tuple[Cart, str]:
     return Cart.objects.create(token_hash=_hash(token)), token
 
 
-# The columns are named, not `*`: a prepared statement whose result columns change (a column
-# added by an upgrade) fails on PostgreSQL until its connection closes.
+# Written out (the columns named, core.rows.columns): every cart page and checkout asks.
 _CART_BY_HASH_SQL = (
-    f"SELECT {', '.join(str(f.column) for f in Cart._meta.concrete_fields)} "  # noqa: S608  # nosec B608
+    f"SELECT {columns(Cart)} "  # noqa: S608  # nosec B608 (names from the model)
     "FROM cart_cart WHERE token_hash = %s"
 )
 

@@ -60,6 +60,15 @@ def insert[M: models.Model](obj: M, *, using: str | None = None) -> M:
     return obj
 
 
+def columns(model: type[models.Model], *, table_alias: str = "") -> str:
+    """The model's columns, named one by one, for written-out SELECTs read through
+    `Model.objects.raw`. Not `*`: a prepared statement (PostgreSQL) whose result columns change,
+    because an upgrade added a column while old processes run, fails until its connection
+    closes."""
+    prefix = f"{table_alias}." if table_alias else ""
+    return ", ".join(f"{prefix}{field.column}" for field in model._meta.concrete_fields)
+
+
 def insert_many[M: models.Model](objs: Sequence[M], *, using: str | None = None) -> None:
     """INSERT `objs` (new rows of one model) in as few statements as the database's parameter
     limit allows: one, for the usual handful.

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from lookout.core.rows import columns
 from lookout.policies.models import Document, PolicyAcceptance, PolicyVersion
 
 
@@ -57,12 +58,9 @@ def in_force(*, document: str, at: datetime | None = None) -> PolicyVersion | No
 # both SQLite and PostgreSQL answer from the (document, number) index. Written out rather than
 # built with the ORM: every order asks, and compiling the ORM's subquery cost more CPU than the
 # query itself.
-# The columns are named, not `*`: a prepared statement whose result columns change (a column
-# added by an upgrade) fails on PostgreSQL until its connection closes.
 _CURRENT_SQL = (
-    "SELECT "  # noqa: S608  # nosec B608 (names from the model)
-    + ", ".join(f"v.{f.column}" for f in PolicyVersion._meta.concrete_fields)
-    + " FROM policies_policyversion AS v WHERE v.effective_at <= %s AND v.number = "
+    f"SELECT {columns(PolicyVersion, table_alias='v')} "  # noqa: S608  # nosec B608 (model names)
+    "FROM policies_policyversion AS v WHERE v.effective_at <= %s AND v.number = "
     "(SELECT MAX(w.number) FROM policies_policyversion AS w "
     "WHERE w.document = v.document AND w.effective_at <= %s)"
 )
