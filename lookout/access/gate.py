@@ -405,6 +405,8 @@ def reveal_reads(
     written together in one transaction (one lane lock, one INSERT, one commit) before anything
     is decrypted. A read with no rows gives [] and writes nothing.
     """
+    from lookout.audit.services import batch as audit_batch
+
     plans = [_plan(read, purpose, actor) if read.rows else None for read in reads]
     refusals = [
         (plan, group, [plan.keys[n] for n, level in group.levels.items() if level is None])
@@ -413,8 +415,6 @@ def reveal_reads(
         for group in plan.groups
         if None in group.levels.values()
     ]
-    from lookout.audit.services import batch as audit_batch
-
     if refusals:
         with audit_batch():
             for plan, group, refused in refusals:
