@@ -242,7 +242,7 @@ def _place(
                 line_total=usd(product.price * wanted),
             )
         )
-        Product.objects.filter(pk=product.pk).update(stock=F("stock") - wanted)
+        _take_stock(product.pk, wanted)
     if any(
         shown_stock_changed(p.stock, p.stock - p.cart_quantity)  # type: ignore[attr-defined]
         for p in products
@@ -287,6 +287,15 @@ def _lock_cart_products(cart: Cart) -> list[Product]:
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF p"
     return list(Product.objects.raw(sql, [cart.pk]))
+
+
+def _take_stock(product_id: int, quantity: int) -> None:
+    """`Product.objects.filter(pk=...).update(stock=F("stock") - quantity)`, written out (the
+    row is already locked by `_lock_cart_products`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE catalog_product SET stock = stock - %s WHERE id = %s", [quantity, product_id]
+        )
 
 
 def _order_for_key(key: str) -> uuid.UUID | str | None:
