@@ -55,14 +55,14 @@ def prepare_payment(*, order: Order, new_order: bool = False) -> PreparedPayment
     audit entry commits with that transaction."""
     from lookout.payments.models import Payment
     from lookout.payments.services import reserve_payment
-    from lookout.sharing.services import active_partner, disclose
+    from lookout.sharing.services import disclose_to_active
 
     key = payment_key(order)
     if not new_order and Payment.objects.filter(idempotency_key=key).exists():
         return PreparedPayment()  # a retry sends no name again (the processor's page asks)
     try:
-        hint = disclose(
-            partner=active_partner("payment_processor"),
+        hint = disclose_to_active(
+            kind="payment_processor",
             record=order.delivery,
             purpose=Purpose.FULFILMENT,
             actor=None,

@@ -52,6 +52,7 @@ __all__ = [
     "PartnerRefused",
     "active_partner",
     "disclose",
+    "disclose_to_active",
     "disclosures_for",
     "record_agreement",
     "register_partner",
@@ -279,16 +280,40 @@ def disclose(
     `DisclosureRefused` (inactive partner, purpose not for this kind, nothing allowed in the
     record); each refusal is audited and nothing is read or ledgered.
     """
+    day = today()
+    fresh = _partner_as_stored(partner, day)
+    if fresh is None:
+        raise DisclosureRefused("Only a registered partner may receive personal data.")
+    return _disclose(fresh, day, record=record, purpose=purpose, actor=actor)
+
+
+def disclose_to_active(
+    *, kind: str, record: models.Model, purpose: Purpose, actor: User | None
+) -> dict[str, str | None]:
+    """`disclose` to the active partner of `kind` (`selectors.active_partner`), read once.
+
+    Why: checkout discloses the cardholder name on every order. Choosing the partner and then
+    re-reading it as stored were two queries; the query that chooses it already reads it as
+    stored (kind, active switch, an agreement in force today), so this skips the second.
+    Raises `NoValidAgreement` when no partner of `kind` may receive data today."""
+    day = today()
+    partner = active_partner(kind, on=day)
+    # Chosen among the active partners with an agreement in force on `day`, read just now.
+    partner.has_agreement = True  # type: ignore[attr-defined]
+    return _disclose(partner, day, record=record, purpose=purpose, actor=actor)
+
+
+def _disclose(
+    fresh: Partner, day: date, *, record: models.Model, purpose: Purpose, actor: User | None
+) -> dict[str, str | None]:
+    """The checks, the read, the ledger row and the audit entry, for a partner read as stored
+    (with `has_agreement` for `day`)."""
     from lookout.access import AccessDenied, reveal
     from lookout.audit.services import record as audit
 
     purpose = Purpose(purpose)
     model = _model_of(record)
     subject = _subject_of(record)
-    day = today()
-    fresh = _partner_as_stored(partner, day)
-    if fresh is None:
-        raise DisclosureRefused("Only a registered partner may receive personal data.")
     chosen = _fields_for(fresh.kind, model)
     keys = {name: f"{model._meta.label}.{name}" for name in chosen}
     refused = _refusal(fresh, purpose, chosen, day)

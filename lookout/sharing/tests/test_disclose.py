@@ -312,3 +312,62 @@ def test_disclosures_for_a_person_lists_theirs_only_oldest_first(
     assert mine[0].at <= mine[1].at
     assert mine[0].partner.name == vendor.name
     assert list(disclosures_for(other.subject).values_list("subject", flat=True)) == [other.subject]
+
+
+# --- disclose_to_active: the partner chosen and read as stored by one query ----------------------
+
+
+@pytest.mark.commitment("C5.2")
+@pytest.mark.parametrize("state", AGREEMENT_STATES)
+def test_disclosing_to_the_active_partner_needs_one_with_an_agreement_in_force(
+    state: str, make_partner: MakePartner, make_parcel: MakeParcel
+) -> None:
+    from lookout.sharing.services import disclose_to_active
+
+    make_partner("payment_processor", **AGREEMENT_STATES[state])
+    with pytest.raises(NoValidAgreement, match="No active payment processor"):
+        disclose_to_active(
+            kind="payment_processor", record=make_parcel(), purpose=Purpose.FULFILMENT, actor=None
+        )
+    assert Disclosure.objects.count() == 0
+
+
+@pytest.mark.commitment("C5.2")
+def test_an_inactive_partner_is_never_the_active_one(
+    make_partner: MakePartner, make_parcel: MakeParcel
+) -> None:
+    from lookout.sharing.services import disclose_to_active
+
+    processor = make_partner("payment_processor")
+    Partner.objects.filter(pk=processor.pk).update(active=False)
+    with pytest.raises(NoValidAgreement):
+        disclose_to_active(
+            kind="payment_processor", record=make_parcel(), purpose=Purpose.FULFILMENT, actor=None
+        )
+    assert Disclosure.objects.count() == 0
+
+
+@pytest.mark.commitment("C5.3")
+@pytest.mark.commitment("C5.4")
+def test_the_active_payment_processor_gets_the_name_only_ledgered_and_audited(
+    make_partner: MakePartner, make_parcel: MakeParcel
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lookout.sharing.services import disclose_to_active
+
+    processor = make_partner("payment_processor")
+    parcel = make_parcel()
+    with CaptureQueriesContext(connection) as queries:
+        payload = disclose_to_active(
+            kind="payment_processor", record=parcel, purpose=Purpose.FULFILMENT, actor=None
+        )
+    assert payload == {"name": NAME}
+    ledgered = Disclosure.objects.get()
+    assert (ledgered.partner_id, ledgered.fields) == (processor.pk, ["sharing.Parcel.name"])
+    entry = _last_entry()
+    assert (entry.action, entry.outcome) == ("disclosure", "granted")
+    assert entry.detail == {"partner": str(processor.pk), "kind": "payment_processor"}
+    partner_reads = [q for q in queries.captured_queries if "FROM sharing_partner" in q["sql"]]
+    assert len(partner_reads) == 1
