@@ -172,10 +172,14 @@ def record_acceptance(
     if how not in PolicyAcceptance.How.values:
         raise ValueError(f"Unknown kind of acceptance {how!r}.")
     now = at or timezone.now()
-    chosen = list(versions) if versions is not None else selectors.current_versions(at=now).values()
+    chosen = (
+        [v.pk for v in versions]
+        if versions is not None
+        else list(selectors.current_version_ids(at=now).values())
+    )
     with transaction.atomic(savepoint=False):
         # One statement without the ORM's compile step (core.rows): every order records this.
-        rows = [PolicyAcceptance(subject=subject, version=v, how=how, at=now) for v in chosen]
+        rows = [PolicyAcceptance(subject=subject, version_id=v, how=how, at=now) for v in chosen]
         insert_many(rows)
         if how == PolicyAcceptance.How.SIGNUP:
             for document in Document.values:

@@ -98,3 +98,24 @@ def test_an_unknown_kind_of_acceptance_is_refused(make_customer: Callable[[str],
     with pytest.raises(ValueError, match="Unknown kind"):
         record_acceptance(subject=ann.subject, how="clickwrap")
     assert acceptances_for(subject=ann.subject).count() == 0
+
+
+@pytest.mark.commitment("C1.5")
+@pytest.mark.django_db
+def test_the_ids_an_order_records_are_those_of_the_versions_in_force_then() -> None:
+    from lookout.policies.selectors import current_version_ids
+
+    with freeze_time("2027-01-05 09:00"):
+        coming = publish_version(
+            document="privacy", text=NEW_PRIVACY, effective_on=date(2027, 2, 1)
+        )
+        before = current_version_ids()
+        assert before == {d: v.pk for d, v in current_versions().items()}
+        assert coming.pk not in before.values() and len(before) == 3
+    with freeze_time("2027-02-01 00:00"):
+        after = current_version_ids()
+        assert after == {d: v.pk for d, v in current_versions().items()}
+        assert after["privacy"] == coming.pk
+        assert {d: after[d] for d in ("refund", "shipping")} == {
+            d: before[d] for d in ("refund", "shipping")
+        }
