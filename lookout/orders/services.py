@@ -28,7 +28,7 @@ from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Product, shown_stock_changed
 from lookout.core.errors import Conflict, LookoutError
 from lookout.core.money import usd
-from lookout.core.rows import insert, insert_many
+from lookout.core.rows import insert, insert_many, together
 from lookout.inbox.services import send_message
 from lookout.orders.messages import message_for
 from lookout.orders.models import TRANSITIONS, Delivery, Order, OrderEvent, OrderLine, Status
@@ -158,9 +158,16 @@ def place_order(
     for attempt in range(NUMBER_ATTEMPTS):
         try:
             # One key ring: the new buyer key seals the delivery details and the inbox message
-            # without being read back from the key store for each value.
-            # Its four audit entries are written together as the block ends (audit.batch).
-            with key_ring(), transaction.atomic(using=KEYSTORE), audit_batch():
+            # without being read back from the key store for each value. Its four audit
+            # entries are numbered together as the block ends (audit.batch), and they and the
+            # order's rows go in together, in one statement on PostgreSQL (core.rows).
+            with (
+                key_ring(),
+                transaction.atomic(using=KEYSTORE),
+                transaction.atomic(),
+                together(),
+                audit_batch(savepoint=False),
+            ):
                 return _place(
                     cart=cart,
                     delivery=delivery,
