@@ -55,7 +55,8 @@ def insert[M: models.Model](obj: M, *, using: str | None = None) -> M:
     plan = _plans.get((model, connection.vendor, numbered)) or _plan(model, connection, numbered)
     waiting = _waiting(connection)
     if waiting is not None:
-        waiting.append((plan, [obj]))
+        row: list[models.Model] = [obj]
+        waiting.append((plan, row))
     else:
         params = _values(plan, [obj], connection)
         with connection.cursor() as cursor:
@@ -150,13 +151,30 @@ def _plan(model: type[models.Model], connection: Any, numbered: bool) -> _Plan:
     return plan
 
 
+# What waits for the end of a `together` block: rows of one model (prepared then), or a
+# statement with its parameters (`write_later`).
+_Waiting = tuple[_Plan, list[models.Model]] | tuple[str, list[Any]]
+
+
 @dataclass
 class _Together:
     depth: int  # the savepoints open when the block began
-    rows: list[tuple[_Plan, list[models.Model]]] = dataclasses.field(default_factory=list)
+    rows: list[_Waiting] = dataclasses.field(default_factory=list)
 
 
-def _waiting(connection: Any) -> list[tuple[_Plan, list[models.Model]]] | None:
+def write_later(sql: str, params: list[Any], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Run a write (an UPDATE, say) as a `together` block ends, with its rows; at once outside
+    one. Only for a write that nothing in the block reads back."""
+    connection: Any = connections[using]
+    waiting = _waiting(connection)
+    if waiting is not None:
+        waiting.append((sql, params))
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _waiting(connection: Any) -> list[_Waiting] | None:
     """The rows waiting for the end of a `together` block, or None to write now: outside one,
     and inside a savepoint opened within one (a savepoint that rolls back must take its rows
     with it)."""
@@ -208,9 +226,12 @@ def together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         _write_together(connection, block.rows)
 
 
-def _write_together(connection: Any, rows: list[tuple[_Plan, list[models.Model]]]) -> None:
+def _write_together(connection: Any, waiting: list[_Waiting]) -> None:
     statements = [
-        (_rows_sql(plan, len(objs)), _values(plan, objs, connection)) for plan, objs in rows
+        (what, values)
+        if isinstance(what, str)
+        else (_rows_sql(what, len(values)), _values(what, values, connection))
+        for what, values in waiting
     ]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(statements) == 1:

@@ -28,7 +28,7 @@ from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Product, shown_stock_changed
 from lookout.core.errors import Conflict, LookoutError
 from lookout.core.money import usd
-from lookout.core.rows import insert, insert_many, together
+from lookout.core.rows import insert, insert_many, together, write_later
 from lookout.inbox.services import send_message
 from lookout.orders.messages import message_for
 from lookout.orders.models import TRANSITIONS, Delivery, Order, OrderEvent, OrderLine, Status
@@ -297,12 +297,11 @@ def _lock_cart_products(cart: Cart) -> list[Product]:
 
 
 def _take_stock(product_id: int, quantity: int) -> None:
-    """`Product.objects.filter(pk=...).update(stock=F("stock") - quantity)`, written out (the
-    row is already locked by `_lock_cart_products`)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE catalog_product SET stock = stock - %s WHERE id = %s", [quantity, product_id]
-        )
+    """`Product.objects.filter(pk=...).update(stock=F("stock") - quantity)`, written out and
+    written with the order's rows (the row is locked by `_lock_cart_products` until then)."""
+    write_later(
+        "UPDATE catalog_product SET stock = stock - %s WHERE id = %s", [quantity, product_id]
+    )
 
 
 def _order_for_key(key: str) -> uuid.UUID | str | None:

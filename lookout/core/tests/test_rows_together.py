@@ -162,3 +162,21 @@ def test_a_caught_error_that_dooms_the_transaction_writes_nothing() -> None:
 def test_together_needs_a_transaction() -> None:
     with pytest.raises(TransactionManagementError), together():
         pass
+
+
+def test_a_write_for_later_runs_with_the_rows_and_at_once_outside_a_block() -> None:
+    from lookout.core.rows import write_later
+    from lookout.orders.testing import make_product
+
+    product = make_product(stock=5)
+    sql = "UPDATE catalog_product SET stock = stock - %s WHERE id = %s"
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), together():
+        insert(_order())
+        write_later(sql, [2, product.pk])
+        assert type(product).objects.get(pk=product.pk).stock == 5  # not yet
+    assert type(product).objects.get(pk=product.pk).stock == 3
+    writes = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1 and "INSERT INTO" in writes[0]  # one statement for both
+    write_later(sql, [1, product.pk])
+    assert type(product).objects.get(pk=product.pk).stock == 2
