@@ -196,18 +196,25 @@ def _place(
     then: Callable[[Order], None] | None,
     payment_id: uuid.UUID | None,
 ) -> Order:
-    products = _lock_cart_products(cart)
+    products = _lock_cart_products(cart, key)
     if not products:
         existing = Order.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return existing
         raise CheckoutError("Your cart is empty.")
-    existing_id = _order_for_key(key)
-    if existing_id is not None:  # the first submit committed while we waited for the locks
+    existing_id = products[0].placed_order  # type: ignore[attr-defined]
+    if existing_id is not None:  # a submit with this key placed its order already
         return Order.objects.get(pk=existing_id)
     for product in products:
         wanted = product.cart_quantity  # type: ignore[attr-defined]
         if product.stock < wanted:
+            # The lookup above saw the database as the statement began. The first submit of a
+            # double click may have committed while this one waited for the locks, taking the
+            # last unit: that buyer gets their order, not "sold out". (With stock left, the
+            # order's unique key refuses the repeat instead, and place_order returns the first.)
+            existing_id = _order_for_key(key)
+            if existing_id is not None:
+                return Order.objects.get(pk=existing_id)
             if product.stock == 0:
                 raise OutOfStock(
                     f"Sorry, {product.name} has just sold out. Please remove it from your "
@@ -278,14 +285,16 @@ def _place(
 # the ORM cost more CPU than running them (decision 0023, fourth addendum). Read through
 # `Product.objects.raw`, so every column still goes through its field's conversion.
 _CART_PRODUCTS_SQL = (
-    "SELECT p.id, p.sku, p.name, p.price, p.stock, l.quantity AS cart_quantity "
+    "SELECT p.id, p.sku, p.name, p.price, p.stock, l.quantity AS cart_quantity, "
+    "(SELECT o.id FROM orders_order AS o WHERE o.idempotency_key = %s) AS placed_order "
     "FROM cart_cartline AS l JOIN catalog_product AS p ON p.id = l.product_id "
     "WHERE l.cart_id = %s ORDER BY p.id"
 )
 
 
-def _lock_cart_products(cart: Cart) -> list[Product]:
-    """The cart's products, each with the quantity wanted as `cart_quantity`, in one statement.
+def _lock_cart_products(cart: Cart, key: str) -> list[Product]:
+    """The cart's products, each with the quantity wanted as `cart_quantity` and the order
+    already placed with this idempotency key, if any, as `placed_order`: one statement.
 
     On PostgreSQL the product rows are locked until the transaction ends, always in product
     order (the lock is taken after the sort), so two checkouts cannot deadlock; on SQLite the
@@ -293,7 +302,7 @@ def _lock_cart_products(cart: Cart) -> list[Product]:
     sql = _CART_PRODUCTS_SQL
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF p"
-    return list(Product.objects.raw(sql, [cart.pk]))
+    return list(Product.objects.raw(sql, [key, cart.pk]))
 
 
 def _take_stock(product_id: int, quantity: int) -> None:

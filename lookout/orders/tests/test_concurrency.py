@@ -99,3 +99,63 @@ def test_two_payment_starts_of_one_order_at_once_disclose_to_the_processor_once(
     assert results[0] == results[1]
     assert Payment.objects.count() == 1
     assert Disclosure.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended")
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql",
+    reason="SQLite serialises the two submits with its write lock: nothing to wait on",
+)
+def test_a_double_click_for_the_last_unit_gets_the_first_order_not_sold_out() -> None:
+    # Given one camera left, and a first submit that has placed its order but not committed
+    camera = make_product(stock=1)
+    cart, _ = make_cart(camera)
+    placed, release = threading.Event(), threading.Event()
+
+    def hold(order: Order) -> None:
+        placed.set()
+        release.wait(30)
+
+    def first() -> Order:
+        return place_order(
+            cart=cart, delivery=details(), idempotency_key="dbl", user=None, on_placed=hold
+        )
+
+    def second() -> Order:
+        placed.wait(30)
+        return place_order(cart=cart, delivery=details(), idempotency_key="dbl", user=None)
+
+    results: list[object] = [None, None]
+
+    def run(i: int, call) -> None:  # type: ignore[no-untyped-def]
+        try:
+            results[i] = call()
+        except LookoutError as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    # When the second submit (same key) waits for the camera's lock while the first commits
+    assert placed.wait(30)
+    with connections["default"].cursor() as cursor:
+        for _ in range(200):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the second submit never waited for the lock")
+    release.set()
+    for t in threads:
+        t.join(60)
+    # Then both get the one order, nobody is told "sold out", and one unit left the shelf
+    assert all(isinstance(r, Order) for r in results), results
+    assert {r.pk for r in results if isinstance(r, Order)} == {Order.objects.get().pk}
+    assert Product.objects.get(pk=camera.pk).stock == 0

@@ -87,7 +87,7 @@ def test_cart_prices_are_read_as_exact_decimal_cents_and_totals_add_up() -> None
     lamp = make_product(price=Decimal("19.99"), list_price=Decimal("24.99"))
     cart, _ = make_cart(lamp, quantity=3)
     # When checkout reads the cart's products (one written-out statement, not the ORM query)
-    (read,) = services._lock_cart_products(cart)
+    (read,) = services._lock_cart_products(cart, "a key no order has")
     # Then the price is a Decimal, not a float, and the order adds up to the cent
     assert type(read.price) is Decimal and read.price == Decimal("19.99")
     order = services.place_order(
