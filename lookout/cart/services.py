@@ -22,7 +22,7 @@ from lookout.catalog.models import MAX_PER_LINE, Product
 from lookout.core.errors import Conflict, LookoutError, NotFound
 from lookout.core.inventory import CART_RETENTION
 from lookout.core.money import usd
-from lookout.core.rows import columns
+from lookout.core.rows import columns, read
 
 MAX_QUANTITY = MAX_PER_LINE
 SHIPPING = Decimal("0.00")  # free worldwide shipping (C1.3)
@@ -54,13 +54,17 @@ _CART_BY_HASH_SQL = (
 )
 
 
+_CART_FIELDS = [field.name for field in Cart._meta.concrete_fields]
+
+
 def get_cart(*, token: str) -> Cart:
     """The cart for this token; the same NotFound for malformed and unknown tokens."""
     if not is_well_formed(token):
         raise NotFound("We could not find that cart. It may have expired.")
     # Written out: every cart page and checkout asks, and the ORM's compile step cost more CPU
     # than the lookup itself (decision 0023, fourth addendum).
-    cart = next(iter(Cart.objects.raw(_CART_BY_HASH_SQL, [_hash(token)])), None)
+    found = read(Cart, _CART_BY_HASH_SQL, [_hash(token)], fields=_CART_FIELDS)
+    cart = found[0] if found else None
     if cart is None:
         raise NotFound("We could not find that cart. It may have expired.")
     return cart

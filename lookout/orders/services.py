@@ -28,7 +28,7 @@ from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Product, shown_stock_changed
 from lookout.core.errors import Conflict, LookoutError
 from lookout.core.money import usd
-from lookout.core.rows import insert, insert_many, together, write_later
+from lookout.core.rows import insert, insert_many, read, together, write_later
 from lookout.inbox.services import send_message
 from lookout.orders.messages import message_for
 from lookout.orders.models import TRANSITIONS, Delivery, Order, OrderEvent, OrderLine, Status
@@ -283,7 +283,7 @@ def _place(
 
 # Checkout's reads, written out: placing an order runs them every time, and compiling them with
 # the ORM cost more CPU than running them (decision 0023, fourth addendum). Read through
-# `Product.objects.raw`, so every column still goes through its field's conversion.
+# `core.rows.read`, so every column still goes through its field's conversion.
 _CART_PRODUCTS_SQL = (
     "SELECT p.id, p.sku, p.name, p.price, p.stock, l.quantity AS cart_quantity, "
     "(SELECT o.id FROM orders_order AS o WHERE o.idempotency_key = %s) AS placed_order "
@@ -302,7 +302,13 @@ def _lock_cart_products(cart: Cart, key: str) -> list[Product]:
     sql = _CART_PRODUCTS_SQL
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF p"
-    return list(Product.objects.raw(sql, [key, cart.pk]))
+    return read(
+        Product,
+        sql,
+        [key, cart.pk],
+        fields=["id", "sku", "name", "price", "stock"],
+        extra=["cart_quantity", "placed_order"],
+    )
 
 
 def _take_stock(product_id: int, quantity: int) -> None:

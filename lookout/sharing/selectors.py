@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from lookout.core.rows import read
 from lookout.sharing.errors import NoValidAgreement
 from lookout.sharing.models import DataAgreement, Disclosure, Partner, PartnerKind
 
@@ -64,13 +65,19 @@ def active_partner(kind: str, *, on: date | None = None) -> Partner:
             f"{kind!r} is not a kind of partner: personal data goes only to a carrier, "
             "a payment processor or a dispute-resolution vendor."
         )
-    partner = next(iter(Partner.objects.raw(_ACTIVE_PARTNER_SQL, [kind, day, day])), None)
-    if partner is None:
+    found = read(
+        Partner,
+        _ACTIVE_PARTNER_SQL,
+        [kind, day, day],
+        fields=["id", "name", "kind", "active", "registered_at"],
+        extra=["latest_signed"],
+    )
+    if not found:
         label = PartnerKind(kind).label.lower()
         raise NoValidAgreement(
             f"No active {label} has a signed data agreement in force on {day:%Y-%m-%d}."
         )
-    return partner
+    return found[0]
 
 
 def disclosures_for(subject: uuid.UUID) -> QuerySet[Disclosure]:

@@ -243,3 +243,38 @@ def test_rows_without_keys_are_numbered_by_the_database() -> None:
     insert_many(rows)
     assert set(order.policy_versions.values_list("pk", flat=True)) == {v.pk for v in versions}
     assert all(row.pk is None for row in rows)  # not read back, as documented
+
+
+def test_read_gives_the_objects_the_orm_reads_with_every_value_converted_alike() -> None:
+    """`core.rows.read` against the ORM: every column of two models with uuids, decimals, times,
+    JSON and an auto key, in the model's order and out of it, and extra columns as attributes."""
+    from django.db import connection
+
+    from lookout.core.rows import columns, read
+
+    order = insert(_order(idempotency_key="read-1"))
+    insert(AuditEntry(seq=990_001, at=order.placed_at, actor_ref="system", action="test.read",
+                      detail={"n": [1, "two"]}, fields=["a.b.c"], lane=3, lane_seq=990_001,
+                      prev_hash="0" * 64, hash="1" * 64))  # fmt: skip
+    cases: list[tuple[type[models.Model], object]] = [(Order, order.pk), (AuditEntry, 990_001)]
+    for model, pk in cases:
+        names = [f.name for f in model._meta.concrete_fields]
+        key = model._meta.pk
+        assert key is not None
+        sql = (f"SELECT {columns(model)}, 7 AS lucky FROM {model._meta.db_table} "
+               f"WHERE {key.column} = %s")  # fmt: skip
+        prepared = key.get_db_prep_value(pk, connection)
+        (fast,) = read(model, sql, [prepared], fields=names, extra=["lucky"])
+        by_orm = model._default_manager.get(pk=pk)
+        for field in model._meta.concrete_fields:
+            assert getattr(fast, field.attname) == getattr(by_orm, field.attname), field.name
+            assert type(getattr(fast, field.attname)) is type(getattr(by_orm, field.attname))
+        assert fast.lucky == 7  # type: ignore[attr-defined]
+        assert fast._state.adding is False
+    # a few fields, out of the model's order: the rest deferred, the read ones right
+    picked = ["total", "id", "status"]
+    sql = "SELECT total, id, status FROM orders_order WHERE id = %s"
+    (few,) = read(Order, sql, [Order._meta.pk.get_db_prep_value(order.pk, connection)],  # type: ignore[union-attr]
+                  fields=picked)  # fmt: skip
+    assert (few.total, few.id, few.status) == (Decimal("126.99"), order.pk, "placed")
+    assert few.get_deferred_fields() >= {"number", "subject"}
