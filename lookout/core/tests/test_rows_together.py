@@ -17,6 +17,8 @@ from lookout.orders.models import Delivery, Order, OrderEvent
 from lookout.vault.crypto import new_subject
 from lookout.vault.models import DataKey
 
+from .test_rows import _order  # an order's values, not yet saved
+
 pytestmark = pytest.mark.django_db
 
 PERSONAL = {"name": "Grace Brewster Hopper", "address": '{"city": "Arlington"}'}
@@ -24,20 +26,6 @@ PERSONAL = {"name": "Grace Brewster Hopper", "address": '{"city": "Arlington"}'}
 
 class Boom(Exception):
     pass
-
-
-def _order(**overrides: object) -> Order:
-    values: dict = {
-        "number": "LK-" + uuid.uuid4().hex[:8].upper(),
-        "subject": uuid.uuid4(),
-        "status": "placed",
-        "subtotal": Decimal("49.99"),
-        "shipping": Decimal("0.00"),
-        "total": Decimal("49.99"),
-        "idempotency_key": uuid.uuid4().hex,
-        **overrides,
-    }
-    return Order(**values)
 
 
 def _entries(count: int, first_seq: int) -> list[AuditEntry]:
@@ -70,7 +58,7 @@ def test_the_rows_of_a_unit_of_work_go_in_as_it_ends_sealed() -> None:
     # one statement on PostgreSQL, one per model (and per chunk) on SQLite
     assert len(inserts) == (1 if connection.vendor == "postgresql" else 4)
     stored = Order.objects.get(pk=order.pk)
-    assert stored.total == Decimal("49.99") and stored.subject == subject
+    assert stored.total == Decimal("126.99") and stored.subject == subject
     assert OrderEvent.objects.filter(order=order, to_status="placed").count() == 1
     assert event.pk is None  # an auto key is not read back, as documented
     assert AuditEntry.objects.filter(action="test.together").count() == 3
