@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from lookout.core.rows import columns
+from lookout.core.rows import columns, read
 from lookout.policies.models import Document, PolicyAcceptance, PolicyVersion
 
 
@@ -59,17 +59,14 @@ def in_force(*, document: str, at: datetime | None = None) -> PolicyVersion | No
 # both SQLite and PostgreSQL answer from the (document, number) index. Written out rather than
 # built with the ORM: every order asks, and compiling the ORM's subquery cost more CPU than the
 # query itself.
-_CURRENT_SQL = (
-    f"SELECT {columns(PolicyVersion, table_alias='v')} "  # noqa: S608  # nosec B608 (model names)
+_IN_FORCE = (
     "FROM policies_policyversion AS v WHERE v.effective_at <= %s AND v.number = "
     "(SELECT MAX(w.number) FROM policies_policyversion AS w "
     "WHERE w.document = v.document AND w.effective_at <= %s)"
 )
-
-
-_CURRENT_IDS_SQL = _CURRENT_SQL.replace(
-    f"SELECT {columns(PolicyVersion, table_alias='v')} ", "SELECT v.document, v.id ", 1
-)
+_VERSION_FIELDS = [field.name for field in PolicyVersion._meta.concrete_fields]
+_CURRENT_SQL = f"SELECT {columns(PolicyVersion, table_alias='v')} {_IN_FORCE}"  # nosec B608 (model names)
+_CURRENT_IDS_SQL = f"SELECT v.document, v.id {_IN_FORCE}"  # nosec B608
 
 
 def current_version_ids(*, at: datetime | None = None) -> dict[str, uuid.UUID]:
@@ -88,7 +85,8 @@ def current_version_ids(*, at: datetime | None = None) -> dict[str, uuid.UUID]:
 def current_versions(*, at: datetime | None = None) -> dict[str, PolicyVersion]:
     """The version of each document in force at `at` (now by default), keyed by document."""
     at = at or timezone.now()
-    found = {v.document: v for v in PolicyVersion.objects.raw(_CURRENT_SQL, [at, at])}
+    rows = read(PolicyVersion, _CURRENT_SQL, [at, at], fields=_VERSION_FIELDS)
+    found = {v.document: v for v in rows}
     return {document: found[document] for document in Document.values if document in found}
 
 

@@ -25,7 +25,7 @@ from lookout.access.matrix import SYSTEM, level_for
 from lookout.core.inventory import declaration
 from lookout.core.logging import mask_text
 from lookout.core.purposes import Purpose
-from lookout.core.rows import insert
+from lookout.core.rows import insert, read
 from lookout.sharing import allowlist
 from lookout.sharing.errors import (
     DisclosureRefused,
@@ -216,8 +216,8 @@ def _refusal(
     return None
 
 
-# Written out (as in selectors.active_partner): every checkout discloses, and the ORM's
-# compiling of the EXISTS subquery cost more CPU than the query.
+# Written out (as in selectors.active_partner): the ORM's compiling of the EXISTS subquery cost
+# more CPU than the query.
 _AS_STORED_SQL = (
     "SELECT p.id, p.name, p.kind, p.active, p.registered_at, EXISTS (SELECT 1 FROM "
     "sharing_dataagreement AS a WHERE a.partner_id = p.id AND a.signed_on <= %s AND "
@@ -229,7 +229,14 @@ def _partner_as_stored(partner: Partner, day: date) -> Partner | None:
     """The partner's kind and active switch as stored, not as carried by the object passed in,
     and whether an agreement is in force on `day`: one query (checkout discloses per order)."""
     pk = Partner._meta.pk.get_db_prep_value(partner.pk, connection)  # type: ignore[union-attr]
-    return next(iter(Partner.objects.raw(_AS_STORED_SQL, [day, day, pk])), None)
+    found = read(
+        Partner,
+        _AS_STORED_SQL,
+        [day, day, pk],
+        fields=["id", "name", "kind", "active", "registered_at"],
+        extra=["has_agreement"],
+    )
+    return found[0] if found else None
 
 
 def _matrix_refuses(model: type[models.Model], names: Iterable[str], purpose: Purpose) -> bool:
