@@ -64,10 +64,9 @@ def get_cart(*, token: str) -> Cart:
     # Written out: every cart page and checkout asks, and the ORM's compile step cost more CPU
     # than the lookup itself (decision 0023, fourth addendum).
     found = read(Cart, _CART_BY_HASH_SQL, [_hash(token)], fields=_CART_FIELDS)
-    cart = found[0] if found else None
-    if cart is None:
+    if not found:
         raise NotFound("We could not find that cart. It may have expired.")
-    return cart
+    return found[0]
 
 
 def _product(sku: str) -> Product:

@@ -69,8 +69,8 @@ def insert[M: models.Model](obj: M, *, using: str | None = None) -> M:
 
 
 def columns(model: type[models.Model], *, table_alias: str = "") -> str:
-    """The model's columns, named one by one, for written-out SELECTs read through
-    `Model.objects.raw`. Not `*`: a prepared statement (PostgreSQL) whose result columns change,
+    """The model's columns, named one by one, for written-out SELECTs (read through `read`).
+    Not `*`: a prepared statement (PostgreSQL) whose result columns change,
     because an upgrade added a column while old processes run, fails until its connection
     closes."""
     prefix = f"{table_alias}." if table_alias else ""

@@ -18,7 +18,12 @@ from lookout.audit.models import AuditEntry
 from lookout.core.purposes import Purpose
 from lookout.sharing.models import Disclosure, Partner
 from lookout.sharing.selectors import disclosures_for
-from lookout.sharing.services import DisclosureRefused, NoValidAgreement, disclose
+from lookout.sharing.services import (
+    DisclosureRefused,
+    NoValidAgreement,
+    disclose,
+    disclose_to_active,
+)
 
 from .conftest import ADDRESS, CARD, EMAIL, NAME, PHONE, TODAY
 
@@ -322,8 +327,6 @@ def test_disclosures_for_a_person_lists_theirs_only_oldest_first(
 def test_disclosing_to_the_active_partner_needs_one_with_an_agreement_in_force(
     state: str, make_partner: MakePartner, make_parcel: MakeParcel
 ) -> None:
-    from lookout.sharing.services import disclose_to_active
-
     make_partner("payment_processor", **AGREEMENT_STATES[state])
     with pytest.raises(NoValidAgreement, match="No active payment processor"):
         disclose_to_active(
@@ -336,8 +339,6 @@ def test_disclosing_to_the_active_partner_needs_one_with_an_agreement_in_force(
 def test_an_inactive_partner_is_never_the_active_one(
     make_partner: MakePartner, make_parcel: MakeParcel
 ) -> None:
-    from lookout.sharing.services import disclose_to_active
-
     processor = make_partner("payment_processor")
     Partner.objects.filter(pk=processor.pk).update(active=False)
     with pytest.raises(NoValidAgreement):
@@ -354,8 +355,6 @@ def test_the_active_payment_processor_gets_the_name_only_ledgered_and_audited(
 ) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from lookout.sharing.services import disclose_to_active
 
     processor = make_partner("payment_processor")
     parcel = make_parcel()
