@@ -32,3 +32,24 @@ def test_the_key_store_is_read_once_for_the_whole_file():
     assert sum(1 for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT")) == 1
     # and no unwrapped key outlives the build
     assert active_ring() is None
+
+
+def test_the_file_is_built_with_the_collector_paused_and_it_runs_again_after(monkeypatch):
+    # given a section that notes whether the cyclic collector runs while the file is built
+    import gc
+
+    from lookout.privacy import sections
+
+    seen: list[bool] = []
+    sections.load_sections()
+    probe = sections.Section("probe", "Probe", "", 999, lambda ctx: seen.append(gc.isenabled()))
+    monkeypatch.setitem(sections._SECTIONS, "probe", probe)
+    customer = create_account(email="ann@example.com", password="a long enough passphrase 1")
+    place(user=customer)
+    gc.enable()
+    # when the access file is built
+    build_document(subject=customer.subject)
+    # then the collector was paused during the build (the document is a tree: nothing for it
+    # to find, and a full walk of the process costs more than the file) and runs again after
+    assert seen == [False]
+    assert gc.isenabled()
