@@ -241,8 +241,9 @@ def bulk_read_rows(
 ) -> BulkRead:
     """`fields` of rows read with `.values_list(pk, subject, *fields)`, for `reveal_reads`:
     each row is a tuple of the primary key, the person's subject and the still-sealed values of
-    `fields`, in that order (further items are ignored). Why: no dict per row, for the callers
-    that read thousands of rows (the access file)."""
+    `fields`, in that order (further items are ignored); a sealed value is a `Sealed` or, read
+    with `lookout.vault.fields.sealed_bytes`, the ciphertext's bytes. Why: no dict per row, for
+    the callers that read thousands of rows (the access file)."""
     if not rows:
         return BulkRead(None, {}, [])
     model = model._meta.concrete_model or model
@@ -467,7 +468,9 @@ def _decrypt(plan: _Plan, ring: KeyRing) -> list[dict[str, str | None]]:
             context = (
                 prefix + row_id if prefix is not None else fields[column].context(_RowRef(pk))  # type: ignore[arg-type]
             )
-            values[names[column]] = open_one(value.blob, context)
+            # A `Sealed` from the ORM, or the ciphertext's bytes read with `sealed_bytes`.
+            blob = value if type(value) is bytes else value.blob
+            values[names[column]] = open_one(blob, context)
         masked = masked_of[number]
         if True in masked:
             for column, name in enumerate(names):

@@ -91,3 +91,57 @@ def test_rows_must_hold_the_id_the_subject_and_every_field() -> None:
     assert reveal_reads([bulk_read_rows(Message, [], ["title"])], purpose="x", actor=None) == [[]]
     with pytest.raises(ValueError, match="every field"):
         bulk_read_rows(Message, [r[:3] for r in rows], ["title", "body"])
+
+
+@pytest.mark.commitment("C4.2", "C4.4")
+@pytest.mark.django_db
+def test_columns_read_as_ciphertext_bytes_open_like_sealed_values() -> None:
+    # given messages read twice: as the ORM gives them, and with their sealed columns as bytes
+    from lookout.vault.crypto import Sealed
+    from lookout.vault.fields import sealed_bytes
+
+    person = create_account(email="ann@example.com", password=PASSWORD)
+    sealed = _messages(person.subject, count=2)
+    raw = list(
+        Message.objects.filter(subject=person.subject)
+        .order_by("created_at")
+        .values_list("id", "subject", sealed_bytes("title"), sealed_bytes("body"))
+    )
+    # then the bytes are the stored ciphertext (no plaintext, no Sealed wrapper)
+    assert [r[2:4] for r in raw] == [(s[2].blob, s[3].blob) for s in sealed]
+    assert all(type(v) is bytes and b"t0" not in v for r in raw for v in r[2:4])
+    assert all(isinstance(v, Sealed) for r in sealed for v in r[2:4])
+    # and through the gate both open to the same values, each read audited
+    before = AuditEntry.objects.count()
+    as_sealed, as_bytes = reveal_reads(
+        [
+            bulk_read_rows(Message, sealed, ["title", "body"]),
+            bulk_read_rows(Message, raw, ["title", "body"]),
+        ],
+        purpose=Purpose.SUBJECT_REQUEST,
+        actor=None,
+    )
+    assert as_sealed == as_bytes == [{"title": f"t{n}", "body": f"b{n}"} for n in range(2)]
+    assert AuditEntry.objects.count() == before + 2
+
+
+@pytest.mark.django_db
+def test_ciphertext_bytes_moved_to_another_row_do_not_open() -> None:
+    # the row id is still part of what the bytes are opened with
+    from lookout.vault.crypto import TamperedCiphertext
+    from lookout.vault.fields import sealed_bytes
+
+    person = create_account(email="ann@example.com", password=PASSWORD)
+    _messages(person.subject, count=2)
+    first, second = (
+        Message.objects.filter(subject=person.subject)
+        .order_by("created_at")
+        .values_list("id", "subject", sealed_bytes("title"))
+    )
+    swapped = [(first[0], first[1], second[2])]
+    with pytest.raises(TamperedCiphertext):
+        reveal_reads(
+            [bulk_read_rows(Message, swapped, ["title"])],
+            purpose=Purpose.SUBJECT_REQUEST,
+            actor=None,
+        )

@@ -17,6 +17,7 @@ from django.db.models import CharField, Func
 from django.db.models.functions import Cast
 
 from lookout.privacy.sections import Reading, SectionContext, section
+from lookout.vault.fields import sealed_bytes
 
 
 def _iso(value: Any) -> str | None:
@@ -165,7 +166,11 @@ def orders(ctx: SectionContext) -> Reading:
     )
     deliveries = list(
         Delivery.objects.filter(subject=ctx.subject).values_list(
-            "id", "subject", "name", "address", "phone", "email", "country", _key("order_id")
+            "id",
+            "subject",
+            *(sealed_bytes(name) for name in ("name", "address", "phone", "email")),
+            "country",
+            _key("order_id"),
         )
     )
     revealed = yield ctx.read_rows(Delivery, deliveries, ["name", "address", "phone", "email"])
@@ -277,7 +282,13 @@ def messages(ctx: SectionContext) -> Reading:
         Message.objects.filter(subject=ctx.subject)
         .order_by("created_at")
         .values_list(
-            "id", "subject", "title", "body", "kind", _UtcText("created_at"), _UtcText("read_at")
+            "id",
+            "subject",
+            sealed_bytes("title"),
+            sealed_bytes("body"),
+            "kind",
+            _UtcText("created_at"),
+            _UtcText("read_at"),
         )
     )
     revealed = yield ctx.read_rows(Message, inbox, ["title", "body"])
