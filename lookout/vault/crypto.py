@@ -8,10 +8,9 @@ another row or column fails to open.
 
 from __future__ import annotations
 
-import functools
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -137,15 +136,40 @@ class KeyRing:
             raise KeyDestroyed(f"No data key for subject {subject}.")
         return found
 
-    def opener(self, subject: uuid.UUID) -> Callable[[bytes, bytes], str]:
-        """`open_sealed` for many values of one person: `opener(subject)(blob, context)`.
+    def open_all(
+        self,
+        subject: uuid.UUID,
+        values: Sequence[Sealed | bytes | str | None],
+        contexts: Sequence[bytes],
+    ) -> list[str | None]:
+        """`open_sealed` for many values of one person, each with its context, in one call.
 
-        Why: a bulk read (an access file) opens thousands of values of one person; looking the
-        key up on the ring for each of them cost more than decrypting. The person's key is
-        looked up once, here (so a destroyed key raises `KeyDestroyed` here); the checks and
-        errors are `open_sealed`'s. Use it within the call that made the ring, like the ring.
+        Why: a bulk read (an access file) opens thousands of values of one person; a call into
+        the vault per value cost more than decrypting them. Each value is a `Sealed` or the
+        ciphertext's bytes; None (nothing stored) and a str (plaintext of a record not saved
+        yet, as `EncryptedField.open` treats it) come back as they are. The person's key is
+        looked up at the first value to open, so a destroyed key raises `KeyDestroyed` then;
+        the checks and errors are `open_sealed`'s.
         """
-        return functools.partial(_open_blob, self.aead(subject).decrypt)
+        decrypt = None
+        opened: list[str | None] = []
+        append = opened.append
+        try:
+            for value, context in zip(values, contexts, strict=True):
+                if value is None or type(value) is str:
+                    append(value)
+                    continue
+                if decrypt is None:
+                    decrypt = self.aead(subject).decrypt
+                blob = value if isinstance(value, bytes) else value.blob  # type: ignore[union-attr]
+                if blob[:1] != FORMAT_V1 or len(blob) < _HEADER + 16:
+                    raise TamperedCiphertext("Unknown ciphertext format.")
+                append(decrypt(blob[1:_HEADER], blob[_HEADER:], context).decode("utf-8"))
+        except InvalidTag as exc:
+            raise TamperedCiphertext(
+                "Ciphertext does not match its table, column and row."
+            ) from exc
+        return opened
 
 
 _active_ring: ContextVar[KeyRing | None] = ContextVar("lookout_key_ring", default=None)

@@ -16,6 +16,7 @@ from django.db import NotSupportedError
 from django.db.models import CharField, Func
 from django.db.models.functions import Cast
 
+from lookout.core.expressions import UuidText
 from lookout.privacy.sections import Reading, SectionContext, section
 from lookout.vault.fields import sealed_bytes
 
@@ -166,8 +167,8 @@ def orders(ctx: SectionContext) -> Reading:
     )
     deliveries = list(
         Delivery.objects.filter(subject=ctx.subject).values_list(
-            "id",
-            "subject",
+            UuidText("id"),
+            UuidText("subject"),
             *(sealed_bytes(name) for name in ("name", "address", "phone", "email")),
             "country",
             _key("order_id"),
@@ -282,8 +283,8 @@ def messages(ctx: SectionContext) -> Reading:
         Message.objects.filter(subject=ctx.subject)
         .order_by("created_at")
         .values_list(
-            "id",
-            "subject",
+            UuidText("id"),
+            UuidText("subject"),
             sealed_bytes("title"),
             sealed_bytes("body"),
             "kind",
