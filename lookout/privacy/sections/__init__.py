@@ -191,15 +191,17 @@ def _plain_sections_aside(
     """Start the sections that read no sealed data (plain functions, not generators) on the
     helper thread, or return None to build them here, in order, as before.
 
-    Why: a file spends about a third of its time waiting for the database (PostgreSQL runs on
-    another core), and the sections are independent of each other. The helper thread reads
-    through its own connection (from the pool on PostgreSQL), returned when it is done. Inside
-    a transaction the helper could not see what this connection has not committed (a test's
-    data, say), so the file is then built on this thread alone. The helper builds in the
-    caller's language, since a section may translate labels as it builds them.
+    Why: a file spends about a third of its time waiting for the database server (which runs
+    on another core), and the sections are independent of each other. The helper thread reads
+    through its own connection from the pool, returned when it is done. Only on PostgreSQL:
+    SQLite works inside this process, so there the helper only added contention for the
+    interpreter (measured: more CPU, no faster file; decision 0025). Inside a transaction the
+    helper could not see what this connection has not committed (a test's data, say), so the
+    file is then built on this thread alone. The helper builds in the caller's language, since
+    a section may translate labels as it builds them.
     """
     plain = [s for s in ordered if not inspect.isgeneratorfunction(s.build)]
-    if not plain or connection.in_atomic_block:
+    if not plain or connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     language = translation.get_language()
 
