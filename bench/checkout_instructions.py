@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, postgres_url, prepare, throwaway_env
+from bench import callgrind
+from bench.common import postgres_url, prepare, throwaway_env
 
 WARM_UP = 30
 
@@ -59,50 +55,16 @@ def _child(orders: int, signals: Path) -> None:
 
     for token in tokens[:WARM_UP]:
         checkout(token)
-    (signals / "ready").touch()
-    while not (signals / "go").exists():
-        time.sleep(0.1)
+    callgrind.ready(signals)
     for token in tokens[WARM_UP:]:
         checkout(token)
-    (signals / "done").touch()
-    while not (signals / "stop").exists():
-        time.sleep(0.1)
-
-
-def _wait_for(path: Path, process: subprocess.Popen[str]) -> None:
-    while not path.exists():
-        if process.poll() is not None:
-            errors = process.stderr.read() if process.stderr else ""
-            raise SystemExit(f"the checkout process stopped early:\n{errors[-3000:]}")
-        time.sleep(0.2)
+    callgrind.done(signals)
 
 
 def measure(orders: int, *, postgres: str) -> int:
-    if not shutil.which("valgrind"):
-        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    with throwaway_env(postgres=postgres) as env, tempfile.TemporaryDirectory() as tmp:
+    with throwaway_env(postgres=postgres) as env:
         prepare(env)
-        signals = Path(tmp)
-        out = signals / "callgrind.out"
-        process = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-             sys.executable, __file__, "--child", str(orders), "--signals", tmp],
-            env={**env, "PYTHONHASHSEED": "0"}, cwd=ROOT, text=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        _wait_for(signals / "ready", process)
-        subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True,
-                       capture_output=True)  # fmt: skip
-        (signals / "go").touch()
-        _wait_for(signals / "done", process)
-        subprocess.run(["callgrind_control", "-i", "off", str(process.pid)], check=True,
-                       capture_output=True)  # fmt: skip
-        (signals / "stop").touch()
-        process.wait(timeout=600)
-        totals = re.search(r"^totals:\s+(\d+)", out.read_text(), re.MULTILINE)
-        if totals is None:
-            raise SystemExit("callgrind wrote no totals")
-        return int(totals.group(1)) // orders
+        return callgrind.count([sys.executable, __file__, "--child", str(orders)], env) // orders
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -253,3 +254,28 @@ def post_json(base: str, path: str, body: dict) -> dict:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 loopback
         return json.loads(response.read() or b"{}")
+
+
+def customer_with_orders(orders: int) -> Any:
+    """A new customer with `orders` orders of one product (Django set up by the caller): the
+    person whose access file and erasure the benchmarks measure."""
+    from lookout.accounts.services import create_account
+    from lookout.catalog.tests.factories import product
+    from lookout.orders.services import place_order
+    from lookout.orders.testing import details, make_cart
+    from lookout.policies.initial import ensure_initial_versions
+
+    ensure_initial_versions()
+    user = create_account(
+        email=f"bench.{secrets.token_hex(4)}@example.com", password="bench-passphrase-1"
+    )
+    item = product(stock=orders * 2)
+    for _ in range(orders):
+        cart, _ = make_cart(item)
+        place_order(
+            cart=cart,
+            delivery=details(email=None),
+            idempotency_key=secrets.token_urlsafe(16),
+            user=user,
+        )
+    return user

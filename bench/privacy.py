@@ -15,7 +15,6 @@ from __future__ import annotations
 import cProfile
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -71,29 +70,12 @@ def main(orders: int, profile: str | None = None) -> int:
 
 
 def run(orders: int, engine: str, profile: str | None) -> int:
-    from lookout.accounts.services import create_account
-    from lookout.catalog.tests.factories import product
-    from lookout.orders.services import place_order
-    from lookout.orders.testing import details, make_cart
-    from lookout.policies.initial import ensure_initial_versions
+    from bench.common import customer_with_orders
     from lookout.privacy.access_file import build_document
     from lookout.privacy.erasure import erase_subject
 
-    ensure_initial_versions()
-
-    user = create_account(
-        email=f"bench.{secrets.token_hex(4)}@example.com", password="bench-passphrase-1"
-    )
-    item = product(stock=orders * 2)
     start = time.perf_counter()
-    for _ in range(orders):
-        cart, _ = make_cart(item)
-        place_order(
-            cart=cart,
-            delivery=details(email=None),
-            idempotency_key=secrets.token_urlsafe(16),
-            user=user,
-        )
+    user = customer_with_orders(orders)
     print(f"placed {orders} orders in {time.perf_counter() - start:.1f} s (setup)")
 
     times = []
