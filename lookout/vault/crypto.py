@@ -154,21 +154,14 @@ class KeyRing:
         decrypt = None
         opened: list[str | None] = []
         append = opened.append
-        try:
-            for value, context in zip(values, contexts, strict=True):
-                if value is None or type(value) is str:
-                    append(value)
-                    continue
-                if decrypt is None:
-                    decrypt = self.aead(subject).decrypt
-                blob = value if isinstance(value, bytes) else value.blob  # type: ignore[union-attr]
-                if blob[:1] != FORMAT_V1 or len(blob) < _HEADER + 16:
-                    raise TamperedCiphertext("Unknown ciphertext format.")
-                append(decrypt(blob[1:_HEADER], blob[_HEADER:], context).decode("utf-8"))
-        except InvalidTag as exc:
-            raise TamperedCiphertext(
-                "Ciphertext does not match its table, column and row."
-            ) from exc
+        for value, context in zip(values, contexts, strict=True):
+            if value is None or type(value) is str:
+                append(value)
+                continue
+            if decrypt is None:
+                decrypt = self.aead(subject).decrypt
+            blob = value if isinstance(value, bytes) else value.blob  # type: ignore[union-attr]
+            append(_open_blob(decrypt, blob, context))
         return opened
 
 
@@ -236,7 +229,7 @@ _HEADER = 1 + NONCE_BYTES  # format byte + nonce
 
 def _open_blob(decrypt: Callable[[bytes, bytes, bytes], bytes], blob: bytes, context: bytes) -> str:
     """One sealed value opened with a person's AES-GCM `decrypt`: the format and the tag are
-    checked here, for `open_sealed` and `KeyRing.opener` alike."""
+    checked here, for `open_sealed` and `KeyRing.open_all` alike."""
     if not blob.startswith(FORMAT_V1) or len(blob) < _HEADER + 16:
         raise TamperedCiphertext("Unknown ciphertext format.")
     try:
