@@ -42,6 +42,10 @@ def why_no_agreement(*, partner: Partner, on: date | None = None) -> str:
     )
 
 
+# The partner's columns the written-out reads select first, in this order (here and in
+# services._partner_as_stored).
+PARTNER_FIELDS = ("id", "name", "kind", "active", "registered_at")
+
 # Written out rather than built with the ORM: checkout asks on every order, and compiling the
 # join, the aggregate and the ordering cost more CPU than running them.
 _ACTIVE_PARTNER_SQL = (
@@ -69,7 +73,7 @@ def active_partner(kind: str, *, on: date | None = None) -> Partner:
         Partner,
         _ACTIVE_PARTNER_SQL,
         [kind, day, day],
-        fields=["id", "name", "kind", "active", "registered_at"],
+        fields=PARTNER_FIELDS,
         extra=["latest_signed"],
     )
     if not found:

@@ -35,6 +35,7 @@ from lookout.sharing.errors import (
 )
 from lookout.sharing.models import DataAgreement, Disclosure, Partner, PartnerKind
 from lookout.sharing.selectors import (
+    PARTNER_FIELDS,
     active_partner,
     disclosures_for,
     today,
@@ -233,7 +234,7 @@ def _partner_as_stored(partner: Partner, day: date) -> Partner | None:
         Partner,
         _AS_STORED_SQL,
         [day, day, pk],
-        fields=["id", "name", "kind", "active", "registered_at"],
+        fields=PARTNER_FIELDS,
         extra=["has_agreement"],
     )
     return found[0] if found else None
