@@ -134,6 +134,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=None, help="rows per batch (rule default)")
     args = parser.parse_args()
+    from lookout.vault.master import ensure_master_keys
+
+    ensure_master_keys()  # a fresh var dir (`make bench`'s throwaway one) has none yet
     setup_test_environment()
     olds = [
         (alias, connections[alias].creation.create_test_db(verbosity=0, autoclobber=True))
