@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import audit_chain, checkout, pages
+from bench import audit_chain, checkout, machine, pages
 from bench.common import ROOT, postgres_url, throwaway_env
 
 EXTERNAL = ["privacy", "retention", "analytics", "vault"]  # other benchmarks, run if present
@@ -74,6 +74,10 @@ def main() -> int:
     }
     if not pg:
         print("PostgreSQL is not reachable: PostgreSQL figures are skipped.")
+    # The shared machine's speed changes from day to day: each report says how fast it was, at
+    # the start and at the end (bench/machine.py, decision 0027).
+    report["machine"]["speed_before"] = machine.speed()
+    print("Before: " + machine.describe(report["machine"]["speed_before"]))
 
     def wanted(name: str) -> bool:
         return not only or name in only
@@ -94,6 +98,8 @@ def main() -> int:
         if wanted(name) and (ROOT / "bench" / f"{name}.py").exists():
             print(f"{name.capitalize()} (bench/{name}.py)")
             report[name] = {label: _script(name, postgres=url) for label, url in databases}
+    report["machine"]["speed_after"] = machine.speed()
+    print("After:  " + machine.describe(report["machine"]["speed_after"]))
     out_dir = ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
