@@ -153,3 +153,20 @@ def test_on_postgresql_the_stored_vector_follows_a_renamed_product():
     Product.objects.filter(pk=p.pk).update(search_text="Osprey Solar S9")
     assert list(_pg_matches(["osprey"]).values_list("pk", flat=True)) == [p.pk]
     assert not _pg_matches(["kestrel"]).exists()
+
+
+@pytest.mark.django_db
+def test_suggestions_are_the_closest_names_first_and_nothing_unlike_the_query():
+    # given three products, one far from the query
+    for name, brand in (
+        ("Sentrix Lock E5", "Sentrix"),
+        ("Sentrix Lock Pro", "Sentrix"),
+        ("Halo Floodlight", "Halo"),
+    ):
+        factories.product(name=name, brand=brand)
+    # when a query with a made-up word matches nothing
+    result = search_products(query="sentrix lok e6 qqq")
+    # then the closest name comes first, and the unlike one is not offered
+    assert result.products == []
+    assert result.suggestions[0] == "Sentrix Lock E5"
+    assert "Halo Floodlight" not in result.suggestions
