@@ -1,7 +1,8 @@
 """Full-text search over names, brands and specs, with typo-tolerant suggestions.
 
 On SQLite the words live in an FTS5 virtual table; on PostgreSQL the same text is matched with
-its built-in full-text search. The index is written by `index_products` which the catalog's
+its built-in full-text search, through a stored vector column that PostgreSQL generates from
+`search_text` (migration 0004). The text is written by `index_products` which the catalog's
 services call after every write (no signals: an import or a demo load re-indexes explicitly).
 Queries never reach the database as syntax: only word characters survive, each becomes a quoted
 prefix term, so "malformed" input cannot break the query parser.
