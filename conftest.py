@@ -20,6 +20,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, and before the test databases are dropped, the read replica's
+    connections are closed (lookout.core.replica: in tests, a second connection to the test
+    database, which PostgreSQL would not drop while it is open)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        replica = connections["replica"]
+        replica.close()
+        if hasattr(replica, "close_pool"):
+            replica.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _master_keys(settings, tmp_path_factory):
     """One master key file and one sandbox-processor file for the whole test session, outside

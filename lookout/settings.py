@@ -192,7 +192,21 @@ if TESTING:
             _db["TEST"] = {"NAME": str(_test_dir / f"{_alias}-{_run}.sqlite3")}
         else:
             _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{_run}"}
-DATABASE_ROUTERS = ["lookout.vault.routers.KeystoreRouter"]
+# A read replica of the main database, for the back office's trend reports only
+# (lookout.core.replica). The test profile makes it a second connection to the test database, so
+# every report test reads through it, as reports do in production: committed data only.
+_replica_url = os.environ.get("REPLICA_DATABASE_URL", "")
+if _replica_url:
+    DATABASES["replica"] = _database(_replica_url)
+elif TESTING:
+    DATABASES["replica"] = {**_default_db, "OPTIONS": dict(_default_db.get("OPTIONS", {}))}
+if TESTING and "replica" in DATABASES:
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+if DATABASES.get("replica", {}).get("ENGINE", "").endswith("sqlite3"):
+    # It only reads: its transactions must not take the write lock (the test case opens one on
+    # every connection, this one included).
+    DATABASES["replica"]["OPTIONS"]["transaction_mode"] = "DEFERRED"
+DATABASE_ROUTERS = ["lookout.core.replica.ReplicaRouter", "lookout.vault.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

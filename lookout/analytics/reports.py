@@ -1,6 +1,9 @@
 """Trend reports for assortment and pricing, built from anonymous events and order counts only
 (C3.4). Any figure that rests on fewer than LOOKOUT_ANALYTICS_MIN_GROUP distinct visitors (or
 orders) is replaced by a `Suppressed` marker here, so neither the page nor the CSV can show it.
+
+Every report reads from the read replica when one is configured (`lookout.core.replica`): they
+scan up to 90 days of events and order lines, and a figure minutes old serves as well.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from lookout.analytics.models import Event, Kind
 from lookout.catalog.models import Product
+from lookout.core.replica import reads_from_replica
 
 
 def min_group() -> int:
@@ -81,6 +85,7 @@ def _distinct_visitors(since: datetime, kind: str, skus: list[str]) -> int:
     )
 
 
+@reads_from_replica
 def products(*, since: datetime) -> Table:
     views, adds = _per_sku(since, Kind.VIEW), _per_sku(since, Kind.CART_ADD)
     orders = _orders_by_sku(since)
@@ -138,6 +143,7 @@ def _grouped(since: datetime, title: str, label: str, groups: dict[str, list[str
     return table
 
 
+@reads_from_replica
 def categories(*, since: datetime) -> Table:
     groups: dict[str, list[str]] = {}
     for sku, name in Product.objects.values_list("sku", "category__name"):
@@ -154,6 +160,7 @@ DISCOUNT_BANDS = [
 ]
 
 
+@reads_from_replica
 def discounts(*, since: datetime) -> Table:
     groups: dict[str, list[str]] = {label: [] for _, _, label in DISCOUNT_BANDS}
     for p in Product.objects.all():
@@ -164,6 +171,7 @@ def discounts(*, since: datetime) -> Table:
     return _grouped(since, "Discount depth vs conversion", "Discount", groups)
 
 
+@reads_from_replica
 def empty_searches(*, since: datetime, limit: int = 15) -> Table:
     rows = (
         Event.objects.filter(kind=Kind.SEARCH, occurred_at__gte=since, results=0)
@@ -178,6 +186,7 @@ def empty_searches(*, since: datetime, limit: int = 15) -> Table:
     return table
 
 
+@reads_from_replica
 def devices(*, since: datetime) -> Table:
     rows = (
         Event.objects.filter(kind=Kind.VIEW, occurred_at__gte=since)
@@ -193,6 +202,7 @@ def devices(*, since: datetime) -> Table:
     return table
 
 
+@reads_from_replica
 def device_classes(*, since: datetime) -> list[tuple[str, Figure]]:
     rows = (
         Event.objects.filter(kind=Kind.VIEW, occurred_at__gte=since)
@@ -203,6 +213,7 @@ def device_classes(*, since: datetime) -> list[tuple[str, Figure]]:
     return [(r["device_class"], _gate(r["visitors"], base=r["visitors"])) for r in rows]
 
 
+@reads_from_replica
 def daily_visitors(*, since: datetime) -> list[tuple[str, Figure]]:
     rows = (
         Event.objects.filter(kind=Kind.VIEW, occurred_at__gte=since)
@@ -218,6 +229,7 @@ def since(days: int) -> datetime:
     return timezone.now() - timedelta(days=days)
 
 
+@reads_from_replica
 def all_tables(*, days: int) -> dict[str, Table]:
     start = since(days)
     return {

@@ -15,7 +15,9 @@ from lookout.accounts.services import create_account
 from lookout.analytics import services
 from lookout.catalog.tests import factories
 
-pytestmark = pytest.mark.django_db
+# Transactional: reports read through the replica connection (lookout.core.replica; in tests, a
+# second connection to the test database), which sees committed data only, as a replica does.
+pytestmark = pytest.mark.django_db(transaction=True)
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/140.0.0.0 Safari/537.36"
 
 
