@@ -6,13 +6,27 @@ keys that live in the key store.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ["lookout.audit.testing"]
 
 
+ONE_PASS_ONLY = pytest.mark.skip(
+    reason="database_independent: it never uses this pass's database (its own SQLite files, or "
+    "none), so it runs once, in the SQLite pass"
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every database test may use both databases; and in the PostgreSQL pass of `make test`,
+    tests marked `database_independent` are skipped with the reason: they would repeat exactly
+    what the SQLite pass beside it runs (decision 0024, 2026-11-26 addendum)."""
+    second_pass = os.environ.get("DATABASE_URL", "").startswith("postgres")
     for item in items:
+        if second_pass and item.get_closest_marker("database_independent"):
+            item.add_marker(ONE_PASS_ONLY)
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
             item.add_marker(

@@ -12,6 +12,9 @@ import pytest
 
 from tests.ops.conftest import clean_env
 
+# Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
+pytestmark = pytest.mark.database_independent
+
 # Fictitious values: a reserved-domain email, the standard Visa test number, a UK drama-range
 # phone number and a documentation-range IPv4 address.
 EMAIL = "jane.doe@example.com"

@@ -10,6 +10,9 @@ import json
 
 import pytest
 
+# Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
+pytestmark = pytest.mark.database_independent
+
 PROBE_HTTPS = """
 import json
 import django

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
+pytestmark = pytest.mark.database_independent
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
