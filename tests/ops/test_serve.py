@@ -13,33 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import REPO, clean_env
+from tests.ops.conftest import REPO
 from tests.ops.test_concurrency import free_port
 
-
-@pytest.fixture(scope="module")
-def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A migrated development site of its own (both databases), as `make run` prepares it."""
-    var_dir = tmp_path_factory.mktemp("serve")
-    env = clean_env(
-        var_dir, LOOKOUT_ENV="development", LOOKOUT_MASTER_KEY_FILE=str(var_dir / "k.json")
-    )
-    for args in (
-        ["migrate", "--noinput"],
-        ["migrate", "--database", "keystore", "--noinput"],
-        ["createcachetable"],
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "lookout.cli", *args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-    return env
+# Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
+pytestmark = pytest.mark.database_independent
 
 
 def read_until(process: subprocess.Popen[str], needle: str, lines: list[str]) -> None:

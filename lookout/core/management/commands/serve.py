@@ -8,27 +8,24 @@ it) and neither outlives the other.
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lookout.core.children import Children
 from lookout.core.serving import (
     granian_command,
     scheduler_command,
     server_url,
     worker_command,
 )
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -74,8 +71,8 @@ class Command(BaseCommand):
         if not options["no_collectstatic"]:
             self._collect_static()
 
-        children: list[subprocess.Popen[bytes]] = []
-        server = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        children = Children()
+        server = children.start(
             granian_command(
                 host=options["host"],
                 port=options["port"],
@@ -83,28 +80,13 @@ class Command(BaseCommand):
                 threads=options["threads"],
                 ssl_cert=options["ssl_cert"],
                 ssl_key=options["ssl_key"],
-            ),
-            start_new_session=True,
+            )
         )
-        children.append(server)
         if options["with_worker"]:
-            children.append(
-                subprocess.Popen(worker_command(), start_new_session=True)  # noqa: S603
-            )
-            children.append(
-                subprocess.Popen(scheduler_command(), start_new_session=True)  # noqa: S603
-            )
+            children.start(worker_command())
+            children.start(scheduler_command())
 
-        stopping: list[int] = []
-
-        def forward(signum: int, frame: FrameType | None) -> None:
-            stopping.append(signum)
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signum)
-
-        previous = {sig: signal.signal(sig, forward) for sig in STOP_SIGNALS}
-        try:
+        with children.forwarding_signals():
             url = server_url(
                 host=options["host"], port=options["port"], tls=bool(options["ssl_cert"])
             )
@@ -113,11 +95,8 @@ class Command(BaseCommand):
                 if options["with_worker"]:
                     self.stdout.write("The background task worker and scheduler are running.")
                 self.stdout.write("Press Ctrl-C to stop.")
-            exit_code = self._supervise(children, stopping)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        if exit_code and not stopping:
+            exit_code = children.wait(self.stderr)
+        if exit_code and not children.stopping:
             raise CommandError(f"A child process stopped unexpectedly (exit code {exit_code}).")
         self.stdout.write("Lookout stopped.")
 
@@ -143,24 +122,6 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.1)
         return False
-
-    def _supervise(self, children: list[subprocess.Popen[bytes]], stopping: list[int]) -> int:
-        """Wait until a child exits (or we are told to stop), then stop the rest."""
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.2)
-        if not stopping:  # one child died on its own: take the others down with it
-            self.stderr.write("A child process exited; stopping the others.")
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-        codes = []
-        for child in children:
-            try:
-                codes.append(child.wait(timeout=30))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                codes.append(child.wait())
-        return next((code for code in codes if code not in (0, -2, -15)), 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
