@@ -198,6 +198,14 @@ if TESTING:
 _replica_url = os.environ.get("REPLICA_DATABASE_URL", "")
 if _replica_url:
     DATABASES["replica"] = _database(_replica_url)
+    if "pool" in DATABASES["replica"]["OPTIONS"]:
+        # A replica that is away should cost a report a few seconds before it falls back to
+        # the primary, not the ten a checkout may wait for the primary.
+        DATABASES["replica"]["OPTIONS"]["pool"] = {
+            **DATABASES["replica"]["OPTIONS"]["pool"],
+            "timeout": 3,
+        }
+        DATABASES["replica"]["OPTIONS"]["connect_timeout"] = 3
 elif TESTING:
     DATABASES["replica"] = {**_default_db, "OPTIONS": dict(_default_db.get("OPTIONS", {}))}
 if TESTING and "replica" in DATABASES:

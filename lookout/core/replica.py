@@ -29,7 +29,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import OperationalError
 
 REPLICA = "replica"
-# Apps whose tables are not on the main database, so not on its replica either.
+# Apps whose tables are not on the main database, so not on its replica either: the key store's
+# (vault.routers.KEYSTORE_APPS, named again here because core does not import vault).
 _ELSEWHERE = {"vault"}
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,13 @@ def configured() -> bool:
 @contextmanager
 def replica_reads() -> Iterator[str]:
     """Route this block's reads of the main database to the replica, if one is configured and
-    answers; yields the alias the reads go to."""
+    answers; yields the alias the reads go to. A block inside another keeps the outer one's
+    choice: a report is read from one place, and a replica that is down is tried once per
+    report, not once per table."""
+    outer = _reading_from.get()
+    if outer is not None:
+        yield outer
+        return
     alias = DEFAULT_DB_ALIAS
     if configured():
         try:

@@ -100,7 +100,7 @@ def test_an_unreachable_replica_leaves_the_report_to_the_primary(caplog):
     # then the primary answered it, and the log says why (the error's kind, not its text)
     assert len(on_primary) >= 5
     assert any("Fallback Cam" in r for r in tables["products"].rows)
-    assert "read replica unreachable (OperationalError)" in caplog.text
+    assert caplog.text.count("read replica unreachable (OperationalError)") == 1  # once a report
 
 
 def _close(connection) -> None:
@@ -109,10 +109,11 @@ def _close(connection) -> None:
         connection.close_pool()
 
 
-def _aliases(tmp_path: Path, **env: str) -> dict[str, str]:
+def _aliases(tmp_path: Path, **env: str) -> dict[str, dict]:
     code = (
         "import json, lookout.settings as s; "
-        "print(json.dumps({a: d['ENGINE'] for a, d in s.DATABASES.items()}))"
+        "print(json.dumps({a: {'ENGINE': d['ENGINE'], 'OPTIONS': d['OPTIONS']} "
+        "for a, d in s.DATABASES.items()}))"
     )
     environ = {k: v for k, v in os.environ.items() if k != "REPLICA_DATABASE_URL"}
     result = subprocess.run(
@@ -132,4 +133,16 @@ def test_the_operator_adds_a_replica_with_one_variable(tmp_path: Path):
     with_replica = _aliases(
         tmp_path, REPLICA_DATABASE_URL="postgres://reader@replica.internal:5432/lookout"
     )
-    assert with_replica[REPLICA] == "django.db.backends.postgresql"
+    assert with_replica[REPLICA]["ENGINE"] == "django.db.backends.postgresql"
+    # one that is away costs a report seconds, not the primary's ten
+    assert with_replica[REPLICA]["OPTIONS"]["pool"]["timeout"] == 3
+    assert with_replica[REPLICA]["OPTIONS"]["connect_timeout"] == 3
+
+
+@pytest.mark.django_db
+def test_a_report_inside_a_report_keeps_the_outer_choice():
+    with replica_reads() as outer:
+        with replica_reads() as inner:
+            assert inner == outer == REPLICA
+        assert router.db_for_read(Event) == REPLICA
+    assert router.db_for_read(Event) == DEFAULT_DB_ALIAS
