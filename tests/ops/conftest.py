@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,3 +108,39 @@ def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         )
         assert done.returncode == 0, done.stderr
     return env
+
+
+def start_lookout(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """`lookout ARGS` as a long-running child (a server, a worker), its output read as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lookout.cli", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def read_until(process: subprocess.Popen[str], needle: str, lines: list[str]) -> None:
+    """Read output until `needle` appears (it may already have: the worker can start before
+    the server says it is ready). Gives up after 60 s instead of hanging the suite."""
+    assert process.stdout is not None
+    if any(needle in line for line in lines):
+        return
+    found = threading.Event()
+
+    def reader() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if needle in line:
+                found.set()
+                return
+        found.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    found.wait(timeout=60)
+    if not any(needle in line for line in lines):
+        pytest.fail("serve did not print " + repr(needle) + ":\n" + "".join(lines))

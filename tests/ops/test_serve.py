@@ -7,55 +7,23 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import REPO
+from tests.ops.conftest import REPO, read_until, start_lookout
 from tests.ops.test_concurrency import free_port
 
 # Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
 
 
-def read_until(process: subprocess.Popen[str], needle: str, lines: list[str]) -> None:
-    """Read output until `needle` appears (it may already have: the worker can start before
-    the server says it is ready). Gives up after 60 s instead of hanging the suite."""
-    assert process.stdout is not None
-    if any(needle in line for line in lines):
-        return
-    found = threading.Event()
-
-    def reader() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if needle in line:
-                found.set()
-                return
-        found.set()
-
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    found.wait(timeout=60)
-    if not any(needle in line for line in lines):
-        pytest.fail("serve did not print " + repr(needle) + ":\n" + "".join(lines))
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_with_worker_serves_and_stops_cleanly(served_env, stop_signal):
     # given `lookout serve --with-worker` on a free port
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lookout.cli", "serve", "--with-worker", "--port", str(port)],
-        env=served_env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_lookout(served_env, "serve", "--with-worker", "--port", str(port))
     lines: list[str] = []
     try:
         # when it says it is ready
@@ -144,10 +112,7 @@ def test_analytics_events_waiting_in_memory_are_written_when_the_server_stops(se
     env = {**served_env, "LOOKOUT_ANALYTICS_FLUSH_SECONDS": "600"}
     before = _stored_events(env)
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lookout.cli", "serve", "--port", str(port)],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    process = start_lookout(env, "serve", "--port", str(port))
     lines: list[str] = []
     try:
         read_until(process, "Lookout is serving on", lines)

@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from tests.ops.conftest import REPO
-from tests.ops.test_serve import read_until
+from tests.ops.conftest import REPO, read_until, start_lookout
 
 # Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
@@ -47,14 +46,7 @@ def test_the_worker_does_a_waiting_task_and_stops_cleanly(served_env):
     )
     assert _status(served_env, result_id) == "READY"
     # when `lookout worker --with-scheduler` runs
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lookout.cli", "worker", "--with-scheduler"],
-        env=served_env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_lookout(served_env, "worker", "--with-scheduler")
     lines: list[str] = []
     try:
         read_until(process, "background task worker is running (database queue)", lines)
