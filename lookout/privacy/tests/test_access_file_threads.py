@@ -30,6 +30,7 @@ def _without_time(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key != "generated_at"}
 
 
+@pytest.mark.commitment("C6.2")
 def test_the_file_built_with_the_helper_thread_is_the_file_built_on_one_thread(monkeypatch):
     # given a customer with orders, and a plain section noting the thread it is built on
     ensure_partners()
@@ -57,6 +58,7 @@ def test_the_file_built_with_the_helper_thread_is_the_file_built_on_one_thread(m
     assert len(data["orders"]) == 2 and len(data["policy_acceptances"]) >= 2
 
 
+@pytest.mark.commitment("C6.2")
 def test_an_error_in_a_section_on_the_helper_thread_reaches_the_caller(monkeypatch):
     # given a plain section that fails
     customer = create_account(email="ann@example.com", password="a long enough passphrase 1")

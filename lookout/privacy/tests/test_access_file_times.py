@@ -36,6 +36,7 @@ def _versions() -> None:
         )
 
 
+@pytest.mark.commitment("C6.2")
 def test_times_read_as_text_match_isoformat_of_the_datetimes_django_reads():
     _versions()
     rows = PolicyVersion.objects.filter(number__gte=900).order_by("number")

@@ -44,6 +44,7 @@ def test_nothing_stored_and_unsaved_plaintext_come_back_as_they_are() -> None:
     ]
 
 
+@pytest.mark.commitment("C4.2")
 def test_open_all_refuses_another_context_another_persons_value_and_unknown_formats() -> None:
     person, other = new_subject(kind="customer"), new_subject(kind="customer")
     blob = seal(subject=person, plaintext="Ada Lovelace", context=CONTEXT)
@@ -61,6 +62,7 @@ def test_open_all_refuses_another_context_another_persons_value_and_unknown_form
         ring.open_all(person, [blob, blob], [CONTEXT])  # a context for each value
 
 
+@pytest.mark.commitment("C6.4")
 def test_a_destroyed_key_opens_nothing_but_empty_columns_need_no_key() -> None:
     person = new_subject(kind="customer")
     blob = seal(subject=person, plaintext="Ada", context=CONTEXT)
