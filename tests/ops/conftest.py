@@ -49,22 +49,30 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     )
 
 
+def _python(
+    argv: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *argv],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def lookout_cli(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`lookout ARGS` in a child process with `env`, run to the end, its output captured."""
+    return _python(["-m", "lookout.cli", *args], env, timeout)
+
+
 @pytest.fixture
 def run_lookout() -> RunLookout:
-    def run(
-        *args: str, env: dict[str, str], timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lookout.cli", *args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    return run
+    return lookout_cli
 
 
 @pytest.fixture
@@ -72,15 +80,7 @@ def run_python() -> RunLookout:
     def run(
         code: str, *, env: dict[str, str], timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return _python(["-c", code], env, timeout)
 
     return run
 
@@ -97,15 +97,7 @@ def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         ["migrate", "--database", "keystore", "--noinput"],
         ["createcachetable"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "lookout.cli", *args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        done = lookout_cli(*args, env=env, timeout=300)
         assert done.returncode == 0, done.stderr
     return env
 

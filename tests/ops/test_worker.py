@@ -5,28 +5,19 @@ children included."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.ops.conftest import REPO, read_until, start_lookout
+from tests.ops.conftest import lookout_cli, read_until, start_lookout
 
 # Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
 
 
 def _shell(env: dict[str, str], code: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "lookout.cli", "shell", "-c", code],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    done = lookout_cli("shell", "-c", code, env=env)
+    assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]  # after the shell's own "N objects imported"
 
 

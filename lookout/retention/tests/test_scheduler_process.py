@@ -10,19 +10,11 @@ import sys
 
 import pytest
 
-from tests.ops.conftest import REPO, clean_env
+from tests.ops.conftest import REPO, clean_env, lookout_cli
 
 
 def _lookout(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "lookout.cli", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    done = lookout_cli(*args, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
 
 
