@@ -337,6 +337,10 @@ SECURE_CSP = {
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = os.environ.get("LOOKOUT_SSL_REDIRECT", "1") == "1"
+    # A load balancer or proxy checks each process over plain HTTP on its private address, and a
+    # 301 there reads as "down". /healthz carries no session, cookie or personal data, so it is
+    # answered on either scheme; every other path is still redirected (tests/ops/test_healthz.py).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
