@@ -20,7 +20,6 @@ from lookout.access.roles import Role
 from lookout.accounts import services
 from lookout.accounts.models import User
 from lookout.vault.blind_index import email_index, normalise_email
-from lookout.vault.routers import KEYSTORE
 
 DEMO_PASSWORD = "lookout-demo-only"  # noqa: S105 - published on purpose, demo data only
 
@@ -78,7 +77,7 @@ def load(*, progress: Callable[[str], None]) -> list[User]:
 def _ensure(*, email: str, role: str, marketing_opt_in: bool | None) -> User | None:
     if User.objects.filter(email_index=email_index(email)).exists():
         return None
-    with transaction.atomic(using=KEYSTORE), transaction.atomic():
+    with transaction.atomic():
         if marketing_opt_in is None:
             user = services.create_account(email=email, password=DEMO_PASSWORD, role=role)
         else:

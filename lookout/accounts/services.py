@@ -17,7 +17,6 @@ from lookout.core.purposes import Purpose
 from lookout.vault.blind_index import email_index, normalise_email
 from lookout.vault.crypto import new_subject
 from lookout.vault.models import DataKey
-from lookout.vault.routers import KEYSTORE
 
 # The exact sentence next to the (unticked) sign-up box; stored with every choice (C3.6).
 MARKETING_OPT_IN_WORDING = (
@@ -37,11 +36,11 @@ class EmailTaken(Exception):
 def create_account(*, email: str, password: str | None, role: str = "", **extra: object) -> User:
     """Create a person with their own data key; the email is sealed and blind-indexed.
 
-    The data key lives in the key store database, so both databases take part in one unit of
-    work: a failed insert of the user leaves no orphan key behind.
-    """
+    The data key lives in the key store database and commits there first, before the user row
+    sealed under it (vault.crypto.new_subject): an account never exists without its key. A
+    failed insert of the user leaves an unused key, which retention destroys."""
     kind = DataKey.Kind.STAFF if role else DataKey.Kind.CUSTOMER
-    with transaction.atomic(using=KEYSTORE), transaction.atomic():
+    with transaction.atomic():
         user = User(
             subject=new_subject(kind=kind),
             email=normalise_email(email),
@@ -70,7 +69,7 @@ def sign_up(*, email: str, password: str, marketing_opt_in: bool) -> User:
     The choice is recorded either way, with the wording shown: "not ticked" is evidence that the
     box was offered unticked and left so (C3.6).
     """
-    with transaction.atomic(using=KEYSTORE), transaction.atomic():
+    with transaction.atomic():
         user = create_account(email=email, password=password)
         record_marketing_choice(
             user=user,

@@ -21,3 +21,10 @@ class Forbidden(LookoutError):
 
 class Conflict(LookoutError):
     status_code = 409
+
+
+class Unavailable(LookoutError):
+    """A part the request needs (a database, a processor) failed for now; trying again may
+    work, and nothing was done."""
+
+    status_code = 503

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from lookout.audit.services import record
 from lookout.cart.models import Cart, CartLine
 from lookout.catalog.cache import bump_generation
 from lookout.catalog.models import Product, shown_stock_changed
-from lookout.core.errors import Conflict, LookoutError
+from lookout.core.errors import Conflict, LookoutError, Unavailable
 from lookout.core.money import usd
 from lookout.core.rows import insert, insert_many, read, together, write_later
 from lookout.inbox.services import send_message
@@ -37,7 +37,6 @@ from lookout.shipping.countries import shipping_cost
 from lookout.vault.blind_index import email_index
 from lookout.vault.crypto import key_ring, new_subject
 from lookout.vault.models import DataKey
-from lookout.vault.routers import KEYSTORE
 
 if TYPE_CHECKING:
     from lookout.accounts.models import User
@@ -155,36 +154,64 @@ def place_order(
     attaching the payment by a second write."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise CheckoutError("This checkout form is not valid any more. Please start again.")
-    for attempt in range(NUMBER_ATTEMPTS):
-        try:
-            # One key ring: the new buyer key seals the delivery details and the inbox message
-            # without being read back from the key store for each value. Its four audit
-            # entries are numbered together as the block ends (audit.batch), and they and the
-            # order's rows go in together, in one statement on PostgreSQL (core.rows).
-            with (
-                key_ring(),
-                transaction.atomic(using=KEYSTORE),
-                transaction.atomic(),
-                together(),
-                audit_batch(savepoint=False),
-            ):
-                return _place(
-                    cart=cart,
-                    delivery=delivery,
-                    key=idempotency_key,
-                    user=user,
-                    then=on_placed,
-                    payment_id=payment_id,
-                )
-        except IntegrityError:
-            # Two submits with one key raced past the check: the other one won; return its order.
-            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
-            if attempt == NUMBER_ATTEMPTS - 1:
-                raise
-            # Otherwise the order number drawn was taken (1 in 31**8 per order): draw again.
+    # One key ring: the new buyer key seals the delivery details and the inbox message without
+    # being read back from the key store for each value.
+    with key_ring():
+        # A guest's key commits in the key store before the order's transaction begins: an
+        # order never exists without the key that opens it (see vault.crypto.new_subject). A
+        # repeated submit that finds its order leaves this key unused; retention destroys it.
+        subject = user.subject if user is not None else _guest_subject()
+        for attempt in range(NUMBER_ATTEMPTS):
+            try:
+                # The order's four audit entries are numbered together as the block ends
+                # (audit.batch), and they and the order's rows go in together, in one
+                # statement on PostgreSQL (core.rows).
+                with transaction.atomic(), together(), audit_batch(savepoint=False):
+                    order = _place(
+                        cart=cart,
+                        delivery=delivery,
+                        key=idempotency_key,
+                        user=user,
+                        subject=subject,
+                        then=on_placed,
+                        payment_id=payment_id,
+                    )
+            except IntegrityError:
+                # Two submits with one key raced past the check: the other one won; return it.
+                existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return _openable(existing)
+                if attempt == NUMBER_ATTEMPTS - 1:
+                    raise
+                # Otherwise the order number drawn was taken (1 in 31**8 per order): draw again.
+                continue
+            return order if order.subject == subject else _openable(order)
     raise AssertionError("unreachable")
+
+
+def _guest_subject() -> uuid.UUID:
+    try:
+        return new_subject(kind=DataKey.Kind.GUEST)
+    except DatabaseError as exc:  # the key store refused or lost the commit: nothing was placed
+        raise Unavailable(
+            "We could not save your order just now. Nothing was placed or charged; please try "
+            "again in a moment."
+        ) from exc
+
+
+class OrderLost(Conflict):
+    """An earlier submit's order whose personal data cannot be opened (its key is gone)."""
+
+
+def _openable(order: Order) -> Order:
+    """An order placed by an earlier submit, returned to a retry only if its delivery details
+    can still be opened: an order nobody can ship is never reported as placed."""
+    if not DataKey.objects.filter(subject=order.subject).exists():
+        raise OrderLost(
+            f"Order {order.number} could not be completed and cannot be resumed. Nothing was "
+            "charged; please start a new checkout."
+        )
+    return order
 
 
 def _place(
@@ -193,6 +220,7 @@ def _place(
     delivery: DeliveryDetails,
     key: str,
     user: User | None,
+    subject: uuid.UUID,
     then: Callable[[Order], None] | None,
     payment_id: uuid.UUID | None,
 ) -> Order:
@@ -228,7 +256,6 @@ def _place(
         sum((p.price * p.cart_quantity for p in products), Decimal(0))  # type: ignore[attr-defined]
     )
     shipping = shipping_cost(delivery.country)
-    subject = user.subject if user is not None else new_subject(kind=DataKey.Kind.GUEST)
     order = insert(  # Order.objects.create without the ORM's compile step (core.rows)
         Order(
             number=new_order_number(),  # unique index; a clash is drawn again by place_order

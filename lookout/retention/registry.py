@@ -99,7 +99,11 @@ HANDLED_ELSEWHERE: dict[str, str] = {
 
 
 # Rules this app keeps for apps that do not list their own (yet).
-BUILTIN = ["lookout.retention.rules", "lookout.retention.rules_more"]
+BUILTIN = [
+    "lookout.retention.rules",
+    "lookout.retention.rules_keys",
+    "lookout.retention.rules_more",
+]
 
 
 def _modules() -> list[str]:

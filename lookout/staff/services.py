@@ -17,7 +17,6 @@ from lookout.accounts.models import User
 from lookout.accounts.services import EmailTaken, create_account, email_in_use
 from lookout.audit.services import record
 from lookout.core.errors import Conflict, LookoutError
-from lookout.vault.routers import KEYSTORE
 
 
 class StaffRefused(LookoutError):
@@ -44,7 +43,7 @@ def create_staff(*, email: str, role: str, actor: User) -> User:
         raise StaffRefused("Type a valid email address, like name@example.com.") from exc
     if email_in_use(email=address):
         raise StaffConflict("An account with this email already exists.")
-    with transaction.atomic(using=KEYSTORE), transaction.atomic():
+    with transaction.atomic():
         try:
             user = create_account(email=address, password=None, role=chosen)
         except EmailTaken as exc:

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import transaction
 from django.utils import timezone
 from tink import TinkError
 
 from lookout.core.rows import insert
 from lookout.vault.master import master_cache
 from lookout.vault.models import DataKey
+from lookout.vault.routers import KEYSTORE
 
 FORMAT_V1 = b"\x01"
 NONCE_BYTES = 12
@@ -83,10 +85,38 @@ def create_data_keys(
     DataKey.objects.bulk_create(rows, batch_size=1000)
 
 
+class KeyNotDurable(VaultError):
+    """A new person's key was asked for inside an open key-store transaction."""
+
+
+def _caller_transaction_open(alias: str) -> bool:
+    """True when the caller holds a transaction on `alias` (the test case's own wrapping
+    transaction, which rolls everything back at the end of a test, does not count)."""
+    blocks = transaction.get_connection(alias).atomic_blocks
+    return any(not getattr(block, "_from_testcase", False) for block in blocks)
+
+
 def new_subject(*, kind: str) -> uuid.UUID:
-    """A fresh pseudonymous id for a person, with their own data key."""
+    """A fresh pseudonymous id for a person, with their own data key, committed in the key
+    store before this returns.
+
+    Why committed first: the key store and the main database commit apart. If a record sealed
+    under the key could commit before the key, a crash between the two commits would leave
+    data nobody can ever open (an order the warehouse cannot ship), reported as saved. The
+    other way round, a crash leaves only an unused key, which holds no data and which the
+    retention rule `vault.unused_keys` destroys. So the caller must not hold a key-store
+    transaction here (it would delay this commit until its own): that raises `KeyNotDurable`.
+    Within a `key_ring()` block the new key is also kept on the ring, so sealing under it
+    reads nothing back.
+    """
+    if _caller_transaction_open(KEYSTORE):
+        raise KeyNotDurable(
+            "A new data key must commit on its own, before anything sealed with it: call "
+            "new_subject() outside any key-store transaction."
+        )
     subject = uuid.uuid4()
-    create_data_key(subject=subject, kind=kind)
+    with transaction.atomic(using=KEYSTORE):
+        create_data_key(subject=subject, kind=kind)
     return subject
 
 

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from lookout.accounts.models import MarketingChoice, User
 from lookout.accounts.services import MARKETING_OPT_IN_WORDING, EmailTaken, sign_up
+from lookout.retention.registry import rule_named
+from lookout.retention.services import run_rule
 from lookout.vault.blind_index import email_index
+from lookout.vault.models import DataKey
 
 GOOD = {
     "email": "new.person@example.com",
@@ -122,16 +127,23 @@ def test_duplicate_email_in_any_case_is_refused_and_creates_nothing(client: Clie
 
 @pytest.mark.commitment("C2.5")
 @pytest.mark.django_db
-def test_a_sign_up_that_loses_a_race_leaves_no_orphan_data_key(counts):
-    """Two sign-ups can pass the form's duplicate check together; the second must undo all."""
+def test_a_sign_up_that_loses_a_race_leaves_only_a_key_that_retention_destroys(counts):
+    """Two sign-ups can pass the form's duplicate check together; the second writes no user
+    and no choice. Its data key committed first (a key always commits before what it seals:
+    vault.crypto.new_subject), holds nothing, and the next day's retention run destroys it."""
     # given
     sign_up(email="race@example.com", password="a-long-enough-pass", marketing_opt_in=True)
-    before = counts()
+    users, keys, choices = counts()
     # when
     with pytest.raises(EmailTaken):
         sign_up(email="race@example.com", password="a-long-enough-pass", marketing_opt_in=True)
-    # then: no user, no data key in the key store, no marketing choice
-    assert counts() == before
+    # then: no user and no marketing choice; one unused key
+    assert counts() == (users, keys + 1, choices)
+    # and the retention run a day later destroys that key and only that one
+    run_rule(rule=rule_named("vault.unused_keys"), now=timezone.now() + timedelta(days=1, hours=1))
+    assert counts() == (users, keys, choices)
+    user = User.objects.get(email_index=email_index("race@example.com"))
+    assert DataKey.objects.filter(subject=user.subject).exists()
 
 
 @pytest.mark.commitment("C2.5")
