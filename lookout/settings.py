@@ -357,6 +357,14 @@ try:
     LOOKOUT_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("LOOKOUT_TRUSTED_PROXIES", ""))
 except ValueError as error:
     raise ImproperlyConfigured(str(error)) from None
+# The store's own machines (database, Redis, workers, monitoring), addresses or networks,
+# comma-separated. Logs name them whole, as they do loopback and the trusted proxies; every other
+# address in a log record is a visitor's and is cut to its network (lookout/core/logging.py).
+try:
+    LOOKOUT_INFRA_NETWORKS = parse_trusted_proxies(os.environ.get("LOOKOUT_INFRA_NETWORKS", ""))
+except ValueError as error:
+    _message = str(error).replace("LOOKOUT_TRUSTED_PROXIES", "LOOKOUT_INFRA_NETWORKS")
+    raise ImproperlyConfigured(_message) from None
 
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "/static/"

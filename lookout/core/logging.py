@@ -6,16 +6,24 @@ digit run, phone-like number, bearer token in a URL or IP address that still rea
 in the message, its arguments and the formatted traceback. IP addresses are cut to the network the
 analytics store may keep (IPv4 /24, IPv6 /48: `anonymous_network`), so a log still tells which
 network a burst of requests came from.
+
+The store's own infrastructure is not a visitor: in log records the filter leaves loopback
+addresses (127.0.0.0/8, ::1) and the networks in `LOOKOUT_INFRA_NETWORKS` and
+`LOOKOUT_TRUSTED_PROXIES` as they are, so "connection refused to 127.0.0.1:6379" or "proxy
+10.0.0.5" still names the machine to look at. Every other address is masked. `mask_text` used as
+a personal-data check (audit values, partner names) keeps nothing: there any address is refused.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from lookout.core.client_ip import anonymous_network
+from lookout.core.client_ip import Network, anonymous_network
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Not inside a longer token (UUIDs and hashes have digit runs between hyphens and hex letters).
@@ -24,6 +32,10 @@ PHONE = re.compile(r"\+\d[\d ().-]{6,}\d")
 # Bearer tokens in URLs (cart links, signed order links): whoever holds one holds the cart.
 URL_TOKEN = re.compile(r"((?:/cart/|[?&](?:cart|token|ref)=))[A-Za-z0-9_\-.:]{16,}")
 IPV4 = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b")
+LOOPBACK: tuple[Network, ...] = (
+    ipaddress.IPv4Network("127.0.0.0/8"),
+    ipaddress.IPv6Network("::1/128"),
+)
 # Something shaped like an IPv6 address: at least two colons among hex digits (times such as
 # 18:34:50 get this far and are refused by `ipaddress`), an optional dotted IPv4 tail
 # (::ffff:192.0.2.1) and zone id (fe80::1%eth0). It must end its run of hex digits, colons and
@@ -51,31 +63,62 @@ def _starts_a_token(text: str, start: int) -> bool:
     return first > 0 and (text[first - 1].isalnum() or text[first - 1] == "_")
 
 
-def _mask_ipv6(match: re.Match[str]) -> str:
+def _kept(text: str, keep: tuple[Network, ...]) -> bool:
+    """Whether `text` is an address inside one of the `keep` networks (IPv4-mapped IPv6 is
+    compared as IPv4, a zone id is ignored)."""
+    if not keep:
+        return False
+    try:
+        ip = ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in keep if network.version == ip.version)
+
+
+def _mask_ipv6(match: re.Match[str], keep: tuple[Network, ...] = ()) -> str:
     """An IPv6 address cut to its /48 ("2001:db8:1234::"); an IPv4-mapped one to its IPv4 /24
     ("192.0.2.0"). A run that is an address followed by ":" or ":port" ("2001:db8::1: reset",
     an unbracketed host:port) is the address, masked, and what follows it, kept. Anything else
-    `ipaddress` does not take as an address is left as it was."""
+    `ipaddress` does not take as an address is left as it was, and so is an address in `keep`."""
     text = match.group()
     if not _starts_a_token(match.string, match.start()):
         return text
-    network, rest = anonymous_network(text), ""
+    network, rest, address = anonymous_network(text), "", text
     if network is None:
         head, _, tail = text.rpartition(":")
         if not tail or (len(tail) <= 5 and tail.isdigit()):  # ":" or ":port" after it
-            network, rest = anonymous_network(head), ":" + tail
-    if network is None:
+            network, rest, address = anonymous_network(head), ":" + tail, head
+    if network is None or _kept(address, keep):
         return text
     return str(network.network_address) + rest
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, *, keep: Iterable[Network] = ()) -> str:
+    """`text` with emails, card and phone numbers, URL tokens and IP addresses masked; an
+    address inside a `keep` network (the store's own machines, for logs) is left whole."""
+    kept = tuple(keep)
     text = EMAIL.sub("[email]", text)
     text = CARD.sub("[number]", text)
     text = PHONE.sub("[phone]", text)
     text = URL_TOKEN.sub(r"\1[token]", text)
-    text = IPV6_CANDIDATE.sub(_mask_ipv6, text)
-    return IPV4.sub(r"\1.0", text)
+    text = IPV6_CANDIDATE.sub(lambda match: _mask_ipv6(match, kept), text)
+    return IPV4.sub(lambda m: m.group() if _kept(m.group(), kept) else m.group(1) + ".0", text)
+
+
+def infrastructure_networks() -> tuple[Network, ...]:
+    """Loopback, `LOOKOUT_INFRA_NETWORKS` and `LOOKOUT_TRUSTED_PROXIES`: the addresses of the
+    store's own machines, which logs may name (loopback alone before settings are loaded)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return LOOPBACK
+    return (
+        LOOPBACK
+        + tuple(getattr(settings, "LOOKOUT_INFRA_NETWORKS", ()))
+        + tuple(getattr(settings, "LOOKOUT_TRUSTED_PROXIES", ()))
+    )
 
 
 class PersonalDataFilter(logging.Filter):
@@ -84,12 +127,13 @@ class PersonalDataFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record must still be logged, masked
             message = str(record.msg)
-        record.msg = mask_text(message)
+        keep = infrastructure_networks()
+        record.msg = mask_text(message, keep=keep)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_text(record.exc_text)
+            record.exc_text = mask_text(record.exc_text, keep=keep)
         record.exc_info = None
         return True
 

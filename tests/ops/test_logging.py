@@ -115,3 +115,61 @@ except ValueError:
     assert entry["message"] == "sign-in from [2001:db8:1234::]:443 via fe80::"
     assert "refused 2001:db8:1234::" in entry["exception"]
     assert "5678" not in result.stderr and "1:2:3:4" not in result.stderr
+
+
+INFRA_RECORD = """
+import django, logging
+django.setup()
+log = logging.getLogger("lookout.core")
+try:
+    raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+except ConnectionError:
+    log.exception(
+        "redis %s down; db %s; proxy %s; cache [%s]:11211; visitor %s and %s",
+        "127.0.0.1:6379", "10.20.0.7:5432", "192.0.2.10", "::1", "203.0.113.77",
+        "2001:db8:1234:5678::9",
+    )
+"""
+
+
+def test_logs_keep_the_stores_own_addresses_and_mask_visitors(production_env, run_python):
+    # given production with its own machines named: a database network and the proxy
+    production_env["LOOKOUT_INFRA_NETWORKS"] = "10.20.0.0/24"
+    production_env["LOOKOUT_TRUSTED_PROXIES"] = "192.0.2.10"
+
+    # when a record names loopback, a database server, the proxy and two visitors
+    result = run_python(INFRA_RECORD, env=production_env)
+
+    # then the store's own addresses are logged whole, so an operator knows where to look
+    assert result.returncode == 0, result.stderr
+    entry = json.loads(result.stderr.strip())
+    assert entry["message"] == (
+        "redis 127.0.0.1:6379 down; db 10.20.0.7:5432; proxy 192.0.2.10; cache [::1]:11211; "
+        "visitor 203.0.113.0 and 2001:db8:1234::"
+    )
+    assert "connecting to 127.0.0.1:6379" in entry["exception"]
+    # and the visitors' addresses are still cut to their networks
+    assert "203.0.113.77" not in result.stderr and "5678" not in result.stderr
+
+
+def test_an_address_next_to_an_infrastructure_network_is_still_masked(production_env, run_python):
+    # given a database network 10.20.0.0/24 and no proxies
+    production_env["LOOKOUT_INFRA_NETWORKS"] = "10.20.0.0/24"
+    code = """
+import django, logging
+django.setup()
+logging.getLogger("lookout.accounts").warning("sign-in from 10.20.1.9 and 128.0.0.1")
+"""
+    # when addresses just outside it (and just outside loopback) are logged
+    result = run_python(code, env=production_env)
+
+    # then they are a visitor's: masked
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stderr.strip())["message"] == "sign-in from 10.20.1.0 and 128.0.0.0"
+
+
+def test_a_malformed_infrastructure_network_stops_the_process(production_env, run_python):
+    production_env["LOOKOUT_INFRA_NETWORKS"] = "10.20.0.0/24,db-host"
+    result = run_python("import django; django.setup()", env=production_env)
+    assert result.returncode != 0
+    assert "LOOKOUT_INFRA_NETWORKS: 'db-host' is not an IP address or network" in result.stderr
