@@ -100,7 +100,7 @@ def _key(cart_token: str, client_key: str) -> str:
 
 
 def _return_url(request: HttpRequest, order: Order) -> str:
-    query = urlencode({"access": guest.guest_token(order=order)})
+    query = urlencode({"access": guest.return_token(order=order)})
     return request.build_absolute_uri(reverse("checkout:return", args=[order.id]) + "?" + query)
 
 

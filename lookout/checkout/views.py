@@ -172,7 +172,7 @@ def _to_payment(
 def _return_path(order: Order, cart_token: str = "") -> str:
     """The page the processor sends the buyer back to; `cart` keeps the cart reachable (the
     site header links it) for a retry after a declined card."""
-    params = {"access": guest.guest_token(order=order)}
+    params = {"access": guest.return_token(order=order)}
     if cart_token:
         params["cart"] = cart_token
     query = urlencode(params)
