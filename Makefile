@@ -91,9 +91,13 @@ security: install
 bench: install
 	$(BIN)/python bench/run.py
 
-# A minute of realistic mixed load on loopback (not part of `make test`); LOADTEST_ARGS=--postgres
+# A minute of realistic mixed load on a server of its own on loopback (not part of `make test`);
+# LOADTEST_ARGS=--postgres. URL=https://shop.example (or LOADTEST_URL) loads that running
+# deployment instead, starting nothing: only ever your own (LOADTEST_ARGS=--with-checkout places
+# real orders: a staging copy only).
+URL ?= $(LOADTEST_URL)
 loadtest: install
-	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
+	$(BIN)/python bench/loadtest.py $(if $(URL),--url '$(URL)') $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var
