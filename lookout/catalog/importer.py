@@ -336,7 +336,10 @@ def import_catalog(path: Path, *, dry_run: bool = False) -> ImportResult:
     if problems:
         raise ImportRefused(problems)
 
-    new_categories = sorted({row.category_slug for row in rows} - set(categories))
+    # New categories are listed in the order the file first names them.
+    new_categories = list(
+        dict.fromkeys(r.category_slug for r in rows if r.category_slug not in categories)
+    )
     created = [p.sku for p, is_new, _ in products if is_new]
     updated = [p.sku for p, is_new, changed in products if changed and not is_new]
     unchanged = [p.sku for p, is_new, changed in products if not changed and not is_new]

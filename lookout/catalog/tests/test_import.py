@@ -47,6 +47,10 @@ def test_the_example_csv_loads_every_product_exactly() -> None:
     assert "5 product(s) created, 0 updated, 0 unchanged" in said
     assert Product.objects.count() == 5
     assert Category.objects.get(slug="indoor-cameras").name == "Indoor cameras"
+    # listed in the order the file first names them
+    assert [c.slug for c in Category.objects.all()] == [
+        "indoor-cameras", "outdoor-cameras", "video-doorbells", "sensors-and-alarms", "accessories"
+    ]  # fmt: skip
     pan = Product.objects.get(sku="EX-1001")
     assert (pan.price, pan.list_price, pan.stock) == (Decimal("49.99"), Decimal("69.99"), 40)
     assert (pan.placement, pan.power, pan.resolution) == ("indoor", "plug-in", 1440)
