@@ -189,7 +189,7 @@ def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     if order.id != order_id:
         return _problem(request, guest.NOT_FOUND, 404)
     was_placed = order.status == Status.PLACED
-    if order.status in (Status.PLACED, Status.PAYMENT_FAILED):
+    if order.status in (Status.PLACED, Status.PAYMENT_FAILED, Status.EXPIRED):
         try:
             order, failure = finish_payment(
                 order=order, signed_reference=request.GET.get("ref", "")
@@ -215,5 +215,5 @@ def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
         request,
         "checkout/done.html",
         context,
-        status=402 if order.status == Status.PAYMENT_FAILED else 200,
+        status=402 if order.status in (Status.PAYMENT_FAILED, Status.EXPIRED) else 200,
     )

@@ -39,6 +39,11 @@ _TEXT = {
         "The payment for order {number} did not go through, so the order was not placed "
         "and you were not charged. You can try again from your cart.",
     ),
+    "expired": (
+        "Order released",
+        "Order {number} was not paid in time, so we put its items back on sale. You were not "
+        "charged. You are welcome to order again.",
+    ),
 }
 
 

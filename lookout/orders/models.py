@@ -27,17 +27,21 @@ class Status(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
     PAYMENT_FAILED = "payment_failed", "Payment failed"
+    EXPIRED = "expired", "Not paid in time, released"
 
 
 # Which status may follow which: anything else is refused by the services.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.PLACED: frozenset({Status.PAID, Status.PAYMENT_FAILED, Status.CANCELLED}),
+    Status.PLACED: frozenset(
+        {Status.PAID, Status.PAYMENT_FAILED, Status.CANCELLED, Status.EXPIRED}
+    ),
     Status.PAID: frozenset({Status.PROCESSING, Status.CANCELLED}),
     Status.PROCESSING: frozenset({Status.SHIPPED, Status.CANCELLED}),
     Status.SHIPPED: frozenset({Status.DELIVERED}),
     Status.DELIVERED: frozenset(),
     Status.CANCELLED: frozenset(),
     Status.PAYMENT_FAILED: frozenset(),
+    Status.EXPIRED: frozenset(),
 }
 OPEN_FOR_WAREHOUSE = (Status.PAID, Status.PROCESSING)
 

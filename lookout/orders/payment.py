@@ -33,6 +33,12 @@ FAILED_MESSAGES = {
 }
 
 
+EXPIRED_MESSAGE = (
+    "This order was not paid in time, so its items went back on sale. Any amount your card "
+    "authorised for it has been given back in full. You are welcome to order again."
+)
+
+
 class PaymentProblem(LookoutError):
     pass
 
@@ -156,13 +162,38 @@ def finish_payment(*, order: Order, signed_reference: str) -> tuple[Order, str]:
     if order.status == Status.PAYMENT_FAILED:  # a reloaded return page
         last = order.events.filter(to_status=Status.PAYMENT_FAILED).first()
         return order, last.note if last else FAILED_MESSAGES["failed"]
+    if order.status == Status.EXPIRED:
+        payment = confirm_payment(payment_id=order.payment_id, signed_reference=signed_reference)
+        _give_back_late_payment(payment)
+        return order, EXPIRED_MESSAGE
     if order.status != Status.PLACED:
         return order, ""
     payment = confirm_payment(payment_id=order.payment_id, signed_reference=signed_reference)
     if payment.status == "authorized":
-        return services.mark_paid(order=order, payment_id=payment.id), ""
+        try:
+            return services.mark_paid(order=order, payment_id=payment.id), ""
+        except services.InvalidTransition:  # the hold ended while the buyer was paying
+            order.refresh_from_db()
+            if order.status != Status.EXPIRED:
+                raise
+            _give_back_late_payment(payment)
+            return order, EXPIRED_MESSAGE
     message = FAILED_MESSAGES.get(payment.status, FAILED_MESSAGES["failed"])
     return services.mark_payment_failed(order=order, note=message), message
+
+
+def _give_back_late_payment(payment: Payment) -> None:
+    """A payment that arrived for an order already released: taken and refunded in full at
+    once, so the buyer is never charged for an order the store no longer holds. (The
+    processor's page is closed when a hold ends, so this happens only when a payment was
+    started in the same moment as the expiry.)"""
+    from lookout.payments.models import Payment as PaymentModel
+    from lookout.payments.services import capture, refund
+
+    if payment.status != PaymentModel.Status.AUTHORIZED:
+        return
+    captured = capture(payment=payment, actor=None)
+    refund(payment=captured, amount=captured.captured_amount, actor=None)
 
 
 def capture_for(*, order: Order, actor: User) -> None:

@@ -381,7 +381,7 @@ def transition(
         order.shipped_at = now
     elif to == Status.DELIVERED:
         order.delivered_at = now
-    elif to in (Status.CANCELLED, Status.PAYMENT_FAILED):
+    elif to in (Status.CANCELLED, Status.PAYMENT_FAILED, Status.EXPIRED):
         order.closed_at = now
     order.save()
     _record_change(order=order, from_status=before, actor=actor, note=note)
@@ -412,6 +412,21 @@ def mark_payment_failed(*, order: Order, note: str, actor: User | None = None) -
     if order.status == Status.PAYMENT_FAILED:
         return order
     transition(order=order, to=Status.PAYMENT_FAILED, actor=actor, note=note[:200])
+    _release_stock(order)
+    return order
+
+
+@transaction.atomic
+def expire_order(*, order: Order, note: str = "") -> Order | None:
+    """The order's hold is over and it was not paid: its stock goes back on sale.
+
+    Only an order still waiting for payment expires; one that became paid (or failed) in the
+    meantime is left as it is and None is returned, so a late payment and the expiry never
+    both win."""
+    order = lock_order(order)
+    if order.status != Status.PLACED:
+        return None
+    transition(order=order, to=Status.EXPIRED, actor=None, note=note[:200])
     _release_stock(order)
     return order
 

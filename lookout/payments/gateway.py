@@ -108,6 +108,11 @@ class PaymentGateway(Protocol):
 
     def capture(self, reference: str) -> ProcessorSession: ...
 
+    def expire(self, reference: str) -> ProcessorSession:
+        """Close the session's payment page if the customer has not paid yet; the session as
+        it stands afterwards (expired, or the outcome the customer reached first)."""
+        ...
+
     def refund(
         self, reference: str, *, amount: Decimal, idempotency_key: str
     ) -> ProcessorSession: ...
@@ -171,6 +176,9 @@ class SandboxGateway:
 
     def capture(self, reference: str) -> ProcessorSession:
         return self._call("POST", f"/api/sessions/{reference}/capture")
+
+    def expire(self, reference: str) -> ProcessorSession:
+        return self._call("POST", f"/api/sessions/{reference}/expire")
 
     def refund(self, reference: str, *, amount: Decimal, idempotency_key: str) -> ProcessorSession:
         return self._call(

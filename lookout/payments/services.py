@@ -248,6 +248,12 @@ def confirm_payment(*, payment_id: uuid.UUID | str, signed_reference: str) -> Pa
         raise ProcessorUnavailable(UNAVAILABLE) from exc
     if session is not None and session.status == "open":
         raise PaymentError("The payment has not been completed on the payment page yet.")
+    return _record_outcome(payment, session)
+
+
+def _record_outcome(payment: Payment, session: ProcessorSession | None) -> Payment:
+    """Write what the processor said on a payment still `created` (once: a payment already
+    settled by a concurrent caller is returned as that caller left it)."""
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Status.CREATED:
@@ -261,6 +267,30 @@ def confirm_payment(*, payment_id: uuid.UUID | str, signed_reference: str) -> Pa
             detail={"amount": str(locked.amount)},
         )
     return locked
+
+
+def ask_processor(*, payment: Payment, close: bool) -> Payment:
+    """What became of a payment whose customer has not come back: the store asks instead of
+    waiting for the return page (reconciliation). With `close`, the payment page is closed
+    first if the customer has not paid yet (the order's hold is over), so that a card
+    submitted at that moment either was taken before (and the payment is authorized) or is
+    refused by the processor: never money taken for an order the store released.
+
+    A payment still open at the processor (and not closed) is returned unchanged; so is one
+    the processor cannot be asked about now (ProcessorUnavailable is raised)."""
+    if payment.status != Status.CREATED or not payment.processor_reference:
+        return payment
+    gateway = get_gateway()
+    try:
+        if close:
+            session = gateway.expire(payment.processor_reference)
+        else:
+            session = gateway.fetch(payment.processor_reference)
+    except GatewayError as exc:
+        raise ProcessorUnavailable(UNAVAILABLE) from exc
+    if session.status == "open":
+        return payment
+    return _record_outcome(payment, session)
 
 
 def _apply_outcome(payment: Payment, session: ProcessorSession | None) -> None:

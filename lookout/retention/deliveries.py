@@ -40,7 +40,8 @@ from lookout.payments.models import Payment
 from lookout.vault.models import DataKey
 from lookout.vault.routers import KEYSTORE
 
-FINISHED = (Status.DELIVERED, Status.CANCELLED, Status.PAYMENT_FAILED)  # final: nothing leaves them
+# final: nothing leaves them
+FINISHED = (Status.DELIVERED, Status.CANCELLED, Status.PAYMENT_FAILED, Status.EXPIRED)
 EMPTY = models.Value(b"", output_field=models.BinaryField())  # a blanked non-null sealed field
 BEFORE_EVERY_ROWID = -(2**63)  # the SQLite cursor of a run that starts from the beginning
 # SQLite settings of the run's connections while its batches run (`in_memory_for_the_run`):
@@ -181,7 +182,7 @@ def _listed(
 _SQLITE_NEXT_DUE = (
     'SELECT d."rowid", d."order_id", d."subject", o."user_id" IS NULL '
     'FROM "orders_delivery" d INNER JOIN "orders_order" o ON o."id" = d."order_id" '
-    'WHERE d."rowid" > %s AND LENGTH(d."address") > 0 AND o."status" IN (%s, %s, %s) '
+    'WHERE d."rowid" > %s AND LENGTH(d."address") > 0 AND o."status" IN (%s, %s, %s, %s) '
     'AND COALESCE(o."delivered_at", o."closed_at") < %s '
     'ORDER BY d."rowid" LIMIT %s'
 )

@@ -29,7 +29,7 @@ from lookout.core.inventory import (
 )
 from lookout.inbox.models import Message
 from lookout.inbox.personal_data import INBOX_RETENTION
-from lookout.orders.models import Delivery, Order, Status
+from lookout.orders.models import Delivery, Order
 from lookout.retention import deliveries
 from lookout.retention.models import RetentionRun
 from lookout.retention.personal_data import RUN_REPORT_RETENTION
@@ -37,6 +37,7 @@ from lookout.retention.registry import Rule, queryset_rule
 from lookout.sharing.models import Disclosure
 
 FINISHED_TASKS = ("SUCCESSFUL", "FAILED")
+FINISHED = deliveries.FINISHED  # order statuses nothing leaves
 CACHE_TABLE = "lookout_cache"
 # What Django's set_unusable_password() stores, minus the random suffix: no password matches.
 UNUSABLE_PASSWORD = "!"  # noqa: S105
@@ -53,7 +54,7 @@ def _deliveries_due(cutoff: datetime) -> models.QuerySet[Delivery]:
             sealed=Length("address"),
         )
         .filter(ended__lt=cutoff, sealed__gt=0)
-        .filter(order__status__in=(Status.DELIVERED, Status.CANCELLED, Status.PAYMENT_FAILED))
+        .filter(order__status__in=FINISHED)
     )
 
 
@@ -66,9 +67,7 @@ def _disclosures_due(cutoff: datetime) -> models.QuerySet[Disclosure]:
 
 def _dormant_accounts(cutoff: datetime) -> models.QuerySet[User]:
     """Open customer accounts not signed in to since the cutoff, with no order still under way."""
-    under_way = Order.objects.exclude(
-        status__in=(Status.DELIVERED, Status.CANCELLED, Status.PAYMENT_FAILED)
-    ).values("user_id")
+    under_way = Order.objects.exclude(status__in=FINISHED).values("user_id")
     return (
         User.objects.alias(last_seen=Coalesce("last_login", "date_joined"))
         .filter(role="", closed_at__isnull=True, last_seen__lt=cutoff)

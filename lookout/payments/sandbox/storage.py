@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS refunds (
 
 DECLINE_MESSAGE = "Your card was declined. No money was taken; please try another card."
 CANCEL_MESSAGE = "The payment was cancelled on the payment page. No money was taken."
+EXPIRED_MESSAGE = "The payment page expired before the card was submitted. No money was taken."
 
 
 class StorageConflict(Exception):
@@ -233,6 +234,22 @@ class SessionStore:
                     ],
                 )
             return _one(db, reference) or {}
+
+    def expire(self, reference: str) -> dict[str, Any] | None:
+        """Close an open session's page for good (the store stopped holding the order); a
+        session already decided is returned as it is, so the caller learns the outcome. One
+        write transaction: a card submitted at the same moment either lands first (and the
+        session is returned authorized) or finds the page closed."""
+        with self._write() as db:
+            row = _one(db, reference)
+            if row is None or row["status"] != "open":
+                return row
+            db.execute(
+                "UPDATE sessions SET status = 'expired', message = ?, name_hint = NULL,"
+                " updated_at = ? WHERE reference = ?",
+                [EXPIRED_MESSAGE, _now(), reference],
+            )
+            return _one(db, reference)
 
     def capture(self, reference: str) -> dict[str, Any] | None:
         """Capture the whole authorized amount; capturing twice is harmless (idempotent)."""
