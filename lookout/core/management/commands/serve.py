@@ -3,7 +3,8 @@
 Why a wrapper instead of calling granian directly: `make run` must start the site *and* the task
 worker with one command, stop both on Ctrl-C, and make sure static files are in place. The two
 run as child processes in their own sessions, so a signal reaches each exactly once (we forward
-it) and neither outlives the other.
+it) and neither outlives the other, not even when this process is killed outright
+(lookout.core.children, decision 0029).
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from lookout.core.serving import (
 
 
 def _port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on the port: a bind that allows address reuse, as granian's own
+    does, so connections of a server that just stopped (a minute in TIME-WAIT) do not count and
+    a restart right after a stop or a crash works at once. A real listener still refuses it."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -73,6 +78,7 @@ class Command(BaseCommand):
 
         children = Children()
         server = children.start(
+            "server (granian)",
             granian_command(
                 host=options["host"],
                 port=options["port"],
@@ -80,11 +86,11 @@ class Command(BaseCommand):
                 threads=options["threads"],
                 ssl_cert=options["ssl_cert"],
                 ssl_key=options["ssl_key"],
-            )
+            ),
         )
         if options["with_worker"]:
-            children.start(worker_command())
-            children.start(scheduler_command())
+            children.start("task worker", worker_command())
+            children.start("scheduler", scheduler_command())
 
         with children.forwarding_signals():
             url = server_url(
@@ -95,9 +101,9 @@ class Command(BaseCommand):
                 if options["with_worker"]:
                     self.stdout.write("The background task worker and scheduler are running.")
                 self.stdout.write("Press Ctrl-C to stop.")
-            exit_code = children.wait(self.stderr)
-        if exit_code and not children.stopping:
-            raise CommandError(f"A child process stopped unexpectedly (exit code {exit_code}).")
+            failure = children.wait(self.stderr)
+        if failure:  # non-zero exit, so a service manager starts the whole unit again
+            raise CommandError(failure)
         self.stdout.write("Lookout stopped.")
 
     def _collect_static(self) -> None:

@@ -3,7 +3,9 @@
 Why a command of our own: the worker to run depends on the configuration (RQ's when tasks go to
 Redis, `REDIS_URL`; else the database queue's), and the periodic-task scheduler should be able to
 run beside it. The operator runs one command whatever the backend (docs/operations.md), and it
-stops cleanly on SIGINT or SIGTERM, as `lookout serve` does.
+stops cleanly on SIGINT or SIGTERM, as `lookout serve` does. If one child dies the other is
+stopped and the command exits non-zero naming it; if this process is killed outright, its
+children stop too (lookout.core.children, decision 0029).
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         children = Children()
-        children.start(worker_command())
+        children.start("task worker", worker_command())
         if options["with_scheduler"]:
-            children.start(scheduler_command())
+            children.start("scheduler", scheduler_command())
         queue = "Redis (RQ)" if "rq" in settings.TASKS["default"]["BACKEND"].lower() else "database"
         with children.forwarding_signals():
             self.stdout.write(
@@ -42,7 +44,7 @@ class Command(BaseCommand):
                 + (", with the scheduler" if options["with_scheduler"] else "")
                 + ". Press Ctrl-C to stop."
             )
-            exit_code = children.wait(self.stderr)
-        if exit_code and not children.stopping:
-            raise CommandError(f"A child process stopped unexpectedly (exit code {exit_code}).")
+            failure = children.wait(self.stderr)
+        if failure:  # non-zero exit, so a service manager starts the whole unit again
+            raise CommandError(failure)
         self.stdout.write("Worker stopped.")
