@@ -3,7 +3,7 @@
 1. `rotate_master_key()` adds a new primary key to the master keyset. Old keys stay, so every data
    key still unwraps; new data keys are wrapped under the new primary at once.
 2. `rewrap_all()` (run by the background task) re-wraps every data key under the new primary, in
-   batches, resumably: a row already under the primary is skipped.
+   batches each committed on its own, resumably: a row already under the primary is skipped.
 3. `retire_old_master_keys()` drops the old keys once no data key depends on them.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import router, transaction
 from django.db.models import Count
 
 from lookout.vault.crypto import rewrap
@@ -59,20 +60,32 @@ def rotate_master_key() -> int:
     return rotated.primary_wrap_key_id
 
 
-def rewrap_all(*, progress: Callable[[int, int], None] | None = None) -> int:
-    """Re-wrap every data key not yet under the primary. Returns how many were re-wrapped."""
-    _, _, keys = master_cache.get()
-    primary = keys.primary_wrap_key_id
-    todo = DataKey.objects.exclude(master_key_id=primary)
-    total = todo.count()
+def rewrap_all(
+    *, progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH
+) -> int:
+    """Re-wrap every data key not yet under the primary. Returns how many were re-wrapped.
+
+    Resumable, because a worker can die mid-run (the operator's fault run left 17,766 keys on
+    the old master key): each batch is re-wrapped and committed in a transaction of its own, and
+    each batch is chosen afresh among the keys still under another master key, so running it
+    again after a crash, a kill or a retry re-wraps only what is left, losing at most the one
+    uncommitted batch. The batch's rows are locked with SKIP LOCKED: two runs at once (a retry
+    of a run whose worker only seemed gone) share the keys instead of re-wrapping them twice.
+    """
+    database = router.db_for_write(DataKey)
+    total: int | None = None
     done = 0
     while True:
-        batch = list(todo.order_by("subject")[:BATCH])
-        if not batch:
+        _, _, keys = master_cache.get()
+        todo = DataKey.objects.exclude(master_key_id=keys.primary_wrap_key_id)
+        if total is None:
+            total = todo.count()
+        with transaction.atomic(using=database):
+            batch = list(todo.select_for_update(skip_locked=True).order_by("subject")[:batch_size])
+            moved = sum(rewrap(row) for row in batch)
+        if not batch or not moved:  # nothing left, or only rows another run just re-wrapped
             break
-        for row in batch:
-            rewrap(row)
-            done += 1
+        done += moved
         if progress is not None:
             progress(done, total)
     return done
