@@ -240,11 +240,21 @@ TASKS = {
         ),
     }
 }
+# How long a task may run: RQ stops it after that; on the database queue a task RUNNING longer
+# is deemed abandoned by a dead worker and queued again (lookout.core.scheduler, decision 0030).
+LOOKOUT_TASK_TIMEOUT = int(os.environ.get("LOOKOUT_TASK_TIMEOUT", "1800"))
 if REDIS_URL and not TESTING:
-    # Scale-out: the same tasks on a Redis queue (RQ), worked by `lookout rqworker`.
+    # Scale-out: the same tasks on a Redis queue (RQ), worked by `lookout rqworker`; each job
+    # retried by RQ when it fails or its worker dies (lookout.core.taskqueue).
     INSTALLED_APPS.append("django_rq")
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}  # type: ignore[dict-item]
-    RQ_QUEUES: dict[str, dict[str, str]] = {"default": {"URL": REDIS_URL}}
+    RQ_QUEUES: dict[str, dict[str, Any]] = {
+        "default": {
+            "URL": REDIS_URL,
+            "QUEUE_CLASS": "lookout.core.taskqueue.RetryingQueue",
+            "DEFAULT_TIMEOUT": LOOKOUT_TASK_TIMEOUT,
+        }
+    }
 
 # --- Accounts and passwords (C4.7) -----------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

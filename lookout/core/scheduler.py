@@ -1,4 +1,5 @@
-"""The periodic-task scheduler: enqueues due periodic tasks on the Django Tasks backend.
+"""The periodic-task scheduler: enqueues due periodic tasks on the Django Tasks backend, sees them
+finish, and puts back work a dead worker or a lost queue dropped.
 
 Django Tasks has no scheduler, and the maintained add-on (django-crontask) guards against two
 schedulers only with a Redis lock, while Lookout's embedded default has no Redis. So this is a
@@ -9,20 +10,38 @@ its cron expression (croniter), in one transaction. Two schedulers running `tick
 moment are serialised on the row: the second sees the new due time and enqueues nothing.
 
 Missed slots (the scheduler was down) are not replayed one by one: a task that was due runs
-once, then follows its schedule. The tasks are written to be safe to run again.
+once, then follows its schedule. The tasks are written to be safe to run again, which is what
+lets the scheduler retry rather than guess (decision 0030):
+
+- each pass looks at the last enqueued run of each job: a success is recorded
+  (`last_succeeded_at`); a run that failed, or that the queue no longer knows (a Redis restart
+  without persistence), is enqueued again after `RETRY_AFTER`, at most `RETRIES` times a slot;
+- `recover_abandoned()` hands back tasks whose worker died mid-run: on the database queue
+  (which never does it itself) a task RUNNING for longer than `LOOKOUT_TASK_TIMEOUT` is made
+  READY again, up to `ATTEMPTS` claims; on RQ, RQ's own started-job registry cleanup re-queues
+  the job (its Retry comes from `lookout.core.taskqueue`);
+- `run_forever()` survives the database or Redis going away: it closes the broken connections
+  and tries again with a capped backoff instead of exiting;
+- `job_states()` says, for /healthz and the self-audit, when each job last ran and whether it is
+  overdue.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
 from croniter import croniter
 from django.apps import apps
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
+from django.tasks import TaskResultStatus, task_backends
+from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -43,10 +62,27 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
 )
 
+# What the scheduler last saw of a job's last enqueued run (ScheduledJob.last_status).
+LOST = "LOST"  # the queue no longer knows the result: never run, or its record was dropped
+SEEN_TO_THE_END = {str(TaskResultStatus.SUCCESSFUL), LOST}  # no need to ask the queue again
+RETRY_AFTER = timedelta(minutes=5)  # a failed or lost run is enqueued again after this
+RETRIES = 3  # extra runs per slot after a failure, before waiting for the next slot
+ATTEMPTS = 3  # claims of one database task by workers that died, before it is marked failed
+LATE_AFTER = timedelta(minutes=10)  # a due time this far in the past: no scheduler is running
+SUCCESS_GRACE = timedelta(hours=2)  # how long after its slot a run may take to succeed
+WORKER_LOST = "lookout.core.scheduler.WorkerLost"
+FIRST_BACKOFF, MAX_BACKOFF = 1.0, 30.0
+
 
 def next_after(cron: str, moment: datetime) -> datetime:
     """The first slot of `cron` strictly after `moment` (aware, UTC)."""
     result: datetime = croniter(cron, moment).get_next(datetime)
+    return result
+
+
+def previous_slot(cron: str, moment: datetime) -> datetime:
+    """The last slot of `cron` at or before `moment`."""
+    result: datetime = croniter(cron, moment + timedelta(seconds=1)).get_prev(datetime)
     return result
 
 
@@ -67,13 +103,36 @@ def _model() -> Any:
     return apps.get_model("retention", "ScheduledJob")
 
 
+def task_timeout() -> int:
+    """Seconds a task may run (RQ kills it after that; the database queue deems it abandoned)."""
+    return int(getattr(settings, "LOOKOUT_TASK_TIMEOUT", 1800))
+
+
+def _observe(job: Any, backend: str) -> None:
+    """Ask the queue how the job's last enqueued run went, and write it on the row."""
+    if not job.last_result_id or job.last_status in SEEN_TO_THE_END:
+        return
+    queue = task_backends[backend]
+    if not queue.supports_get_result:
+        return
+    try:
+        result = queue.get_result(job.last_result_id)
+    except TaskResultDoesNotExist:
+        job.last_status = LOST
+        return
+    job.last_status = str(result.status)
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        job.last_succeeded_at = result.finished_at or timezone.now()
+
+
 def tick(
     *,
     now: datetime | None = None,
     periodic: tuple[Periodic, ...] = PERIODIC,
     backend: str = "default",
 ) -> list[str]:
-    """Enqueue every periodic task that is due at `now`; returns the names enqueued."""
+    """Enqueue every periodic task that is due at `now`, or whose last run failed or was lost
+    (see the module's docstring); returns the names enqueued."""
     now = now or timezone.now()
     job_model = _model()
     enqueued = []
@@ -87,7 +146,12 @@ def tick(
             continue
         # The first sight of a task schedules it; nothing runs on the spot.
         job_model.objects.get_or_create(
-            name=item.name, defaults={"cron": item.cron, "next_run_at": next_after(item.cron, now)}
+            name=item.name,
+            defaults={
+                "cron": item.cron,
+                "next_run_at": next_after(item.cron, now),
+                "created_at": now,
+            },
         )
         with transaction.atomic():
             job = job_model.objects.select_for_update().get(name=item.name)
@@ -95,16 +159,119 @@ def tick(
                 job.cron, job.next_run_at = item.cron, next_after(item.cron, now)
                 job.save(update_fields=["cron", "next_run_at"])
                 continue
-            if job.next_run_at > now:
-                continue
-            result = task.using(backend=backend).enqueue()
-            job.last_enqueued_at = now
-            job.last_result_id = str(result.id)
-            job.next_run_at = next_after(item.cron, now)
-            job.save(update_fields=["last_enqueued_at", "last_result_id", "next_run_at"])
-        logger.info("Enqueued periodic task %s.", item.name)
-        enqueued.append(item.name)
+            _observe(job, backend)
+            due = job.next_run_at <= now
+            again = (
+                not due
+                and job.last_status in (str(TaskResultStatus.FAILED), LOST)
+                and job.retries < RETRIES
+                and job.last_enqueued_at is not None
+                and now - job.last_enqueued_at >= RETRY_AFTER
+            )
+            if due or again:
+                result = task.using(backend=backend).enqueue()
+                job.last_enqueued_at = now
+                job.last_result_id = str(result.id)
+                job.last_status = str(result.status)
+                if result.status == TaskResultStatus.SUCCESSFUL:  # a backend that runs inline
+                    job.last_succeeded_at = result.finished_at or now
+                if due:
+                    job.next_run_at, job.retries = next_after(item.cron, now), 0
+                else:
+                    job.retries += 1
+            job.save(
+                update_fields=[
+                    "last_enqueued_at",
+                    "last_result_id",
+                    "last_status",
+                    "last_succeeded_at",
+                    "next_run_at",
+                    "retries",
+                ]
+            )
+        if due or again:
+            logger.info("Enqueued periodic task %s%s.", item.name, "" if due else " again")
+            enqueued.append(item.name)
     return enqueued
+
+
+def recover_abandoned(*, now: datetime | None = None, backend: str = "default") -> int:
+    """Hand back tasks whose worker died mid-run; returns how many were re-queued.
+
+    Database queue: django-tasks-db marks a task RUNNING when a worker claims it and nothing
+    ever looks at it again if that worker dies. A worker has no heartbeat there, so "gone" is
+    "RUNNING for longer than `LOOKOUT_TASK_TIMEOUT`": such a task goes back to READY (same id),
+    and is marked FAILED (`WorkerLost`) once `ATTEMPTS` workers claimed it, so a task that kills
+    its worker every time is not retried forever. Rows are locked with SKIP LOCKED, so several
+    schedulers never hand back the same task twice.
+
+    RQ: the worker heartbeat keeps a running job's entry in the started-job registry alive; RQ's
+    own cleanup finds the expired entries of dead workers and re-queues each job that has
+    retries left (RQ workers run it only every 10 minutes, the scheduler on every pass).
+    """
+    now = now or timezone.now()
+    queue = task_backends[backend]
+    path = f"{type(queue).__module__}.{type(queue).__qualname__}"
+    if path.startswith("django_tasks_db."):
+        return _recover_database_tasks(now=now, backend=backend)
+    if path.startswith("django_tasks_rq."):
+        return _recover_rq_jobs(now=now, queue_names=sorted(queue.queues))
+    return 0
+
+
+def _recover_database_tasks(*, now: datetime, backend: str) -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = now - timedelta(seconds=task_timeout())
+    handed_back = 0
+    with transaction.atomic(using=DBTaskResult.objects.db):
+        stale = (
+            DBTaskResult.objects.select_for_update(skip_locked=True)
+            .filter(backend_name=backend, status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
+            .order_by("started_at")[:100]
+        )
+        for row in stale:
+            if len(row.worker_ids) >= ATTEMPTS:
+                row.status = TaskResultStatus.FAILED
+                row.finished_at = now
+                row.exception_class_path = WORKER_LOST
+                row.traceback = f"{len(row.worker_ids)} workers claimed it and did not finish it."
+                row.save(
+                    update_fields=["status", "finished_at", "exception_class_path", "traceback"]
+                )
+                logger.error(
+                    "Task %s (%s) abandoned %d times; failed.",
+                    row.id,
+                    row.task_path,
+                    len(row.worker_ids),
+                )
+                continue
+            row.status, row.started_at = TaskResultStatus.READY, None
+            row.save(update_fields=["status", "started_at"])
+            logger.warning(
+                "Task %s (%s) was abandoned by its worker; queued again.", row.id, row.task_path
+            )
+            handed_back += 1
+    return handed_back
+
+
+def _recover_rq_jobs(*, now: datetime, queue_names: list[str]) -> int:
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq.registry import StartedJobRegistry
+
+    requeued = 0
+    for name in queue_names:
+        queue = django_rq.get_queue(name, job_class=Job)
+        registry = StartedJobRegistry(queue=queue, job_class=Job)  # the callbacks need it
+        expired = registry.get_expired_job_ids(now.timestamp())
+        if expired:
+            registry.cleanup(now.timestamp())
+            requeued += len(expired)
+            logger.warning(
+                "%d job(s) of queue %s were abandoned by their worker.", len(expired), name
+            )
+    return requeued
 
 
 def seconds_until_next(
@@ -117,3 +284,137 @@ def seconds_until_next(
     if first is None:
         return cap
     return max(1.0, min(cap, (first - now).total_seconds()))
+
+
+def one_pass(*, backend: str = "default", max_sleep: float = 60.0) -> tuple[list[str], float]:
+    """Hand back abandoned tasks, enqueue what is due; the names enqueued and the pause."""
+    recover_abandoned(backend=backend)
+    return tick(backend=backend), seconds_until_next(cap=max_sleep)
+
+
+def _connection_error(exc: BaseException) -> bool:
+    from django.db import Error as DatabaseError
+
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is installed with django-rq
+        return isinstance(exc, DatabaseError | OSError)
+    return isinstance(exc, DatabaseError | OSError | RedisConnectionError | RedisTimeoutError)
+
+
+def _drop_connections() -> None:
+    """Close every database connection of this thread: after a server restart they are dead,
+    and Django would hand the dead one out again (it only checks at a request's edges)."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Exception:  # a broken connection may fail to close; it is dropped anyway
+            connection.connection = None
+
+
+def run_forever(
+    *,
+    stop: threading.Event,
+    backend: str = "default",
+    max_sleep: float = 60.0,
+    say: Callable[[str], None] = lambda line: None,
+    first_backoff: float = FIRST_BACKOFF,
+    max_backoff: float = MAX_BACKOFF,
+) -> None:
+    """Run passes until `stop` is set. A pass that fails (the database restarting, Redis gone)
+    does not end the loop: the connections are closed, and the next pass comes after a backoff
+    (1 s, doubling, at most 30 s), back to the normal pace once a pass succeeds. A scheduler that
+    died on a 3-second database restart left retention, roll-ups and the self-audit unrun."""
+    backoff = first_backoff
+    while not stop.is_set():
+        try:
+            names, pause = one_pass(backend=backend, max_sleep=max_sleep)
+        except Exception as exc:
+            _drop_connections()
+            if _connection_error(exc):
+                logger.warning(
+                    "Scheduler pass failed (%s); retrying in %.0f s.", type(exc).__name__, backoff
+                )
+            else:
+                logger.exception("Scheduler pass failed; retrying in %.0f s.", backoff)
+            say(f"Scheduler pass failed ({type(exc).__name__}); retrying in {backoff:.0f} s")
+            pause, backoff = backoff, min(backoff * 2, max_backoff)
+        else:
+            backoff = first_backoff
+            for name in names:
+                say(f"Enqueued {name}")
+        if stop.wait(pause):
+            break
+
+
+@dataclass(frozen=True)
+class JobState:
+    """When a periodic job last ran, as /healthz and the self-audit show it."""
+
+    name: str
+    cron: str
+    next_run_at: datetime | None
+    last_enqueued_at: datetime | None
+    last_succeeded_at: datetime | None
+    last_status: str
+    overdue: bool
+    why: str
+
+    def as_json(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "cron": self.cron,
+            "next_run_at": iso(self.next_run_at),
+            "last_enqueued_at": iso(self.last_enqueued_at),
+            "last_succeeded_at": iso(self.last_succeeded_at),
+            "last_status": self.last_status,
+            "overdue": self.overdue,
+            "why": self.why,
+        }
+
+
+def _overdue(job: Any, now: datetime) -> str:
+    """Why `job` is overdue at `now`, or "" when it is not."""
+    if job.next_run_at < now - LATE_AFTER:
+        due = f"{job.next_run_at:%Y-%m-%d %H:%M}"
+        return f"due since {due} UTC and not enqueued: is a scheduler running?"
+    slot = previous_slot(job.cron, now)
+    expected = job.created_at <= slot and slot + SUCCESS_GRACE < now
+    if expected and (job.last_succeeded_at is None or job.last_succeeded_at < slot):
+        return f"no successful run since its {slot:%Y-%m-%d %H:%M} UTC slot"
+    return ""
+
+
+def job_states(
+    *, now: datetime | None = None, periodic: tuple[Periodic, ...] = PERIODIC
+) -> list[JobState]:
+    """Each periodic job's last runs and whether it is overdue: its due time is more than
+    `LATE_AFTER` past (no scheduler enqueued it), or it has not succeeded since its last slot,
+    `SUCCESS_GRACE` after that slot (it was enqueued, but lost or failing). One query."""
+    now = now or timezone.now()
+    rows = {job.name: job for job in _model().objects.filter(name__in=[p.name for p in periodic])}
+    states = []
+    for item in periodic:
+        job = rows.get(item.name)
+        if job is None:
+            states.append(
+                JobState(item.name, item.cron, None, None, None, "", False, "never scheduled")
+            )
+            continue
+        why = _overdue(job, now)
+        states.append(
+            JobState(
+                item.name,
+                job.cron,
+                job.next_run_at,
+                job.last_enqueued_at,
+                job.last_succeeded_at,
+                job.last_status,
+                bool(why),
+                why,
+            )
+        )
+    return states

@@ -4,7 +4,7 @@
 written after every batch, so a run that stops midway (a crash, a deploy) is picked up by the
 next one where it left off (`resumed_from`). `ScheduledJob` is the scheduler's state: one row per
 periodic task, locked while a scheduler decides whether it is due, so several schedulers never
-enqueue the same slot twice.
+enqueue the same slot twice, and what it last saw of each run.
 """
 
 from __future__ import annotations
@@ -43,11 +43,20 @@ class RetentionRun(models.Model):
 
 
 class ScheduledJob(models.Model):
+    """One periodic task's schedule and what the scheduler last saw of it (decision 0030):
+    `last_status` is the last enqueued run's status as the queue reported it (or LOST when the
+    queue no longer knows it), `last_succeeded_at` when a run last finished well, and `retries`
+    how often the current slot's run was enqueued again after failing or being lost."""
+
     name = models.CharField(max_length=64, primary_key=True)
     cron = models.CharField(max_length=64)
     next_run_at = models.DateTimeField()
     last_enqueued_at = models.DateTimeField(null=True, blank=True)
     last_result_id = models.CharField(max_length=64, blank=True, default="")
+    last_status = models.CharField(max_length=16, blank=True, default="")
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M}"

@@ -32,5 +32,9 @@ FIELDS = {
         "next_run_at": NotPersonal("when it is next due"),
         "last_enqueued_at": NotPersonal("when it was last handed to the task queue"),
         "last_result_id": NotPersonal("the task queue's id of that run"),
+        "last_status": NotPersonal("that run's status as the queue last reported it"),
+        "last_succeeded_at": NotPersonal("when a run last finished successfully"),
+        "retries": NotPersonal("how often this slot's run was enqueued again"),
+        "created_at": NotPersonal("when a scheduler first saw the task"),
     },
 }

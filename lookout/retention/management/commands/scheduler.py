@@ -1,7 +1,9 @@
 """`lookout scheduler`: enqueue periodic tasks when due (see lookout.core.scheduler).
 
 Run one next to the task worker (`lookout serve --with-worker` starts both). Several may run at
-once: each due slot is enqueued exactly once. Stops cleanly on SIGINT/SIGTERM.
+once: each due slot is enqueued exactly once. It also hands back tasks whose worker died. A
+database or Redis outage does not stop it: it retries with a backoff (`run_forever`). Stops
+cleanly on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.tasks import task_backends
 
-from lookout.core.scheduler import PERIODIC, seconds_until_next, tick
+from lookout.core.scheduler import PERIODIC, one_pass, run_forever
 
 
 class Command(BaseCommand):
@@ -44,9 +46,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Scheduler started: " + ", ".join(f"{p.name} ({p.cron})" for p in PERIODIC)
             )
-        while True:
-            for name in tick(backend=options["backend"]):
+        if options["once"]:  # one pass, its errors shown to the operator who asked for it
+            names, _ = one_pass(backend=options["backend"], max_sleep=options["max_sleep"])
+            for name in names:
                 self.stdout.write(f"Enqueued {name}")
-            if options["once"] or stop.wait(seconds_until_next(cap=options["max_sleep"])):
-                break
+        else:
+            run_forever(
+                stop=stop, backend=options["backend"], max_sleep=options["max_sleep"], say=self._say
+            )
         self.stdout.write("Scheduler stopped.")
+
+    def _say(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
