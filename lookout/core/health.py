@@ -8,6 +8,12 @@ It answers 200 with `{"status": "ok", ...}` when the main database, the key stor
 and the master key all answer, and 503 naming the failing check otherwise. `?format=prometheus`
 gives the same figures as Prometheus text. Nothing in it is personal data: check names, a
 database vendor, counts and durations; never a row, an address, a user or an IP.
+
+`jobs` shows each periodic job's last enqueued run, last success and whether it is overdue
+(lookout.core.scheduler.job_states; one more query on a three-row table). An overdue job does
+NOT turn the answer into a 503: the load balancer would take every server out of rotation at
+once for a job that serves no page. It is for monitoring to alert on (`jobs_overdue`,
+`lookout_job_overdue`), and the daily self-audit fails on it (decision 0030).
 """
 
 from __future__ import annotations
@@ -82,12 +88,44 @@ def metrics() -> dict[str, float]:
     return figures
 
 
-def _prometheus(checks: dict[str, dict[str, object]], figures: dict[str, float]) -> str:
+def jobs() -> dict[str, dict[str, object]]:
+    """Each periodic job's last runs and whether it is overdue; {} when the database does not
+    answer (the database check already says so)."""
+    from lookout.core.scheduler import job_states
+
+    try:
+        return {state.name: state.as_json() for state in job_states()}
+    except Exception:  # reported by the database check, not twice
+        return {}
+
+
+def _timestamp(value: object) -> str:
+    from datetime import datetime
+
+    return str(datetime.fromisoformat(value).timestamp()) if isinstance(value, str) else "NaN"
+
+
+def _prometheus(
+    checks: dict[str, dict[str, object]],
+    figures: dict[str, float],
+    job_rows: dict[str, dict[str, object]] | None = None,
+) -> str:
     lines = ["# TYPE lookout_up gauge"]
     for name, result in checks.items():
         lines.append(f'lookout_up{{check="{name}"}} {1 if result["ok"] else 0}')
     for name, value in figures.items():
         lines.append(f"lookout_{name} {value}")
+    for field, metric in (
+        ("overdue", "job_overdue"),
+        ("last_enqueued_at", "job_last_enqueued_timestamp_seconds"),
+        ("last_succeeded_at", "job_last_success_timestamp_seconds"),
+        ("next_run_at", "job_next_run_timestamp_seconds"),
+    ):
+        lines.append(f"# TYPE lookout_{metric} gauge")
+        for job, state in (job_rows or {}).items():
+            moment = state[field]
+            shown = str(int(bool(moment))) if field == "overdue" else _timestamp(moment)
+            lines.append(f'lookout_{metric}{{job="{job}"}} {shown}')
     return "\n".join(lines) + "\n"
 
 
@@ -97,9 +135,12 @@ def view(request: HttpRequest) -> HttpResponse:
     healthy = all(r["ok"] for r in checks.values())
     status = 200 if healthy else 503
     figures = metrics()
+    job_rows = jobs() if checks["database"]["ok"] else {}  # no second wait on a dead database
     if request.GET.get("format") == "prometheus":
         response: HttpResponse = HttpResponse(
-            _prometheus(checks, figures), status=status, content_type="text/plain; version=0.0.4"
+            _prometheus(checks, figures, job_rows),
+            status=status,
+            content_type="text/plain; version=0.0.4",
         )
     else:
         body = {
@@ -107,6 +148,8 @@ def view(request: HttpRequest) -> HttpResponse:
             "database": connections["default"].vendor,
             "checks": checks,
             "metrics": figures,
+            "jobs": job_rows,
+            "jobs_overdue": sorted(name for name, row in job_rows.items() if row["overdue"]),
         }
         response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"

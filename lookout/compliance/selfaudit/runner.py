@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from lookout.compliance.commitments import load_commitments
 from lookout.compliance.models import SelfAuditRun
-from lookout.compliance.selfaudit import data_checks, ops_checks
+from lookout.compliance.selfaudit import data_checks, job_checks, ops_checks
 from lookout.compliance.selfaudit.result import CheckResult
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def _checks(since: datetime | None) -> list[Callable[[], CheckResult]]:
         data_checks.audit_chain,
         partner_disclosures,
         ops_checks.retention,
+        job_checks.periodic_jobs,
         ops_checks.subject_requests,
         ops_checks.refunds,
         ops_checks.shipments,
