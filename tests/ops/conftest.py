@@ -38,8 +38,12 @@ def clean_env(var_dir: Path, **overrides: str) -> dict[str, str]:
 
 @pytest.fixture
 def production_env(tmp_path: Path) -> dict[str, str]:
-    """Everything production needs: a long random secret key and a master key source."""
+    """Everything production needs: a long random secret key and a master key file (created,
+    as `lookout keys init` does: production refuses to start while it is missing)."""
+    from lookout.vault.master import KeyFileSource, new_master_keys
+
     (tmp_path / "static").mkdir()  # as after `collectstatic`, which `lookout serve` runs
+    KeyFileSource(tmp_path / "master-keyset.json").save(new_master_keys())
     return clean_env(
         tmp_path,
         LOOKOUT_ENV="production",
