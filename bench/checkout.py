@@ -38,6 +38,19 @@ DELIVERY = {
     "email": "bench.buyer@example.com",
 }
 WORKERS, THREADS = 4, 2
+# Every order of a benchmark is a different buyer, as in a real shop: another email and another
+# client address (told by X-Forwarded-For from the trusted local proxy, or REMOTE_ADDR in
+# process). One visitor may hold only a few unpaid orders at once (lookout.orders.holds), and
+# a benchmark's orders are never paid.
+BUYER_ENV = {"LOOKOUT_TRUSTED_PROXIES": "127.0.0.1/32"}
+
+
+def buyer(i: int) -> tuple[dict[str, str], str]:
+    """The delivery details and the client address of the benchmark's `i`-th buyer."""
+    address = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+    return {**DELIVERY, "email": f"bench.buyer.{i}@example.com"}, address
+
+
 STOCK_SQL = "from lookout.catalog.models import Product; Product.objects.update(stock=1000000)"
 
 
@@ -69,7 +82,7 @@ def _carts(base: str, count: int) -> list[str]:
 def throughput(label: str, *, postgres: str, orders: int) -> dict:
     from bench.common import lookout
 
-    with throwaway_env(postgres=postgres) as env:
+    with throwaway_env(postgres=postgres, extra=BUYER_ENV) as env:
         prepare(env)
         lookout(env, "shell", "-c", STOCK_SQL)
         # Four processes of two threads: on 2 cores, checkout's Python work contends for each
@@ -80,17 +93,19 @@ def throughput(label: str, *, postgres: str, orders: int) -> dict:
             tokens = _carts(base, orders + 40)
             warm, tokens = tokens[:40], tokens[40:]
 
-            def request(tokens: list[str]) -> Any:
+            def request(tokens: list[str], first: int) -> Any:
                 def make(i: int) -> tuple[str, str, bytes, dict[str, str]]:
+                    delivery, address = buyer(first + i)
                     body = {"cart": tokens[i], "idempotency_key": secrets.token_urlsafe(12),
-                            "delivery": DELIVERY}  # fmt: skip
+                            "delivery": delivery}  # fmt: skip
                     return ("POST", "/api/v1/checkout/orders", json.dumps(body).encode(),
-                            {"Content-Type": "application/json"})  # fmt: skip
+                            {"Content-Type": "application/json",
+                             "X-Forwarded-For": address})  # fmt: skip
 
                 return make
 
-            hammer(base, request(warm), total=len(warm), concurrency=16)
-            load = hammer(base, request(tokens), total=len(tokens), concurrency=16)
+            hammer(base, request(warm, 0), total=len(warm), concurrency=16)
+            load = hammer(base, request(tokens, len(warm)), total=len(tokens), concurrency=16)
     verdict = "MET" if load.rps >= 100 and load.errors == 0 else "MISSED"
     target = "target >= 100/s on PostgreSQL" if postgres else "no target on SQLite"
     print(f"  {label:8} checkout API  {load.line().replace('req/s', 'orders/s')}  ({target})"
@@ -159,16 +174,19 @@ def profile(orders: int) -> dict:
                 setattr(module, attr, wrapped[id(value)])
 
     client = Client()
-    for token in tokens[:20]:  # warm up
-        body = {"cart": token, "idempotency_key": secrets.token_urlsafe(12), "delivery": DELIVERY}
-        client.post("/api/v1/checkout/orders", body, "application/json")
+    for i, token in enumerate(tokens[:20]):  # warm up
+        delivery, address = buyer(i)
+        body = {"cart": token, "idempotency_key": secrets.token_urlsafe(12), "delivery": delivery}
+        client.post("/api/v1/checkout/orders", body, "application/json", REMOTE_ADDR=address)
     spent[0] = 0.0
     t0 = time.perf_counter()
-    for token in tokens[20:]:
+    for i, token in enumerate(tokens[20:], start=20):
+        delivery, address = buyer(i)
         response = client.post(
             "/api/v1/checkout/orders",
-            {"cart": token, "idempotency_key": secrets.token_urlsafe(12), "delivery": DELIVERY},
+            {"cart": token, "idempotency_key": secrets.token_urlsafe(12), "delivery": delivery},
             "application/json",
+            REMOTE_ADDR=address,
         )
         assert response.status_code == 201, response.content
     total = time.perf_counter() - t0

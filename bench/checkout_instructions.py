@@ -34,7 +34,7 @@ def _child(orders: int, signals: Path) -> None:
     django.setup()
     from django.test import Client
 
-    from bench.checkout import DELIVERY
+    from bench.checkout import buyer
     from lookout.cart.services import add_to_cart, open_cart
     from lookout.catalog.models import Product
     from lookout.orders.testing import partners as _partners  # noqa: F401 fixture module
@@ -48,16 +48,19 @@ def _child(orders: int, signals: Path) -> None:
         tokens.append(token)
     client = Client()
 
-    def checkout(token: str) -> None:
-        body = {"cart": token, "idempotency_key": secrets.token_urlsafe(12), "delivery": DELIVERY}
-        response = client.post("/api/v1/checkout/orders", body, "application/json")
+    def checkout(i: int, token: str) -> None:
+        delivery, address = buyer(i)
+        body = {"cart": token, "idempotency_key": secrets.token_urlsafe(12), "delivery": delivery}
+        response = client.post(
+            "/api/v1/checkout/orders", body, "application/json", REMOTE_ADDR=address
+        )
         assert response.status_code == 201, response.content
 
-    for token in tokens[:WARM_UP]:
-        checkout(token)
+    for i, token in enumerate(tokens[:WARM_UP]):
+        checkout(i, token)
     callgrind.ready(signals)
-    for token in tokens[WARM_UP:]:
-        checkout(token)
+    for i, token in enumerate(tokens[WARM_UP:], start=WARM_UP):
+        checkout(i, token)
     callgrind.done(signals)
 
 

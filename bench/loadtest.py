@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.checkout import DELIVERY, STOCK_SQL, _skus
+from bench.checkout import BUYER_ENV, STOCK_SQL, _skus, buyer
 from bench.common import lookout, percentile, postgres_url, prepare, server, throwaway_env
 
 WORDS = ["camera", "outdoor", "doorbell", "4k", "battery", "kestrel", "lock", "sensor", "solar"]
@@ -78,10 +78,14 @@ def run(base: str, *, users: int, seconds: float, checkout: bool = True) -> dict
         mine: dict[str, list[float]] = defaultdict(list)
         bad: dict[str, int] = defaultdict(int)
 
-        def call(kind: str, method: str, path: str, body: dict | None = None) -> dict:
+        def call(
+            kind: str, method: str, path: str, body: dict | None = None, client: str = ""
+        ) -> dict:
             nonlocal conn
             data = json.dumps(body).encode() if body is not None else None
             headers = {"Content-Type": "application/json"} if data else {}
+            if client:  # believed only by a server that trusts this machine as its proxy
+                headers["X-Forwarded-For"] = client
             t0 = time.perf_counter()
             try:
                 conn.request(method, prefix + path, body=data, headers=headers)
@@ -111,9 +115,11 @@ def run(base: str, *, users: int, seconds: float, checkout: bool = True) -> dict
                     item = {"sku": rng.choice(skus), "quantity": 1}
                     call("cart", "POST", f"/api/v1/cart/{token}/items", item)
                 if token and checkout:
+                    # each order another buyer (one visitor holds few unpaid orders at once)
+                    delivery, address = buyer(n * 1_000_000 + round_)
                     order = {"cart": token, "idempotency_key": secrets.token_urlsafe(12),
-                             "delivery": DELIVERY}  # fmt: skip
-                    call("checkout", "POST", "/api/v1/checkout/orders", order)
+                             "delivery": delivery}  # fmt: skip
+                    call("checkout", "POST", "/api/v1/checkout/orders", order, address)
         conn.close()
         with lock:
             for kind, values in mine.items():
@@ -178,7 +184,7 @@ def main() -> int:
         print("PostgreSQL is not reachable.")
         return 1
     label = "postgres" if pg else "sqlite"
-    with throwaway_env(postgres=pg) as env:
+    with throwaway_env(postgres=pg, extra=BUYER_ENV) as env:
         prepare(env)
         lookout(env, "shell", "-c", STOCK_SQL)
         with server(env, workers=2, threads=8) as base:

@@ -458,6 +458,14 @@ LOOKOUT_WAREHOUSE_HOLIDAYS = [
     d.strip() for d in os.environ.get("LOOKOUT_WAREHOUSE_HOLIDAYS", "").split(",") if d.strip()
 ]
 LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))
+# Held stock that comes back (lookout/orders/holds.py): an unpaid order keeps its stock this long;
+# from RECONCILE_AFTER on the processor is asked what became of its payment; one visitor (client
+# address, and buyer) holds at most MAX_UNPAID unpaid orders at once; a line holds at most
+# MAX_PER_LINE of one product.
+LOOKOUT_ORDER_HOLD_MINUTES = int(os.environ.get("LOOKOUT_ORDER_HOLD_MINUTES", "30"))
+LOOKOUT_RECONCILE_AFTER_MINUTES = int(os.environ.get("LOOKOUT_RECONCILE_AFTER_MINUTES", "5"))
+LOOKOUT_MAX_UNPAID_ORDERS = int(os.environ.get("LOOKOUT_MAX_UNPAID_ORDERS", "3"))
+LOOKOUT_MAX_PER_LINE = int(os.environ.get("LOOKOUT_MAX_PER_LINE", "10"))
 
 # --- Analytics (C2.4, C3.4) ------------------------------------------------------------------
 LOOKOUT_ANALYTICS_MIN_GROUP = int(os.environ.get("LOOKOUT_ANALYTICS_MIN_GROUP", "5"))

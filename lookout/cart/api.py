@@ -1,7 +1,8 @@
 """Cart API: the cart token in the path is the only credential (no cookie, no account).
 
 Bad input answers 4xx with a `detail` sentence: 404 unknown cart or product, 409 not enough
-stock, 422 a quantity outside 1-99 (or 0-99 when setting, 0 removes).
+stock, 422 a quantity outside 1 to the line limit (`catalog.models.MAX_PER_LINE`, 10 unless
+`LOOKOUT_MAX_PER_LINE` says otherwise; 0 is allowed when setting and removes the line).
 """
 
 from __future__ import annotations

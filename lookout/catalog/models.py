@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
 from lookout.core.money import CENT, MoneyField
 
-# The most of one product a cart line may hold; pages offer no more than this (or the stock).
-MAX_PER_LINE = 99
+# The most of one product a cart line (and so an order) may hold; pages offer no more than this
+# (or the stock). Small by default so that one visitor cannot hold a shelf with an unpaid order
+# (issue 20); `LOOKOUT_MAX_PER_LINE` sets it.
+MAX_PER_LINE = int(getattr(settings, "LOOKOUT_MAX_PER_LINE", 10))
 
 
 class Category(models.Model):

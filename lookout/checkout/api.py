@@ -25,8 +25,10 @@ from ninja import Field, Router, Schema, Status
 
 from lookout.cart import services as carts
 from lookout.checkout.forms import DeliveryForm
+from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError
 from lookout.orders import guest
+from lookout.orders.holds import hold_limit
 from lookout.orders.models import Order
 from lookout.orders.models import Status as OrderStatus
 from lookout.orders.payment import begin_payment, place_and_prepare
@@ -106,7 +108,7 @@ def _return_url(request: HttpRequest, order: Order) -> str:
 
 @router.post(
     "/orders",
-    response={201: OrderOut, 400: Problem, 404: Problem, 409: Problem, 503: Problem},
+    response={201: OrderOut, 400: Problem, 404: Problem, 409: Problem, 429: Problem, 503: Problem},
     summary="Place the order of a cart (guest checkout) and start its payment",
 )
 def create_order(request: HttpRequest, payload: OrderIn):
@@ -115,12 +117,12 @@ def create_order(request: HttpRequest, payload: OrderIn):
         details = _details(payload.delivery)
     except InvalidDelivery as error:
         return Status(400, Problem(detail=error.message, errors=error.errors))
-    order, prepared = place_and_prepare(
-        cart=cart,
-        delivery=details,
-        idempotency_key=_key(payload.cart, payload.idempotency_key),
-        user=None,
-    )
+    key = _key(payload.cart, payload.idempotency_key)
+    with hold_limit(client=client_ip(request), idempotency_key=key, email=details.email) as admit:
+        order, prepared = place_and_prepare(
+            cart=cart, delivery=details, idempotency_key=key, user=None
+        )
+        admit(order)
     payment_url = ""
     if order.status == OrderStatus.PLACED:
         try:

@@ -24,8 +24,10 @@ from lookout.cart import services as carts
 from lookout.checkout import services
 from lookout.checkout.forms import DeliveryForm
 from lookout.checkout.tokens import idempotency_key, new_form_token
+from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError, NotFound
 from lookout.orders import guest
+from lookout.orders.holds import hold_limit
 from lookout.orders.models import Order, Status
 from lookout.orders.payment import (
     PreparedPayment,
@@ -34,6 +36,7 @@ from lookout.orders.payment import (
     place_and_prepare,
 )
 from lookout.orders.services import DeliveryDetails
+from lookout.orders.tasks import email_guest_link
 from lookout.shipping.countries import estimate, ships_to
 
 
@@ -125,12 +128,19 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
         email=(form.cleaned_data.get("email") or "").strip() or None,
     )
     try:
-        order, prepared = place_and_prepare(
-            cart=cart,
-            delivery=details,
+        with hold_limit(
+            client=client_ip(request),
             idempotency_key=key,
+            email=details.email,
             user=user,  # type: ignore[arg-type]
-        )
+        ) as admit:
+            order, prepared = place_and_prepare(
+                cart=cart,
+                delivery=details,
+                idempotency_key=key,
+                user=user,  # type: ignore[arg-type]
+            )
+            admit(order)
     except LookoutError as error:
         return _page(
             request,
@@ -199,8 +209,9 @@ def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     else:
         failure = ""
     if was_placed and order.status == Status.PAID:
-        # The order is committed (no request-wide transaction): safe to email the link now.
-        guest.email_link(order=order, base_url=request.build_absolute_uri("/"))
+        # The order is committed (no request-wide transaction): safe to email the link now,
+        # from the worker, so that a mail server that is down never fails this page.
+        email_guest_link.enqueue(str(order.id), request.build_absolute_uri("/"))
     context = {
         "order": order,
         "lines": order.lines.all(),

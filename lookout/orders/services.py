@@ -25,7 +25,7 @@ from lookout.audit.services import batch as audit_batch
 from lookout.audit.services import record
 from lookout.cart.models import Cart, CartLine
 from lookout.catalog.cache import bump_generation
-from lookout.catalog.models import Product, shown_stock_changed
+from lookout.catalog.models import MAX_PER_LINE, Product, shown_stock_changed
 from lookout.core.errors import Conflict, LookoutError, Unavailable
 from lookout.core.money import usd
 from lookout.core.rows import insert, insert_many, read, together, write_later
@@ -235,6 +235,11 @@ def _place(
         return Order.objects.get(pk=existing_id)
     for product in products:
         wanted = product.cart_quantity  # type: ignore[attr-defined]
+        if wanted > MAX_PER_LINE:  # a cart line kept from before the limit was lowered
+            raise CheckoutError(
+                f"One order may hold at most {MAX_PER_LINE} of {product.name}. Please lower "
+                "the quantity in your cart; nothing was charged."
+            )
         if product.stock < wanted:
             # The lookup above saw the database as the statement began. The first submit of a
             # double click may have committed while this one waited for the locks, taking the

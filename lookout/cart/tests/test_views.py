@@ -76,15 +76,19 @@ def test_unknown_product_and_unknown_cart_get_404_pages(client):
 
 @pytest.mark.django_db
 def test_update_with_bad_quantity_keeps_the_line_and_explains(client):
-    p = factories.product()
+    p = factories.product(stock=5)
     token = _add(client, p.sku, "2")["Location"].split("/")[2]
     response = client.post(f"/cart/{token}/update/", {"sku": p.sku, "quantity": "-3"})
     assert response.status_code == 400
     assert "greater than or equal to 0" in response.content.decode()
     assert CartLine.objects.get().quantity == 2
-    too_many = client.post(f"/cart/{token}/update/", {"sku": p.sku, "quantity": "50"})
+    too_many = client.post(f"/cart/{token}/update/", {"sku": p.sku, "quantity": "8"})
     assert too_many.status_code == 409
-    assert "Only 10" in too_many.content.decode()
+    assert "Only 5" in too_many.content.decode()
+    over_the_line_limit = client.post(f"/cart/{token}/update/", {"sku": p.sku, "quantity": "50"})
+    assert over_the_line_limit.status_code == 400
+    assert "less than or equal to 10" in over_the_line_limit.content.decode()
+    assert CartLine.objects.get().quantity == 2
 
 
 @pytest.mark.django_db

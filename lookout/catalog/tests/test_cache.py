@@ -14,6 +14,7 @@ from django.test import Client
 from lookout.accounts.services import create_account
 from lookout.cart.services import open_cart
 from lookout.catalog import cache as page_cache
+from lookout.catalog.models import MAX_PER_LINE
 from lookout.catalog.services import upsert_product
 from lookout.catalog.tests import factories
 from lookout.consent.cookies import CONSENT_COOKIE
@@ -190,26 +191,28 @@ def test_a_sale_that_leaves_plenty_on_the_shelf_keeps_the_cached_pages(
     assert page_cache.generation() == before
     response = Client().get(item.get_absolute_url())
     assert response["X-Page-Cache"] == "hit"
-    assert 'max="99"' in first and 'max="99"' in response.content.decode()
+    assert f'max="{MAX_PER_LINE}"' in first
+    assert f'max="{MAX_PER_LINE}"' in response.content.decode()
 
 
 @pytest.mark.django_db
 def test_a_sale_that_brings_stock_under_the_line_limit_drops_the_pages(
     cached, django_capture_on_commit_callbacks
 ):
-    # given a cached page of a product with 100 in stock (a line may take 99)
+    # given a cached page of a product with one more in stock than a line may take
     from lookout.orders.services import place_order
     from lookout.orders.testing import details, make_cart
 
-    item = factories.product(stock=100)
+    item = factories.product(stock=MAX_PER_LINE + 1)
     Client().get(item.get_absolute_url())
-    # when an order of 3 leaves 97
+    # when an order of 3 leaves two under the line limit
     cart, _ = make_cart(item, quantity=3)
     with django_capture_on_commit_callbacks(execute=True):
         place_order(cart=cart, delivery=details(), idempotency_key="cache-test-3", user=None)
-    # then the page is rendered afresh offering at most 97
+    # then the page is rendered afresh offering at most what is left
     response = Client().get(item.get_absolute_url())
-    assert response["X-Page-Cache"] == "miss" and 'max="97"' in response.content.decode()
+    assert response["X-Page-Cache"] == "miss"
+    assert f'max="{MAX_PER_LINE - 2}"' in response.content.decode()
 
 
 @pytest.mark.django_db

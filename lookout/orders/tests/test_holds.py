@@ -156,3 +156,76 @@ def test_an_order_whose_payment_never_started_expires_too() -> None:
         "expired": 1
     }
     assert _stock(camera) == 4
+
+
+def test_one_order_line_holds_at_most_the_line_limit() -> None:
+    # given a cart line kept from before the limit was lowered (written straight to the table)
+    from lookout.cart.models import CartLine
+    from lookout.catalog.models import MAX_PER_LINE
+
+    camera = make_product(stock=MAX_PER_LINE * 3)
+    cart, token = make_cart(camera, 1)
+    CartLine.objects.filter(cart=cart).update(quantity=MAX_PER_LINE + 1)
+    # when it is checked out
+    answer = Client().post(
+        URL,
+        {"cart": token, "idempotency_key": "too-many-1", "delivery": DELIVERY},
+        content_type="application/json",
+    )
+    # then it is refused with words a person understands, and nothing is held
+    assert answer.status_code == 400, answer.content
+    assert f"at most {MAX_PER_LINE}" in answer.json()["detail"]
+    assert Order.objects.count() == 0
+    assert _stock(camera) == MAX_PER_LINE * 3
+
+
+def _checkout_from(
+    address: str, *, key: str, email: str = "ada@example.com", cart: str = ""
+) -> Any:
+    if not cart:
+        _, cart = make_cart(make_product(stock=5), 1)
+    return Client(REMOTE_ADDR=address).post(
+        URL,
+        {"cart": cart, "idempotency_key": key, "delivery": {**DELIVERY, "email": email}},
+        content_type="application/json",
+    )
+
+
+def test_one_connection_holds_at_most_three_unpaid_orders_at_once() -> None:
+    # given three unpaid orders from one address, each under another invented email
+    placed, carts = [], []
+    for n in range(3):
+        _, cart = make_cart(make_product(stock=5), 1)
+        answer = _checkout_from(
+            "203.0.113.7", key=f"hoard-net-{n}", email=f"x{n}@example.com", cart=cart
+        )
+        assert answer.status_code == 201, answer.content
+        placed.append(answer.json())
+        carts.append(cart)
+    # when a fourth is placed from that address
+    fourth = _checkout_from("203.0.113.7", key="hoard-net-3", email="x3@example.com")
+    # then it is refused with what to do, and nothing is held for it
+    assert fourth.status_code == 429, fourth.content
+    assert "already 3 orders waiting for payment" in fourth.json()["detail"]
+    assert Order.objects.count() == 3
+    # and a repeat of an order already placed is still answered with that order
+    again = _checkout_from("203.0.113.7", key="hoard-net-2", email="x2@example.com", cart=carts[2])
+    assert again.status_code == 201, again.content
+    assert again.json()["number"] == placed[2]["number"]
+    # and another address is not held back by this one
+    assert _checkout_from("198.51.100.9", key="other-net-1").status_code == 201
+    # and once one of the three is paid, the address may place another
+    pay_on_sandbox(placed[0]["payment_url"])
+    settle_waiting(now=timezone.now() + reconcile_after() + timedelta(seconds=1))
+    assert Order.objects.get(number=placed[0]["number"]).status == Status.PAID
+    fifth = _checkout_from("203.0.113.7", key="hoard-net-4", email="x4@example.com")
+    assert fifth.status_code == 201, fifth.content
+
+
+def test_one_buyer_holds_at_most_three_unpaid_orders_whatever_the_connection() -> None:
+    for n in range(3):
+        answer = _checkout_from(f"192.0.2.{n + 1}", key=f"hoard-mail-{n}")
+        assert answer.status_code == 201, answer.content
+    fourth = _checkout_from("192.0.2.99", key="hoard-mail-3", email="ADA@example.com")
+    assert fourth.status_code == 429, fourth.content
+    assert "You have already 3 orders" in fourth.json()["detail"]
