@@ -125,6 +125,20 @@ def _observe(job: Any, backend: str) -> None:
         job.last_succeeded_at = result.finished_at or timezone.now()
 
 
+STATE_FIELDS = (
+    "last_enqueued_at",
+    "last_result_id",
+    "last_status",
+    "last_succeeded_at",
+    "next_run_at",
+    "retries",
+)
+
+
+def _state(job: Any) -> tuple[Any, ...]:
+    return tuple(getattr(job, field) for field in STATE_FIELDS)
+
+
 def tick(
     *,
     now: datetime | None = None,
@@ -159,6 +173,7 @@ def tick(
                 job.cron, job.next_run_at = item.cron, next_after(item.cron, now)
                 job.save(update_fields=["cron", "next_run_at"])
                 continue
+            seen = _state(job)
             _observe(job, backend)
             due = job.next_run_at <= now
             again = (
@@ -179,16 +194,8 @@ def tick(
                     job.next_run_at, job.retries = next_after(item.cron, now), 0
                 else:
                     job.retries += 1
-            job.save(
-                update_fields=[
-                    "last_enqueued_at",
-                    "last_result_id",
-                    "last_status",
-                    "last_succeeded_at",
-                    "next_run_at",
-                    "retries",
-                ]
-            )
+            if _state(job) != seen:  # most passes change nothing: no write
+                job.save(update_fields=list(STATE_FIELDS))
         if due or again:
             logger.info("Enqueued periodic task %s%s.", item.name, "" if due else " again")
             enqueued.append(item.name)
@@ -223,13 +230,14 @@ def _recover_database_tasks(*, now: datetime, backend: str) -> int:
     from django_tasks_db.models import DBTaskResult
 
     cutoff = now - timedelta(seconds=task_timeout())
+    abandoned = DBTaskResult.objects.filter(
+        backend_name=backend, status=TaskResultStatus.RUNNING, started_at__lt=cutoff
+    )
+    if not abandoned.exists():  # the usual case: a read, no write transaction
+        return 0
     handed_back = 0
     with transaction.atomic(using=DBTaskResult.objects.db):
-        stale = (
-            DBTaskResult.objects.select_for_update(skip_locked=True)
-            .filter(backend_name=backend, status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
-            .order_by("started_at")[:100]
-        )
+        stale = abandoned.select_for_update(skip_locked=True).order_by("started_at")[:100]
         for row in stale:
             if len(row.worker_ids) >= ATTEMPTS:
                 row.status = TaskResultStatus.FAILED
