@@ -118,3 +118,27 @@ def test_a_resubmitted_checkout_form_after_a_crash_goes_to_the_same_payment_page
     assert again.status_code == 302, again.content
     assert again["Location"] == first["Location"]
     assert Order.objects.count() == 1
+
+
+def test_a_mail_server_that_is_down_never_fails_the_page_of_a_paid_order(settings) -> None:
+    # given a mail server that refuses connections (the real SMTP backend, a closed port)
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port, "timeout": 2},
+        }
+    }
+    camera = make_product(stock=3)
+    _, cart = make_cart(camera)
+    placed = _post({"cart": cart, "idempotency_key": "mail-down-1", "delivery": DELIVERY})
+    assert placed.status_code == 201, placed.content
+    # when the buyer pays and comes back
+    back = Client().get(pay_on_sandbox(placed.json()["payment_url"]))
+    # then the page says the order is paid; the email's failure stays with its task
+    assert back.status_code == 200, back.content
+    assert Order.objects.get(number=placed.json()["number"]).status == Status.PAID
