@@ -2,10 +2,15 @@
 generated valid and invalid input, answers without a server error and as the document says
 (status codes, content types and body schemas).
 
-The examples per operation are bounded so the run stays within CI's budget; `make security`
-runs the same test. The app is called in-process through its WSGI handler, with real data in
-the test database (the demo catalog), so paths hit existing products and carts as well as
-missing ones.
+The same checks an outside run uses (`st run ... --checks not_a_server_error,
+status_code_conformance,response_schema_conformance`), over every phase that runs here offline:
+examples (the document's own, where it has any), coverage (schemathesis's boundary cases: a
+missing body, a value one past each limit, a wrong type), fuzzing (random valid and invalid
+input) and stateful (sequences following the links schemathesis infers, e.g. open a cart, then
+add to it). The examples per operation are bounded so the run stays within CI's budget (about
+30 s); `make security` runs the same tests. The app is called in-process through its WSGI
+handler, with real data in the test database (the demo catalog), so paths hit existing products
+and carts as well as missing ones.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -28,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.commitment("C4.5")]
 
-MAX_EXAMPLES = 40  # per operation and mode: about 20 s for the whole document
+MAX_EXAMPLES = 40  # per operation (fuzzing) or per scenario count (stateful)
 CONFORMANCE = [
     not_a_server_error,
     status_code_conformance,
@@ -96,36 +102,48 @@ def _fuzz(
     return None
 
 
-def test_every_api_operation_answers_valid_input_as_documented(schema):
-    # given every operation of the OpenAPI document, when fed generated valid input
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 8, "the OpenAPI document lost operations"
-    failures = [
-        f
-        for op in operations
-        if (f := _fuzz(op, schemathesis.GenerationMode.POSITIVE, CONFORMANCE)) is not None
-    ]
-    # then none answered with a server error or outside what the document says
-    assert not failures, "\n\n".join(failures)
+# The document read from the app itself, once, when the module is collected (it needs no
+# database); the operations' tests then run inside the test database, after `schema`.
+document = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
-def test_every_api_operation_refuses_invalid_input_without_a_server_error(schema):
-    # given every operation, when fed input that breaks its schema
-    operations = [result.ok() for result in schema.get_all_operations()]
-    failures = [
-        f
-        for op in operations
-        if (
-            f := _fuzz(
-                op,
-                schemathesis.GenerationMode.NEGATIVE,
-                [not_a_server_error, content_type_conformance],
-            )
+@pytest.mark.usefixtures("schema")
+@document.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # explicit: the examples and coverage phases
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_api_operation_answers_as_documented(case: schemathesis.Case) -> None:
+    # given each operation of the OpenAPI document, and its examples, its coverage cases (a
+    # missing body, each limit and one past it) and generated valid and invalid input
+    # when the request is sent, then the answer is no server error, and its status, content
+    # type and body are the ones the document declares for that operation
+    case.call_and_validate(checks=CONFORMANCE)
+
+
+def test_sequences_of_api_calls_answer_as_documented(schema: schemathesis.BaseSchema) -> None:
+    # given the state machine schemathesis builds from the links it infers between operations
+    # (a cart opened, then read, filled and emptied through its token)
+    class Calls(schema.as_state_machine()):  # type: ignore[misc]
+        def validate_response(
+            self, response: Response, case: schemathesis.Case, additional_checks=None, **kwargs
+        ) -> None:
+            case.validate_response(response, checks=CONFORMANCE)
+
+    # when random sequences of calls run, then every answer in them is as documented
+    Calls.run(
+        settings=settings(
+            max_examples=MAX_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
         )
-        is not None
-    ]
-    # then each is refused with a 4xx, never a 5xx
-    assert not failures, "\n\n".join(failures)
+    )
 
 
 def test_operations_on_a_real_cart_answer_as_documented(schema):
