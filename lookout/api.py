@@ -4,9 +4,9 @@ Each domain app contributes a router from its own `api.py`. Refusals raised by s
 (`LookoutError`) become their 4xx status with a `detail` sentence, never a 500.
 
 Every refusal the API itself makes has the same documented shape, the Problem schema: a `detail`
-sentence and, where fields are at fault, `errors` (field -> messages). Three come from here and
-are declared on the operations that can answer them, so a client (or schemathesis) never meets a
-status the document does not list:
+sentence and, where fields are at fault, `errors` (field -> messages). These three are declared
+here on every operation that can answer them, so a client (or schemathesis) never meets a status
+the document does not list:
 
 - 400: a NUL character anywhere (lookout.core.middleware) or a body that is not JSON (Ninja);
 - 413: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (256 KB), which Django refuses with
