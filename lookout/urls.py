@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from lookout.accounts.forms import LimitedAdminAuthenticationForm
+from lookout.accounts.views import admin_login_view
 from lookout.api import api
 from lookout.core import health
 from lookout.core import views as core_views
+
+# Every admin sign-in checks its password through the attempt limiter (accounts.throttle), and
+# /admin/login/ answers 429 when refused: the admin is no door around the sign-in limits.
+admin.site.login_form = LimitedAdminAuthenticationForm
 
 urlpatterns = [
     path("", include("lookout.catalog.urls")),
@@ -23,6 +29,7 @@ urlpatterns = [
     path("marketing/", include("lookout.marketing.urls")),
     path("cookies/", include("lookout.consent.urls")),
     path("analytics/", include("lookout.analytics.urls")),
+    path("admin/login/", admin_login_view),
     path("admin/", admin.site.urls),
     path("healthz", health.view),
 ]

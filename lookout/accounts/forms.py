@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordChangeForm
 
-from lookout.accounts import services
+from lookout.accounts import services, throttle
+from lookout.core.client_ip import client_ip
 
 # Long enough for any passphrase, short enough that hashing it costs nothing unusual.
 PASSWORD_MAX_LENGTH = 512
 EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
-
-EMAIL_TAKEN_MESSAGE = (
-    "An account with this email already exists. Sign in, or reset your password if you "
-    "have forgotten it."
-)
 
 
 def _email_field() -> forms.EmailField:
@@ -46,7 +44,10 @@ def _password_field(label: str, autocomplete: str) -> forms.CharField:
 
 
 class SignUpForm(forms.Form):
-    """Email and password, nothing else (C2.5); the marketing box starts unticked (C3.6)."""
+    """Email and password, nothing else (C2.5); the marketing box starts unticked (C3.6).
+
+    Whether the email already has an account is not the form's business: the answer would tell
+    anyone who has an account (`services.open_account` deals with it, by email)."""
 
     email = _email_field()
     password1 = _password_field("Password", "new-password")
@@ -54,12 +55,6 @@ class SignUpForm(forms.Form):
     marketing_opt_in = forms.BooleanField(
         label=services.MARKETING_OPT_IN_WORDING, required=False, initial=False
     )
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        if services.email_in_use(email=email):
-            raise forms.ValidationError(EMAIL_TAKEN_MESSAGE, code="taken")
-        return email
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -77,6 +72,73 @@ class SignUpForm(forms.Form):
 class SignInForm(forms.Form):
     email = _email_field()
     password = _password_field("Password", "current-password")
+
+
+class LimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password checked through the attempt limiter: it
+    shares the account's re-entry budget with the privacy centre (`throttle.reauth_buckets`), so
+    a borrowed session cannot guess the password here instead. `throttled` is set when refused
+    (the view answers 429)."""
+
+    throttled: throttle.Throttled | None = None
+
+    def __init__(self, user: Any, *args: Any, ip: str = "", **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.ip = ip
+
+    def clean_old_password(self) -> str:
+        old: str = self.cleaned_data["old_password"]
+        try:
+            right = throttle.guarded(
+                buckets=throttle.reauth_buckets(user_subject=str(self.user.subject), ip=self.ip),
+                check=lambda: self.user.check_password(old),
+                what="password attempts",
+            )
+        except throttle.Throttled as refused:
+            self.throttled = refused
+            raise forms.ValidationError(refused.message, code="throttled") from None
+        if not right:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old
+
+
+class LimitedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The Django admin's sign-in (/admin/login/), its password check through the same limiter
+    and the same buckets as the store's sign-in (`throttle.login_buckets`): the admin is not a
+    second door with its own, or no, count. `throttled` is set when refused (answered 429)."""
+
+    throttled: throttle.Throttled | None = None
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()
+        failures: list[forms.ValidationError] = []
+
+        def signs_in() -> bool:
+            try:
+                super(LimitedAdminAuthenticationForm, self).clean()
+            except forms.ValidationError as error:
+                failures.append(error)
+                return False
+            return True
+
+        try:
+            throttle.guarded(
+                buckets=throttle.login_buckets(
+                    email=username, ip=client_ip(self.request) if self.request else ""
+                ),
+                check=signs_in,
+            )
+        except throttle.Throttled as refused:
+            self.throttled = refused
+            raise forms.ValidationError(refused.message, code="throttled") from None
+        if failures:
+            raise failures[0]
+        return self.cleaned_data
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -79,3 +79,23 @@ class MarketingChoice(models.Model):
 
     def __str__(self) -> str:
         return f"marketing {'in' if self.opted_in else 'out'} at {self.at:%Y-%m-%d}"
+
+
+class AttemptCount(models.Model):
+    """One counter of the attempt limiter (`accounts.throttle`): how many attempts one bucket
+    (an account, a client network, ...) has made in one window.
+
+    A table of its own, not the cache: the counter is raised in one statement
+    (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) that is atomic on SQLite and PostgreSQL,
+    whereas Django's database cache does `incr` as a read then a write (two parallel attempts
+    can both read 4 and both write 5) and culls entries when it grows past its size. `bucket`
+    is a keyed digest and the window number, so the table never holds an email or an address.
+    Rows are deleted once their window has ended.
+    """
+
+    bucket = models.CharField(primary_key=True, max_length=100)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"attempts {self.count}"

@@ -1,9 +1,11 @@
 """What each accounts field holds, why, for how long (C2.1). See lookout/core/inventory.py."""
 
-from lookout.accounts.models import MarketingChoice, User
+from lookout.accounts.models import AttemptCount, MarketingChoice, User
 from lookout.core.inventory import (
     ACCOUNT_LIFETIME,
+    CACHE_RETENTION,
     CONSENT_RETENTION,
+    Declaration,
     NotPersonal,
     personal,
 )
@@ -11,7 +13,7 @@ from lookout.core.purposes import Purpose as P
 
 _ACCOUNT = (P.ACCOUNT_SECURITY, P.SELF_SERVICE, P.SUBJECT_REQUEST)
 
-FIELDS = {
+FIELDS: dict[type, dict[str, Declaration]] = {
     User: {
         "id": personal(
             "user.unique_id.pseudonymous",
@@ -117,5 +119,16 @@ FIELDS = {
         ),
         "wording": NotPersonal("the sentence shown next to the box; the same for everyone"),
         "source": NotPersonal("which form recorded the choice (sign-up or account centre)"),
+    },
+    AttemptCount: {
+        "bucket": NotPersonal(
+            "a keyed HMAC digest of what is counted (an email typed, a client network, an "
+            "account's pseudonymous id) and the window number; never the email or address itself",
+            retention=CACHE_RETENTION,
+        ),
+        "count": NotPersonal("how many attempts in that window", retention=CACHE_RETENTION),
+        "expires_at": NotPersonal(
+            "when the window ends; the row is deleted after it", retention=CACHE_RETENTION
+        ),
     },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -83,6 +84,64 @@ def sign_up(*, email: str, password: str, marketing_opt_in: bool) -> User:
 
         record_acceptance(subject=user.subject, how=PolicyAcceptance.How.SIGNUP)
         return user
+
+
+def open_account(*, email: str, password: str, marketing_opt_in: bool, site_url: str) -> None:
+    """The sign-up form's one outcome, whether or not the email has an account (finding 3 of
+    the 2026-12 attack: the form told anyone which emails have accounts).
+
+    A new email gets its account (`sign_up`) and a short welcome email. An email that already
+    has an account gets nothing created: its owner is emailed instead, that someone tried to
+    open an account with their address and how to reset the password. The caller answers the
+    same page either way and signs nobody in, so neither the page, its status nor a session
+    tells the two apart. The password is hashed on both paths, so the slow step is no tell
+    either. Addresses are read through the gate (purpose ACCOUNT_NOTICE, the system writing to
+    the person), so each email is audited; the emails carry no personal data but the address
+    they go to.
+    """
+    if email_in_use(email=email):
+        make_password(password)  # the new-account path's Argon2 cost, spent here too
+        _notify_owner_of_signup_attempt(email=email, site_url=site_url)
+        return
+    try:
+        user = sign_up(email=email, password=password, marketing_opt_in=marketing_opt_in)
+    except EmailTaken:  # a sign-up for the same email committed between the check and here
+        _notify_owner_of_signup_attempt(email=email, site_url=site_url)
+        return
+    _send_account_notice(
+        user=user,
+        subject="Your Lookout account is open",
+        template="accounts/email/welcome.txt",
+        site_url=site_url,
+    )
+
+
+def _notify_owner_of_signup_attempt(*, email: str, site_url: str) -> None:
+    user = User.objects.filter(email_index=email_index(email), closed_at__isnull=True).first()
+    if user is not None:
+        _send_account_notice(
+            user=user,
+            subject="Someone tried to open a Lookout account with your email",
+            template="accounts/email/signup_attempt.txt",
+            site_url=site_url,
+        )
+
+
+def _send_account_notice(*, user: User, subject: str, template: str, site_url: str) -> bool:
+    """Email `user` a notice about their account at the address read through the gate."""
+    to = reveal(user, ["email"], purpose=Purpose.ACCOUNT_NOTICE, actor=None)["email"]
+    if not to:
+        return False
+    base = site_url.rstrip("/")
+    body = render_to_string(
+        template,
+        {
+            "login_url": base + reverse("accounts:login"),
+            "reset_url": base + reverse("accounts:password_reset"),
+        },
+    )
+    EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]).send()
+    return True
 
 
 @transaction.atomic

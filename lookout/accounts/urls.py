@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import TemplateView
 
 from lookout.accounts import views
 
@@ -8,6 +9,11 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("signup/", views.signup_view, name="signup"),
+    path(
+        "signup/sent/",
+        TemplateView.as_view(template_name="accounts/signup_done.html"),
+        name="signup_done",
+    ),
     path("otp/", views.otp_view, name="otp"),
     path("marketing/", views.marketing_view, name="marketing"),
     path(

@@ -5,8 +5,7 @@ Bad input gets the form back with a plain message and status 400; throttled atte
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lookout.access.gate import reveal
 from lookout.accounts import otp, services, throttle
 from lookout.accounts.forms import (
-    EMAIL_TAKEN_MESSAGE,
+    LimitedPasswordChangeForm,
     MarketingForm,
     OtpForm,
     PasswordResetRequestForm,
@@ -59,27 +58,49 @@ def _throttled(request: HttpRequest, template: str, context: dict, result: throt
     return response
 
 
+def _as_throttled(response: HttpResponse, refused: throttle.Throttled | None) -> HttpResponse:
+    """A form page refused by the limiter answers 429 with Retry-After, like the others."""
+    if refused is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def admin_login_view(request: HttpRequest) -> HttpResponse:
+    """The Django admin's sign-in page (lookout/urls.py routes /admin/login/ here). Its form is
+    `LimitedAdminAuthenticationForm` (set on the admin site next to that route), so the password
+    is checked only within the limits; a refusal answers 429."""
+    response = admin.site.login(request)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    return _as_throttled(response, getattr(form, "throttled", None))
+
+
 @require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
+    """One answer for every well-formed sign-up, new email or not: a redirect to "check your
+    email", nobody signed in (a session would tell the two apart). Counted per email and per
+    client network first, so the form is no fast way to ask about many addresses."""
     if request.user.is_authenticated:
         return redirect("accounts:centre")
     form = SignUpForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                user = services.sign_up(
-                    email=form.cleaned_data["email"],
-                    password=form.cleaned_data["password1"],
-                    marketing_opt_in=form.cleaned_data["marketing_opt_in"],
-                )
-            except services.EmailTaken:
-                form.add_error("email", EMAIL_TAKEN_MESSAGE)
-            else:
-                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-                messages.success(request, "Welcome to Lookout. Your account is ready.")
-                return redirect("accounts:centre")
+    if request.method != "POST":
+        return render(request, "accounts/signup.html", {"form": form})
+    if not form.is_valid():
         return render(request, "accounts/signup.html", {"form": form}, status=400)
-    return render(request, "accounts/signup.html", {"form": form})
+    email = form.cleaned_data["email"]
+    try:
+        throttle.count(
+            buckets=throttle.signup_buckets(email=email, ip=client_ip(request)), what="sign-ups"
+        )
+    except throttle.Throttled as refused:
+        return _throttled(request, "accounts/signup.html", {"form": form}, refused)
+    services.open_account(
+        email=email,
+        password=form.cleaned_data["password1"],
+        marketing_opt_in=form.cleaned_data["marketing_opt_in"],
+        site_url=request.build_absolute_uri("/"),
+    )
+    return redirect("accounts:signup_done")
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,20 +111,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", context)
     if not form.is_valid():
         return render(request, "accounts/login.html", context, status=400)
-    # Per account and per client address (X-Forwarded-For is read only from a trusted proxy).
-    buckets = throttle.login_buckets(email=form.cleaned_data["email"], ip=client_ip(request))
-    refused = throttle.check(buckets=buckets)
-    if refused is not None:
-        # Refused before the password is even checked: the right password does not help.
+    # Per account and per client network (X-Forwarded-For is read only from a trusted proxy),
+    # counted before the password is checked: past the limit, the right password does not help.
+    email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+    try:
+        user = throttle.guarded(
+            buckets=throttle.login_buckets(email=email, ip=client_ip(request)),
+            check=lambda: authenticate(request, username=email, password=password),
+        )
+    except throttle.Throttled as refused:
         return _throttled(request, "accounts/login.html", context, refused)
-    user = authenticate(
-        request, username=form.cleaned_data["email"], password=form.cleaned_data["password"]
-    )
     if user is None:
-        throttle.record_failure(buckets=buckets)
         form.add_error(None, WRONG_CREDENTIALS)
         return render(request, "accounts/login.html", context, status=400)
-    throttle.reset(bucket=buckets[0])
     login(request, user)  # cycles the session key: no session fixation
     # C8.3: signing in after a new policy version took effect is acceptance by continued use.
     from lookout.policies.services import record_continued_use
@@ -139,21 +159,21 @@ def otp_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/otp.html", context)
     if not form.is_valid():
         return render(request, "accounts/otp.html", context, status=400)
-    buckets = throttle.otp_buckets(user_subject=str(user.subject), ip=client_ip(request))
-    refused = throttle.check(buckets=buckets)
-    if refused is not None:
-        return _throttled(request, "accounts/otp.html", context, refused)
     code = form.cleaned_data["code"]
-    ok = (
-        otp.confirm_enrolment(user=user, code=code)
-        if enrolling
-        else otp.verify_code(user=user, code=code)
-    )
+    try:
+        ok = throttle.guarded(
+            buckets=throttle.otp_buckets(user_subject=str(user.subject), ip=client_ip(request)),
+            check=lambda: (
+                otp.confirm_enrolment(user=user, code=code)
+                if enrolling
+                else otp.verify_code(user=user, code=code)
+            ),
+        )
+    except throttle.Throttled as refused:
+        return _throttled(request, "accounts/otp.html", context, refused)
     if not ok:
-        throttle.record_failure(buckets=buckets)
         form.add_error("code", "That code is not right, or it has expired. Try the current one.")
         return render(request, "accounts/otp.html", context, status=400)
-    throttle.reset(bucket=buckets[0])
     request.session.cycle_key()  # a new session id once fully signed in
     request.session[OTP_SESSION_KEY] = True
     return redirect(destination)
@@ -222,12 +242,14 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/password_reset.html", {"form": form})
     if not form.is_valid():
         return render(request, "accounts/password_reset.html", {"form": form}, status=400)
-    buckets = throttle.reset_buckets(email=form.cleaned_data["email"], ip=client_ip(request))
-    refused = throttle.check(buckets=buckets, what="password reset requests")
-    if refused is not None:
-        return _throttled(request, "accounts/password_reset.html", {"form": form}, refused)
     # Every request counts, found or not: the count must not reveal who has an account.
-    throttle.record_failure(buckets=buckets)
+    try:
+        throttle.count(
+            buckets=throttle.reset_buckets(email=form.cleaned_data["email"], ip=client_ip(request)),
+            what="password reset requests",
+        )
+    except throttle.Throttled as refused:
+        return _throttled(request, "accounts/password_reset.html", {"form": form}, refused)
     services.send_password_reset(
         email=form.cleaned_data["email"], site_url=request.build_absolute_uri("/")
     )
@@ -245,8 +267,18 @@ class _InvalidIs400:
 
 
 class PasswordChangeView(_InvalidIs400, auth_views.PasswordChangeView):
+    """The old password goes through the attempt limiter (`LimitedPasswordChangeForm`)."""
+
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = LimitedPasswordChangeForm
+
+    def get_form_kwargs(self):  # type: ignore[no-untyped-def]
+        return {**super().get_form_kwargs(), "ip": client_ip(self.request)}
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_invalid(form)
+        return _as_throttled(response, getattr(form, "throttled", None))
 
 
 class PasswordResetConfirmView(_InvalidIs400, auth_views.PasswordResetConfirmView):

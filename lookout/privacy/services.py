@@ -108,9 +108,12 @@ def open_request(
     return request
 
 
-def request_as_user(*, user: User, password: str, kind: str, details: str = "") -> SubjectRequest:
-    """A signed-in person's request: the password is asked again first (C6.1)."""
-    reauthenticate(user=user, password=password)
+def request_as_user(
+    *, user: User, password: str, kind: str, details: str = "", ip: str = ""
+) -> SubjectRequest:
+    """A signed-in person's request: the password is asked again first (C6.1), through the
+    attempt limiter (per account and per client network `ip`)."""
+    reauthenticate(user=user, password=password, ip=ip)
     return open_request(
         subject=user.subject, kind=kind, via=Via.ACCOUNT, actor=user, details=details
     )

@@ -62,24 +62,23 @@ class GuestIdentity:
     kind: str
 
 
-def _reauth_bucket(user: User) -> throttle.Bucket:
-    return throttle.Bucket(
-        "throttle-privacy-reauth", str(user.subject), settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT
-    )
-
-
-def reauthenticate(*, user: User, password: str) -> None:
-    """Refuse unless `password` is the signed-in person's own (C6.1); wrong tries are limited
-    like sign-in attempts, so a borrowed session cannot guess its way in."""
+def reauthenticate(*, user: User, password: str, ip: str = "") -> None:
+    """Refuse unless `password` is the signed-in person's own (C6.1). The check goes through
+    the attempt limiter (`throttle.reauth_buckets`: per account, shared with password change,
+    and per client network `ip`), so a borrowed session cannot guess its way in."""
     from lookout.accounts.models import User
 
-    bucket = _reauth_bucket(user)
-    limited = throttle.check(buckets=[bucket], what="password attempts")
-    if limited is not None:
-        raise NotVerified(limited.message)
-    candidate = User.objects.filter(pk=user.pk, closed_at__isnull=True, is_active=True).first()
-    if candidate is None or not password or not candidate.check_password(password):
-        throttle.record_failure(buckets=[bucket])
+    def right() -> bool:
+        candidate = User.objects.filter(pk=user.pk, closed_at__isnull=True, is_active=True).first()
+        return bool(candidate is not None and password and candidate.check_password(password))
+
+    # Past the limit this raises throttle.Throttled (a LookoutError answered 429).
+    ok = throttle.guarded(
+        buckets=throttle.reauth_buckets(user_subject=str(user.subject), ip=ip),
+        check=right,
+        what="password attempts",
+    )
+    if not ok:
         raise NotVerified(WRONG_PASSWORD)
 
 

@@ -89,6 +89,7 @@ def create_request(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password"],
             kind=form.cleaned_data["kind"],
             details=form.cleaned_data["details"],
+            ip=client_ip(request),
         )
     except LookoutError as error:
         form.add_error(None, error.message)
@@ -105,7 +106,9 @@ def change_email(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _centre(request, user, status=400, email_form=form)
     try:
-        verification.reauthenticate(user=user, password=form.cleaned_data["password"])
+        verification.reauthenticate(
+            user=user, password=form.cleaned_data["password"], ip=client_ip(request)
+        )
         correction.change_email(user=user, new_email=form.cleaned_data["email"])
     except LookoutError as error:
         form.add_error(None, error.message)
@@ -176,14 +179,14 @@ def guest_start(request: HttpRequest) -> HttpResponse:
             order_number=form.cleaned_data["order_number"],
             ip=client_ip(request),
         )
-        refused = throttle.check(buckets=buckets, what="code requests")
-        if refused is not None:
+        # Every start counts, matched or not: the 429 must not tell whether the order exists.
+        try:
+            throttle.count(buckets=buckets, what="code requests")
+        except throttle.Throttled as refused:
             form.add_error(None, refused.message)
             response = render(request, "privacy/guest_start.html", {"form": form}, status=429)
             response["Retry-After"] = str(refused.retry_after)
             return response
-        # Every start counts, matched or not: the 429 must not tell whether the order exists.
-        throttle.record_failure(buckets=buckets)
         challenge = verification.start_guest_challenge(
             email=form.cleaned_data["email"],
             order_number=form.cleaned_data["order_number"],
@@ -207,14 +210,24 @@ def guest_code(request: HttpRequest) -> HttpResponse:
     if kind == Kind.CORRECTION and not form.cleaned_data["details"].strip():
         form.add_error("details", "Tell us what is wrong and what it should say.")
         return render(request, "privacy/guest_code.html", {"form": form, "kind": kind}, status=400)
+    challenge = form.cleaned_data["challenge"]
     try:
-        identity = verification.verify_guest_code(
-            challenge_id=form.cleaned_data["challenge"], code=form.cleaned_data["code"]
+        # Each guess through the attempt limiter, per client network (and per challenge below).
+        identity = throttle.guarded(
+            buckets=throttle.guest_code_buckets(ip=client_ip(request)),
+            check=lambda: verification.verify_guest_code(
+                challenge_id=challenge, code=form.cleaned_data["code"]
+            ),
+            what="code attempts",
         )
         made = services.request_as_guest(identity=identity, details=form.cleaned_data["details"])
     except LookoutError as error:
         form.add_error(None, error.message)
-        return render(request, "privacy/guest_code.html", {"form": form}, status=400)
+        response = render(request, "privacy/guest_code.html", {"form": form}, status=400)
+        if isinstance(error, throttle.Throttled):
+            response.status_code = 429
+            response["Retry-After"] = str(error.retry_after)
+        return response
     request.session.cycle_key()  # a new session id once verified
     request.session[verification.GUEST_SESSION_KEY] = {
         "subject": str(identity.subject),

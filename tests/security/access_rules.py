@@ -90,6 +90,7 @@ RULES: dict[str, Rule] = {
     "accounts:login": Rule(PUBLIC, "signing in"),
     "accounts:logout": Rule(PUBLIC, "signing out", "post"),
     "accounts:signup": Rule(PUBLIC, "creating an account"),
+    "accounts:signup_done": Rule(PUBLIC, "'check your email' after a sign-up"),
     "accounts:otp": Rule(SIGNED_IN, "the second-factor page"),
     "accounts:marketing": Rule(SIGNED_IN, "one's own marketing choice", "post"),
     "accounts:password_change": Rule(SIGNED_IN, "one's own password"),
@@ -171,6 +172,7 @@ RULES: dict[str, Rule] = {
 NOBODY = frozenset[str]()
 ADMIN_RULES: dict[str, Rule] = {
     "admin:login": Rule(PUBLIC, "the admin's sign-in page"),
+    "admin/login/": Rule(PUBLIC, "the admin's sign-in page, routed through the attempt limiter"),
     "admin:logout": Rule(STAFF, "signing out of the admin (others are sent to its index)", "post"),
     "admin:index": Rule(STAFF, "the admin shell lists only what the role may see"),
     "admin:password_change": Rule(STAFF, "one's own password"),

@@ -125,12 +125,12 @@ def test_throttle_counters_hold_no_plaintext_email_or_address(customer: User, se
     settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 2
     for _ in range(3):
         sign_in(Client(), "ann@example.com", "wrong", ip="198.51.100.23")
-    # when: the shared cache table is read raw
+    # when: the limiter's counter table is read raw
     with connection.cursor() as cursor:
-        cursor.execute("SELECT cache_key, value FROM lookout_cache")
+        cursor.execute("SELECT bucket, count FROM accounts_attemptcount")
         rows = cursor.fetchall()
     # then
-    assert rows, "the throttle wrote its counters to the shared cache"
+    assert rows, "the limiter wrote its counters to the shared table"
     dump = repr(rows)
     for secret in ("ann@example.com", "ann", "198.51.100.23", "198.51.100"):
         assert secret not in dump

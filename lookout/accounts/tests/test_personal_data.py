@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from lookout.accounts.models import MarketingChoice, User
+from lookout.accounts.models import AttemptCount, MarketingChoice, User
 from lookout.accounts.personal_data import FIELDS
 from lookout.core.inventory import NotPersonal, Personal
 
 
 @pytest.mark.commitment("C2.1")
-@pytest.mark.parametrize("model", [User, MarketingChoice])
+@pytest.mark.parametrize("model", [User, MarketingChoice, AttemptCount])
 def test_every_accounts_field_is_declared(model):
     # given
     fields = {f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many}

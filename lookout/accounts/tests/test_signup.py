@@ -4,11 +4,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
 from lookout.accounts.models import MarketingChoice, User
 from lookout.accounts.services import MARKETING_OPT_IN_WORDING, EmailTaken, sign_up
+from lookout.accounts.tests.conftest import sign_in
+from lookout.audit.models import AuditEntry
+from lookout.core.purposes import Purpose
 from lookout.retention.registry import rule_named
 from lookout.retention.services import run_rule
 from lookout.vault.blind_index import email_index
@@ -59,7 +63,14 @@ def test_signup_creates_the_account_and_records_the_choice_with_its_wording(
     assert choice.wording == MARKETING_OPT_IN_WORDING
     assert choice.source == "signup"
     assert choice.at is not None
-    # and the new person is signed in
+    # and the answer is "check your email", as for an email that has an account: nobody is
+    # signed in by it (a session would tell the two apart), the welcome email says how to
+    assert response["Location"] == "/accounts/signup/sent/"
+    assert "_auth_user_id" not in client.session
+    assert [m.subject for m in mail.outbox] == ["Your Lookout account is open"]
+    assert mail.outbox[0].to == ["new.person@example.com"]
+    # and the new person signs in with the password they chose
+    assert sign_in(client, "new.person@example.com", "a-long-enough-pass").status_code == 302
     assert client.get("/accounts/").status_code == 200
 
 
@@ -110,19 +121,85 @@ def test_a_nul_character_is_refused_with_a_clear_message_and_creates_nothing(
     assert "_auth_user_id" not in client.session
 
 
+def _signup_page(client: Client, response) -> str:  # type: ignore[no-untyped-def]
+    """The page a sign-up leads to, without what differs by design (nonces, CSRF tokens)."""
+    html = client.get(response["Location"]).content.decode()
+    html = re.sub(r'nonce="[^"]*"', 'nonce=""', html)
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "csrf", html)
+
+
 @pytest.mark.commitment("C2.5")
 @pytest.mark.django_db
-def test_duplicate_email_in_any_case_is_refused_and_creates_nothing(client: Client, counts):
-    # given
-    assert client.post("/accounts/signup/", GOOD).status_code == 302
+def test_a_sign_up_for_a_taken_email_in_any_case_answers_as_a_new_one_and_tells_its_owner(
+    counts,
+):
+    """Finding 3 of the 2026-12 attack: the form said "An account with this email already
+    exists" to anyone. Now a taken email gets the same status, the same page and no session,
+    nothing is created, and the account's owner is told by email how to get back in."""
+    # given an account, and a sign-up for an email nobody has (the answer to compare with)
+    first, fresh = Client(), Client()
+    assert first.post("/accounts/signup/", GOOD).status_code == 302
+    new_answer = fresh.post("/accounts/signup/", {**GOOD, "email": "someone.else@example.com"})
+    mail.outbox.clear()
     before = counts()
-    # when
-    response = Client().post("/accounts/signup/", {**GOOD, "email": "  New.Person@EXAMPLE.com "})
-    # then
-    assert response.status_code == 400
-    assert "already exists" in response.content.decode()
-    assert "reset your password" in response.content.decode()
+    # when the taken email is signed up for again, in another case and with spaces
+    taken = Client()
+    response = taken.post("/accounts/signup/", {**GOOD, "email": "  New.Person@EXAMPLE.com "})
+    # then the answer is the new sign-up's: status, place and page; and no session
+    assert response.status_code == new_answer.status_code == 302
+    assert response["Location"] == new_answer["Location"]
+    assert _signup_page(taken, response) == _signup_page(fresh, new_answer)
+    assert "already exists" not in _signup_page(taken, response)
+    assert "_auth_user_id" not in taken.session and "_auth_user_id" not in fresh.session
+    # and nothing was created
     assert counts() == before
+    # and the owner got one email: someone tried, and how to reset the password
+    assert len(mail.outbox) == 1
+    notice = mail.outbox[0]
+    assert notice.to == ["new.person@example.com"]
+    assert notice.subject == "Someone tried to open a Lookout account with your email"
+    assert "http://testserver/accounts/password/reset/" in str(notice.body)
+    # and its address was read through the gate, audited
+    owner = User.objects.get(email_index=email_index("new.person@example.com"))
+    assert AuditEntry.objects.filter(
+        subject_ref=str(owner.subject), purpose=str(Purpose.ACCOUNT_NOTICE)
+    ).exists()
+
+
+@pytest.mark.commitment("C2.5")
+@pytest.mark.django_db
+def test_sign_ups_are_throttled_per_client_network_whether_or_not_the_email_is_taken(
+    settings, counts
+):
+    """Each sign-up asks, in effect, whether an email has an account (its owner would be told),
+    so one network gets only so many: then 429, taken or new alike, nothing created."""
+    # given a low per-network limit, and one account
+    settings.LOOKOUT_LOGIN_LIMIT_PER_IP = 3
+    sign_up(email="taken@example.com", password="a-long-enough-pass", marketing_opt_in=False)
+    before = counts()
+    # when one network tries many addresses (IPv6: any address of one /64)
+    answers = [
+        Client(REMOTE_ADDR=f"2001:db8:7:7::{n}")
+        .post("/accounts/signup/", {**GOOD, "email": f"probe{n}@example.com"})
+        .status_code
+        for n in range(3)
+    ]
+    taken = Client(REMOTE_ADDR="2001:db8:7:7::99").post(
+        "/accounts/signup/", {**GOOD, "email": "taken@example.com"}
+    )
+    new = Client(REMOTE_ADDR="2001:db8:7:7::98").post(
+        "/accounts/signup/", {**GOOD, "email": "brand.new@example.com"}
+    )
+    elsewhere = Client(REMOTE_ADDR="2001:db8:8:8::1").post(
+        "/accounts/signup/", {**GOOD, "email": "brand.new@example.com"}
+    )
+    # then
+    assert answers == [302, 302, 302]
+    assert taken.status_code == new.status_code == 429
+    assert "Too many sign-ups; try again in" in taken.content.decode()
+    assert int(taken["Retry-After"]) > 0
+    assert counts()[0] == before[0] + 3 + 1  # the three probes and the other network's
+    assert elsewhere.status_code == 302
 
 
 @pytest.mark.commitment("C2.5")

@@ -63,6 +63,8 @@ def test_every_per_ip_bucket_counts_ipv6_by_its_64():
         lambda ip: throttle.login_buckets(email="a@example.com", ip=ip),
         lambda ip: throttle.otp_buckets(user_subject="s", ip=ip),
         lambda ip: throttle.reset_buckets(email="a@example.com", ip=ip),
+        lambda ip: throttle.reauth_buckets(user_subject="s", ip=ip),
+        lambda ip: throttle.guest_code_buckets(ip=ip),
     ]
     for build in builders:
         per_ip_a = [b for b in build(ip_a) if b.domain == "throttle-ip"]
