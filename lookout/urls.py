@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from lookout.accounts.forms import LimitedAdminAuthenticationForm
-from lookout.accounts.views import admin_login_view
+from lookout.accounts.views import admin_login_view, admin_password_change_view
 from lookout.api import api
 from lookout.core import health
 from lookout.core import views as core_views
 
-# Every admin sign-in checks its password through the attempt limiter (accounts.throttle), and
-# /admin/login/ answers 429 when refused: the admin is no door around the sign-in limits.
+# Every admin sign-in and admin password change checks the password through the attempt limiter
+# (accounts.throttle), answering 429 when refused: the admin is no door around the limits.
 admin.site.login_form = LimitedAdminAuthenticationForm
 
 urlpatterns = [
@@ -30,6 +30,7 @@ urlpatterns = [
     path("cookies/", include("lookout.consent.urls")),
     path("analytics/", include("lookout.analytics.urls")),
     path("admin/login/", admin_login_view),
+    path("admin/password_change/", admin_password_change_view),
     path("admin/", admin.site.urls),
     path("healthz", health.view),
 ]

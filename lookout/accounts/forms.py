@@ -81,8 +81,9 @@ class LimitedPasswordChangeForm(PasswordChangeForm):
     (the view answers 429)."""
 
     throttled: throttle.Throttled | None = None
+    required_css_class = "required"  # as the admin's own password change form marks fields
 
-    def __init__(self, user: Any, *args: Any, ip: str = "", **kwargs: Any) -> None:
+    def __init__(self, user: Any, *args: Any, ip: str, **kwargs: Any) -> None:
         super().__init__(user, *args, **kwargs)
         self.ip = ip
 

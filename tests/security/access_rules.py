@@ -173,6 +173,7 @@ NOBODY = frozenset[str]()
 ADMIN_RULES: dict[str, Rule] = {
     "admin:login": Rule(PUBLIC, "the admin's sign-in page"),
     "admin/login/": Rule(PUBLIC, "the admin's sign-in page, routed through the attempt limiter"),
+    "admin/password_change/": Rule(STAFF, "one's own password, through the attempt limiter"),
     "admin:logout": Rule(STAFF, "signing out of the admin (others are sent to its index)", "post"),
     "admin:index": Rule(STAFF, "the admin shell lists only what the role may see"),
     "admin:password_change": Rule(STAFF, "one's own password"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.accounts.tests.conftest import PASSWORD, sign_in
@@ -132,3 +133,52 @@ def test_a_successful_sign_in_does_not_reset_the_networks_count(customer: User, 
     # then the network has one failure left, not four
     assert sign_in(Client(), "other8@example.com", "x", ip="198.51.100.9").status_code == 400
     assert sign_in(Client(), "other9@example.com", "x", ip="198.51.100.9").status_code == 429
+
+
+@pytest.mark.commitment("C4.7")
+def test_the_admins_own_password_change_is_limited_and_shares_the_budget(settings):
+    """/admin/password_change/ checks the old password too: it counts with the store's."""
+    # given a signed-in staff member past the second factor, and a limit of 3
+    settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 3
+    staff = create_account(email="cm@example.com", password=PASSWORD, role="catalog_manager")
+    client = Client()
+    client.force_login(staff)
+    session = client.session
+    session[OTP_SESSION_KEY] = True
+    session.save()
+    fields = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    # when the old password is guessed wrong twice at the admin and once at the store
+    admin_wrong = [
+        client.post("/admin/password_change/", {"old_password": "not-it", **fields}).status_code
+        for _ in range(2)
+    ]
+    store_wrong = _change_password(client, "not-it").status_code
+    right = client.post("/admin/password_change/", {"old_password": PASSWORD, **fields})
+    # then the right one is refused, and the password is unchanged
+    assert admin_wrong == [200, 200]  # the admin's own "correct the errors" page
+    assert store_wrong == 400
+    assert right.status_code == 429
+    assert "Too many password attempts" in right.content.decode()
+    staff.refresh_from_db()
+    assert staff.check_password(PASSWORD)
+
+
+@pytest.mark.commitment("C4.7")
+def test_the_admins_own_password_change_still_works_within_the_limit():
+    # given a signed-in staff member past the second factor
+    staff = create_account(email="cm@example.com", password=PASSWORD, role="catalog_manager")
+    client = Client()
+    client.force_login(staff)
+    session = client.session
+    session[OTP_SESSION_KEY] = True
+    session.save()
+    # when they change their password at the admin with the right old one
+    done = client.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    # then it is changed, and the admin's "done" page follows
+    assert done.status_code == 302
+    assert done["Location"] == "/admin/password_change/done/"
+    staff.refresh_from_db()
+    assert staff.check_password(NEW_PASSWORD)
