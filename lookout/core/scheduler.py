@@ -108,6 +108,16 @@ def task_timeout() -> int:
     return int(getattr(settings, "LOOKOUT_TASK_TIMEOUT", 1800))
 
 
+def _does_not_exist() -> tuple[type[Exception], ...]:
+    """The "no such result" errors: Django's, and the django-tasks backport's, which
+    django-tasks-rq raises (a class of its own, not a subclass of Django's)."""
+    try:
+        from django_tasks.exceptions import TaskResultDoesNotExist as BackportDoesNotExist
+    except ImportError:
+        return (TaskResultDoesNotExist,)
+    return (TaskResultDoesNotExist, BackportDoesNotExist)
+
+
 def _observe(job: Any, backend: str) -> None:
     """Ask the queue how the job's last enqueued run went, and write it on the row."""
     if not job.last_result_id or job.last_status in SEEN_TO_THE_END:
@@ -117,7 +127,7 @@ def _observe(job: Any, backend: str) -> None:
         return
     try:
         result = queue.get_result(job.last_result_id)
-    except TaskResultDoesNotExist:
+    except _does_not_exist():
         job.last_status = LOST
         return
     job.last_status = str(result.status)
