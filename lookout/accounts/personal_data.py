@@ -3,7 +3,6 @@
 from lookout.accounts.models import AttemptCount, MarketingChoice, User
 from lookout.core.inventory import (
     ACCOUNT_LIFETIME,
-    CACHE_RETENTION,
     CONSENT_RETENTION,
     Declaration,
     NotPersonal,
@@ -120,15 +119,15 @@ FIELDS: dict[type, dict[str, Declaration]] = {
         "wording": NotPersonal("the sentence shown next to the box; the same for everyone"),
         "source": NotPersonal("which form recorded the choice (sign-up or account centre)"),
     },
+    # Kept for the window (LOOKOUT_LOGIN_WINDOW_SECONDS, 15 minutes by default); ended windows
+    # rows are deleted by the next attempt (accounts.throttle.count).
     AttemptCount: {
         "bucket": NotPersonal(
             "a keyed HMAC digest of what is counted (an email typed, a client network, an "
-            "account's pseudonymous id) and the window number; never the email or address itself",
-            retention=CACHE_RETENTION,
+            "account's pseudonymous id) and the window number; never the email or address itself; "
+            "deleted by the first attempt after its window ends"
         ),
-        "count": NotPersonal("how many attempts in that window", retention=CACHE_RETENTION),
-        "expires_at": NotPersonal(
-            "when the window ends; the row is deleted after it", retention=CACHE_RETENTION
-        ),
+        "count": NotPersonal("how many attempts in that window"),
+        "expires_at": NotPersonal("when the window ends"),
     },
 }
