@@ -27,6 +27,7 @@ job = Job.fetch(result.id, connection=queue.connection)
 print(json.dumps({"retries_left": job.retries_left, "timeout": job.timeout}))
 queue.remove(job)
 job.delete()
+queue.connection.srem("rq:queues", queue.key)
 """
 
 

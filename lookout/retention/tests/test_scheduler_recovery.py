@@ -171,6 +171,7 @@ def rq_queue(task_settings):
     yield name
     for key in connection.scan_iter(f"*{name}*"):
         connection.delete(key)
+    connection.srem("rq:queues", f"rq:queue:{name}")
 
 
 @pytest.mark.django_db
