@@ -458,6 +458,8 @@ LOOKOUT_WAREHOUSE_HOLIDAYS = [
     d.strip() for d in os.environ.get("LOOKOUT_WAREHOUSE_HOLIDAYS", "").split(",") if d.strip()
 ]
 LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))
+# The payment processor's way back to the order: hours from the order's placement.
+LOOKOUT_RETURN_LINK_HOURS = int(os.environ.get("LOOKOUT_RETURN_LINK_HOURS", "2"))
 # Held stock that comes back (lookout/orders/holds.py): an unpaid order keeps its stock this long;
 # from RECONCILE_AFTER on the processor is asked what became of its payment; one visitor (client
 # address, and buyer) holds at most MAX_UNPAID unpaid orders at once; a line holds at most

@@ -193,7 +193,7 @@ def _return_path(order: Order, cart_token: str = "") -> str:
 def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     """Back from the payment page with the processor's signed reference in `ref`."""
     try:
-        order = guest.order_for_token(token=request.GET.get("access", ""))
+        order = guest.order_for_return_token(token=request.GET.get("access", ""))
     except NotFound as error:
         return _problem(request, error.message, 404)
     if order.id != order_id:
@@ -214,9 +214,11 @@ def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
         email_guest_link.enqueue(str(order.id), request.build_absolute_uri("/"))
     context = {
         "order": order,
+        # The number is the second factor of the guest's link: the return address alone must
+        # not give it away (it is in the email, with the link). A signed-in owner sees it.
+        "show_number": request.user.is_authenticated and order.user_id == request.user.pk,
         "lines": order.lines.all(),
         "failure": failure,
-        "guest_path": guest.guest_path(order=order),
         "estimate": estimate(
             country=order.delivery.country,
             start=timezone.localdate(order.paid_at) if order.paid_at else timezone.localdate(),

@@ -21,6 +21,10 @@ from lookout.orders.models import Order
 
 SALT = "lookout.orders.guest-link"
 DEFAULT_DAYS = 90
+# The address the payment processor sends the buyer back to: a link of its own, not a guest
+# link, valid only for a short while after the order was placed (issue 19, finding 4).
+RETURN_SALT = "lookout.checkout.return-link"
+DEFAULT_RETURN_HOURS = 2
 NOT_FOUND = "We could not find an order for that link and order number. The link may have expired."
 
 
@@ -43,18 +47,36 @@ class _PlacedAtSigner(signing.TimestampSigner):
         return signing.b62_encode(int(self._placed_at.timestamp()))
 
 
+def return_hours() -> int:
+    return int(getattr(settings, "LOOKOUT_RETURN_LINK_HOURS", DEFAULT_RETURN_HOURS))
+
+
 def return_token(*, order: Order) -> str:
-    """The link's token for the address the payment processor sends the buyer back to: the
-    same for every start of the order's payment, and valid for the link's days from the moment
-    the order was placed.
+    """The token of the address the payment processor sends the buyer back to: the same for
+    every start of the order's payment, valid for `return_hours()` from the moment the order
+    was placed, and no guest link (a salt of its own).
 
     Why the same: opening a processor session is idempotent on its key only while the request
     is the same. A retry after a crash between "session opened" and "reference saved" must
     send the same return address, or the processor refuses the reused key and the order stays
-    unpaid (issue 27, finding 2). `order_for_token` reads it like any guest link."""
-    return _PlacedAtSigner(placed_at=order.placed_at, salt=SALT).sign_object(
+    unpaid (issue 27, finding 2). Why short and apart: the return address passes through the
+    processor and the browser's history; with it alone nobody may learn what the guest link's
+    second factor, the order number, protects (issue 19, finding 4)."""
+    return _PlacedAtSigner(placed_at=order.placed_at, salt=RETURN_SALT).sign_object(
         str(order.id), compress=False
     )
+
+
+def order_for_return_token(*, token: str) -> Order:
+    """The order a valid, unexpired return address points at."""
+    try:
+        order_id = signing.loads(token, salt=RETURN_SALT, max_age=return_hours() * 3600)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise NotFound(NOT_FOUND) from exc
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(NOT_FOUND)
+    return order
 
 
 def guest_path(*, order: Order) -> str:

@@ -68,7 +68,7 @@ RULES: dict[str, Rule] = {
     "cart:detail": Rule(LINK, "the cart token is the cart's only key"),
     "cart:update": Rule(LINK, "the cart token is the cart's only key", "post"),
     "checkout:start": Rule(LINK, "checking out a cart needs its token"),
-    "checkout:return": Rule(LINK, "back from the processor with the order's signed link"),
+    "checkout:return": Rule(LINK, "back from the processor with the order's own return link"),
     "consent:cookies": Rule(PUBLIC, "the cookie page"),
     "consent:choose": Rule(PUBLIC, "anyone can choose cookies", "post"),
     "policies:index": Rule(PUBLIC, "policies are public"),

@@ -127,7 +127,7 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "cart:detail": lambda x: {"token": x.cart_token},
     "cart:update": lambda x: {"token": x.cart_token},
     "checkout:start": lambda x: {"token": x.cart_token},
-    "checkout:return": lambda x: {"order_id": x.guest_order.id, "?access": x.guest_token},
+    "checkout:return": lambda x: {"order_id": x.guest_order.id, "?access": x.return_token},
     "accounts:password_reset_confirm": lambda x: {"uidb64": x.reset[0], "token": x.reset[1]},
     "inbox:message": lambda x: {"message_id": x.message.id},
     "orders:detail": lambda x: {"number": x.order.number},

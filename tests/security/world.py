@@ -121,6 +121,7 @@ class World:
     order: Any  # the customer's delivered order, with a return on it
     guest_order: Any
     guest_token: str
+    return_token: str  # the payment processor's way back to the guest order
     ret: Any
     access_request: Any
     download_token: str
@@ -142,7 +143,7 @@ def build_world() -> World:
     from lookout.inbox.services import send_message
     from lookout.marketing.services import create_promotion
     from lookout.marketing.tokens import opt_out_token
-    from lookout.orders.guest import guest_token
+    from lookout.orders.guest import guest_token, return_token
     from lookout.privacy.access_file import download_token
     from lookout.returns.testing import request_all
 
@@ -167,6 +168,7 @@ def build_world() -> World:
         order=order,
         guest_order=guest,
         guest_token=guest_token(order=guest),
+        return_token=return_token(order=guest),
         ret=ret,
         access_request=access,
         download_token=download_token(request=access),

@@ -83,7 +83,7 @@ def test_the_return_address_is_the_same_for_every_start_of_one_order() -> None:
         placed = _post({"cart": cart, "idempotency_key": "same-return-1", "delivery": DELIVERY})
     assert placed.status_code == 201, placed.content
     order = Order.objects.get(number=placed.json()["number"])
-    from lookout.orders.guest import order_for_token, return_token
+    from lookout.orders.guest import order_for_return_token, return_token
 
     # when the return link's token is made again an hour later
     with freeze_time(start + timedelta(hours=1)):
@@ -92,7 +92,7 @@ def test_the_return_address_is_the_same_for_every_start_of_one_order() -> None:
     # counted from when the order was placed)
     with freeze_time(start):
         assert return_token(order=order) == again
-    assert order_for_token(token=again) == order
+    assert order_for_return_token(token=again) == order
 
 
 def test_a_resubmitted_checkout_form_after_a_crash_goes_to_the_same_payment_page() -> None:
