@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from lookout.core.client_ip import network_of
-from lookout.core.errors import LookoutError
+from lookout.core.errors import LookoutError, Unavailable
 from lookout.orders import services
 from lookout.orders.models import Order, Status
 from lookout.orders.payment import FAILED_MESSAGES
@@ -103,7 +103,8 @@ def settle(*, order: Order, now: datetime) -> str:
 DEFAULT_MAX_UNPAID = 3
 # One IPv6 subscriber is usually given a whole /64: counted as one visitor.
 IPV6_PREFIX = 64
-LOCK_SECONDS = 30  # a checkout never takes this long; a crashed one frees its lock by then
+# Placing an order takes milliseconds; a process that dies holding the lock frees it by then.
+LOCK_SECONDS = 10
 LOCK_WAIT_SECONDS = 3.0
 
 
@@ -131,9 +132,11 @@ def _locked(key: str) -> Iterator[None]:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while not cache.add(key + ":lock", 1, timeout=LOCK_SECONDS):
         if time.monotonic() > deadline:
-            raise TooManyHolds(
+            # Transient (503, as any "try again shortly"): the other checkout ends, or the
+            # lock of a process that died while holding it lapses within LOCK_SECONDS.
+            raise Unavailable(
                 "Another checkout from your connection is still being placed. Please try again "
-                "in a moment."
+                "in a moment; nothing was charged."
             )
         time.sleep(0.05)
     try:
