@@ -60,6 +60,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
     Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
     Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
+    Periodic("orders.settle_waiting", "* * * * *", "lookout.orders.tasks.settle_waiting_orders"),
+    Periodic("vault.rewrap_pending", "*/10 * * * *", "lookout.vault.tasks.rewrap_pending_keys"),
 )
 
 # What the scheduler last saw of a job's last enqueued run (ScheduledJob.last_status).
@@ -77,12 +79,6 @@ FIRST_BACKOFF, MAX_BACKOFF = 1.0, 30.0
 def next_after(cron: str, moment: datetime) -> datetime:
     """The first slot of `cron` strictly after `moment` (aware, UTC)."""
     result: datetime = croniter(cron, moment).get_next(datetime)
-    return result
-
-
-def previous_slot(cron: str, moment: datetime) -> datetime:
-    """The last slot of `cron` at or before `moment`."""
-    result: datetime = croniter(cron, moment + timedelta(seconds=1)).get_prev(datetime)
     return result
 
 
@@ -399,10 +395,15 @@ def _overdue(job: Any, now: datetime) -> str:
     if job.next_run_at < now - LATE_AFTER:
         due = f"{job.next_run_at:%Y-%m-%d %H:%M}"
         return f"due since {due} UTC and not enqueued: is a scheduler running?"
-    slot = previous_slot(job.cron, now)
-    expected = job.created_at <= slot and slot + SUCCESS_GRACE < now
-    if expected and (job.last_succeeded_at is None or job.last_succeeded_at < slot):
-        return f"no successful run since its {slot:%Y-%m-%d %H:%M} UTC slot"
+    # The first slot after the last success (or after a scheduler first saw the job), and the
+    # grace a run of that slot has to succeed: 2 hours, or ten intervals for a job that runs
+    # more often (an every-minute job failing for two hours would be noticed far too late),
+    # never less than LATE_AFTER.
+    missed = next_after(job.cron, job.last_succeeded_at or job.created_at)
+    interval = next_after(job.cron, missed) - missed
+    grace = max(LATE_AFTER, min(SUCCESS_GRACE, 10 * interval))
+    if missed + grace < now:
+        return f"no successful run since its {missed:%Y-%m-%d %H:%M} UTC slot"
     return ""
 
 
@@ -410,8 +411,9 @@ def job_states(
     *, now: datetime | None = None, periodic: tuple[Periodic, ...] = PERIODIC
 ) -> list[JobState]:
     """Each periodic job's last runs and whether it is overdue: its due time is more than
-    `LATE_AFTER` past (no scheduler enqueued it), or it has not succeeded since its last slot,
-    `SUCCESS_GRACE` after that slot (it was enqueued, but lost or failing). One query."""
+    `LATE_AFTER` past (no scheduler enqueued it), or a slot came after its last success and no
+    run succeeded within the grace after it (`SUCCESS_GRACE`, or ten intervals for a frequent
+    job): it was enqueued, but lost or failing. One query."""
     now = now or timezone.now()
     rows = {job.name: job for job in _model().objects.filter(name__in=[p.name for p in periodic])}
     states = []

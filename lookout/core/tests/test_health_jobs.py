@@ -71,3 +71,23 @@ def test_a_job_that_ran_shows_its_last_runs_and_one_that_stopped_succeeding_is_o
     assert 'lookout_job_overdue{job="retention.daily"} 1' in text
     success = (SLOT + timedelta(minutes=2)).timestamp()
     assert f'lookout_job_last_success_timestamp_seconds{{job="retention.daily"}} {success}' in text
+
+
+def test_a_job_that_runs_every_minute_is_overdue_once_ten_minutes_pass_without_a_success():
+    from lookout.core.scheduler import job_states
+
+    every_minute = (Periodic("orders.every_minute", "* * * * *", RETENTION[0].task),)
+    start = SLOT.replace(second=30)
+    tick(now=start, periodic=every_minute)  # first sight: scheduled, nothing run
+    # given its runs are enqueued each minute (a scheduler is running) but none succeeds after
+    # the one at `start`
+    ScheduledJob.objects.filter(name="orders.every_minute").update(last_succeeded_at=start)
+
+    def overdue(minutes: int) -> bool:
+        moment = start + timedelta(minutes=minutes)
+        ScheduledJob.objects.update(next_run_at=moment.replace(second=0) + timedelta(minutes=1))
+        return job_states(now=moment, periodic=every_minute)[0].overdue
+
+    # then a few failed minutes are tolerated, ten are not (two hours would be far too late)
+    assert not overdue(5)
+    assert overdue(12)
