@@ -28,6 +28,7 @@ from lookout.access.roles import Role
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account, sign_up
 from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
+from lookout.catalog.models import MAX_PER_LINE
 from lookout.checkout.forms import DeliveryForm
 from lookout.consent.models import ConsentReceipt
 from lookout.consent.services import record_choice
@@ -101,7 +102,8 @@ VISITORS: dict[str, dict[str, str]] = {
     },
 }
 # quantity, unit price: one camera, or a whole-site installation worth thousands of dollars
-ORDER_SIZES = {"small": (1, Decimal("80.00")), "large": (12, Decimal("1499.00"))}
+# (a large order takes a whole cart line: the most one line may hold, LOOKOUT_MAX_PER_LINE)
+ORDER_SIZES = {"small": (1, Decimal("80.00")), "large": (MAX_PER_LINE, Decimal("1499.00"))}
 UNAUTHORISED = (Role.CATALOG_MANAGER, Role.ADMINISTRATOR, Role.FINANCE)
 
 # What every visitor gets. Nothing in it depends on who they are.
