@@ -113,6 +113,12 @@ class PaymentGateway(Protocol):
         it stands afterwards (expired, or the outcome the customer reached first)."""
         ...
 
+    def void(self, reference: str) -> ProcessorSession:
+        """Release an authorization that was never captured (the order was cancelled before
+        shipment): the session becomes 'voided' and nothing is taken. Voiding twice is
+        harmless; a session that is not authorized is refused (GatewayError, 409)."""
+        ...
+
     def refund(
         self, reference: str, *, amount: Decimal, idempotency_key: str
     ) -> ProcessorSession: ...
@@ -179,6 +185,9 @@ class SandboxGateway:
 
     def expire(self, reference: str) -> ProcessorSession:
         return self._call("POST", f"/api/sessions/{reference}/expire")
+
+    def void(self, reference: str) -> ProcessorSession:
+        return self._call("POST", f"/api/sessions/{reference}/void")
 
     def refund(self, reference: str, *, amount: Decimal, idempotency_key: str) -> ProcessorSession:
         return self._call(

@@ -25,6 +25,7 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         CAPTURED = "captured", "Captured"
         REFUNDED = "refunded", "Refunded in full"
+        VOIDED = "voided", "Authorization released (order cancelled before capture)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_ref = models.UUIDField(db_index=True)

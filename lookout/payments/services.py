@@ -351,12 +351,20 @@ def capture(*, payment: Payment, actor: User | None) -> Payment:
     return locked
 
 
-def refund(*, payment: Payment, amount: Decimal, actor: User | None) -> Payment:
+def refund(
+    *,
+    payment: Payment,
+    amount: Decimal,
+    actor: User | None,
+    idempotency_key: str | None = None,
+) -> Payment:
     """Give money back; all refunds together never exceed what was captured.
 
     The row lock (SQLite: the transaction's write lock) makes concurrent refunds take turns,
     so the second sees the first's amount; the processor and a CHECK constraint hold the same
-    rule on their side.
+    rule on their side. `idempotency_key`: the processor's key for this refund, for a caller
+    that may repeat the same refund after a failure (the processor then refunds once); a
+    fresh one by default.
     """
     amount = _amount(amount)
     with transaction.atomic():
@@ -375,7 +383,7 @@ def refund(*, payment: Payment, amount: Decimal, actor: User | None) -> Payment:
             get_gateway().refund(
                 str(locked.processor_reference),
                 amount=amount,
-                idempotency_key=f"refund-{uuid.uuid4()}",
+                idempotency_key=idempotency_key or f"refund-{uuid.uuid4()}",
             )
         except GatewayError as exc:
             raise ProcessorUnavailable(
@@ -387,5 +395,72 @@ def refund(*, payment: Payment, amount: Decimal, actor: User | None) -> Payment:
         locked.save()
         record(
             actor=actor, action="payment.refunded", target=locked, detail={"amount": str(amount)}
+        )
+    return locked
+
+
+# What `void_or_refund` left the payment as, by its status.
+GIVEN_BACK = {
+    Status.VOIDED: "voided",
+    Status.REFUNDED: "refunded",
+}
+
+
+def void_or_refund(*, payment: Payment, actor: User | None) -> tuple[Payment, str]:
+    """Give back whatever the payment holds, because its order was cancelled before shipment.
+
+    By the payment's status: an authorization is voided at the processor (the card holder's
+    bank releases the hold; nothing is ever taken); a capture is refunded in full, through
+    `refund`; a payment whose customer is still on the payment page has that page closed
+    first (`ask_processor`), and if the card went through in that same moment, the new
+    authorization is voided. A declined, failed, voided or refunded payment holds nothing and
+    is returned as it is, so calling this again (a retried cancellation) changes nothing.
+
+    Returns the payment and what became of the money: "voided", "refunded" or
+    "nothing_taken". Each change is audited like a capture or a refund. A processor that
+    cannot be reached raises ProcessorUnavailable and nothing here is changed: the caller's
+    cancellation must not go through with the money still held."""
+    if payment.status == Status.CREATED:
+        payment = ask_processor(payment=payment, close=True)
+    if payment.status == Status.AUTHORIZED:
+        payment = _void(payment=payment, actor=actor)
+    if payment.status == Status.CAPTURED:
+        locked = Payment.objects.get(pk=payment.pk)
+        if locked.refundable_amount > 0:
+            payment = refund(
+                payment=locked,
+                amount=locked.refundable_amount,
+                actor=actor,
+                # One key per payment: a cancellation retried after a lost commit must not
+                # refund the capture twice at the processor.
+                idempotency_key=f"cancel-refund-{payment.pk}",
+            )
+    return payment, GIVEN_BACK.get(Status(payment.status), "nothing_taken")
+
+
+def _void(*, payment: Payment, actor: User | None) -> Payment:
+    """Release an authorization that was never captured, under the payment's row lock (a
+    capture at the same moment takes its turn and then finds the payment voided)."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Status.AUTHORIZED:
+            return locked  # captured or voided meanwhile: the caller goes on from there
+        try:
+            session = get_gateway().void(str(locked.processor_reference))
+        except GatewayError as exc:
+            raise ProcessorUnavailable(
+                "The payment processor did not release the payment; nothing changed. Try again."
+            ) from exc
+        if session.status != "voided":
+            raise PaymentConflict(
+                f"The payment processor reports this payment as {session.status}; nothing changed."
+            )
+        locked.status = Status.VOIDED
+        locked.save()
+        record(
+            actor=actor,
+            action="payment.voided",
+            target=locked,
+            detail={"amount": str(locked.authorized_amount)},
         )
     return locked

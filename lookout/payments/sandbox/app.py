@@ -14,6 +14,7 @@ Routes (below the mount prefix):
   GET      /api/sessions/<reference>        status; a timeout-card session hangs, then 504
   POST     /api/sessions/<reference>/capture
   POST     /api/sessions/<reference>/expire  close an open page; a decided session is returned
+  POST     /api/sessions/<reference>/void    release an uncaptured authorization ('voided')
   POST     /api/sessions/<reference>/refund (Idempotency-Key header, {"amount": "1.00"})
 The API answers only with the store's bearer key (derived from the shared secret).
 """
@@ -48,7 +49,7 @@ MAX_BODY = 16 * 1024
 MAX_AMOUNT = Decimal("1000000.00")
 _TEMPLATES = Path(__file__).parent / "templates"
 _PAY = re.compile(r"/pay/(ps_[A-Za-z0-9_-]{16,64})/?")
-_SESSION = re.compile(r"/api/sessions/(ps_[A-Za-z0-9_-]{16,64})(/capture|/refund|/expire)?/?")
+_SESSION = re.compile(r"/api/sessions/(ps_[A-Za-z0-9_-]{16,64})(/capture|/refund|/expire|/void)?/?")
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 _STATUS_TEXT = {
     200: "OK",
@@ -133,6 +134,8 @@ class SandboxProcessor:
                     return self._refund(environ, reference)
                 if method == "POST" and action == "expire":
                     return self._expire(reference)
+                if method == "POST" and action == "void":
+                    return self._void(reference)
                 raise BadRequest("That method is not allowed here.", 405)
         raise BadRequest("There is no such page at the payment processor.", 404)
 
@@ -196,6 +199,15 @@ class SandboxProcessor:
         self._row(reference)
         row = self.store.expire(reference)
         logger.info("sandbox session %s expire asked: %s", reference, (row or {}).get("status"))
+        return self._json(200, self._public({}, row or {}))
+
+    def _void(self, reference: str) -> Response:
+        self._row(reference)
+        try:
+            row = self.store.void(reference)
+        except StorageConflict as exc:
+            raise BadRequest(str(exc), 409) from None
+        logger.info("sandbox session %s voided", reference)
         return self._json(200, self._public({}, row or {}))
 
     def _refund(self, environ: dict[str, Any], reference: str) -> Response:

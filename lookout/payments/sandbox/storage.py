@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS refunds (
 DECLINE_MESSAGE = "Your card was declined. No money was taken; please try another card."
 CANCEL_MESSAGE = "The payment was cancelled on the payment page. No money was taken."
 EXPIRED_MESSAGE = "The payment page expired before the card was submitted. No money was taken."
+VOID_MESSAGE = "The authorization was released before capture. No money was taken."
 
 
 class StorageConflict(Exception):
@@ -265,6 +266,25 @@ class SessionStore:
                 "UPDATE sessions SET status = 'captured', captured_cents = authorized_cents,"
                 " updated_at = ? WHERE reference = ?",
                 [_now(), reference],
+            )
+            return _one(db, reference)
+
+    def void(self, reference: str) -> dict[str, Any] | None:
+        """Release an authorization that was never captured: the session becomes 'voided' and
+        its authorized amount drops to 0, so the card holder's bank lets the hold go. Voiding
+        a voided session is harmless (idempotent); any other state is refused, since there is
+        nothing held to release (an open page is closed with `expire`, a capture is given back
+        with `refund`)."""
+        with self._write() as db:
+            row = _one(db, reference)
+            if row is None or row["status"] == "voided":
+                return row
+            if row["status"] != "authorized":
+                raise StorageConflict(f"A {row['status']} payment cannot be voided.")
+            db.execute(
+                "UPDATE sessions SET status = 'voided', message = ?, authorized_cents = 0,"
+                " updated_at = ? WHERE reference = ?",
+                [VOID_MESSAGE, _now(), reference],
             )
             return _one(db, reference)
 
