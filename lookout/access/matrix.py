@@ -119,6 +119,10 @@ GRANTS: tuple[Grant, ...] = (
     grant(SELF, "returns.ReturnRequest.note", P.SELF_SERVICE, P.SUBJECT_REQUEST),
     grant(SYSTEM, "returns.ReturnRequest.note", P.ACCOUNT_NOTICE, P.SUBJECT_REQUEST),
     grant(Role.AFTER_SALES, "returns.ReturnRequest.note", P.AFTER_SALES),
+    # The reason after-sales gave for cancelling an order (free text, sealed): read by
+    # after-sales, and shown back to the buyer in their access file.
+    grant(Role.AFTER_SALES, "orders.Cancellation.reason", P.AFTER_SALES),
+    *(grant(who, "orders.Cancellation.reason", P.SUBJECT_REQUEST) for who in (SELF, SYSTEM)),
     # A one-off consent to share outside the partner system (C5.6): the person's own record of
     # whom they let us tell, and why, shown back to them in their access file (C5.4, C6.2).
     *(

@@ -33,7 +33,7 @@ _TEXT = {
         "Delivered",
         "The carrier reports order {number} as delivered. Returns are free for 60 days.",
     ),
-    "cancelled": ("Order cancelled", "Order {number} was cancelled. You were not charged."),
+    "cancelled": ("Order cancelled", "Order {number} was cancelled."),
     "payment_failed": (
         "Payment did not go through",
         "The payment for order {number} did not go through, so the order was not placed "
@@ -45,6 +45,26 @@ _TEXT = {
         "charged. You are welcome to order again.",
     ),
 }
+
+
+# A cancellation's note: who cancelled, then what became of the payment. Fixed wording chosen
+# by the code (it goes into the plain-text order history and the buyer's message); a staff
+# member's reason never does (it is sealed, see orders.models.Cancellation).
+CANCELLED_BY = {
+    "customer": "Cancelled at your request.",
+    "after_sales": "Cancelled by our customer service team.",
+    "store": "Cancelled by the store.",
+}
+PAYMENT_GIVEN_BACK = {
+    "voided": "The authorisation on your card was released: you were not charged.",
+    "refunded": "The {amount} charged to your card was refunded in full.",
+    "nothing_taken": "You were not charged.",
+}
+
+
+def cancellation_note(*, by: str, payment: str, refunded: str = "") -> str:
+    """The history note and message lines of a cancellation (at most 200 characters)."""
+    return f"{CANCELLED_BY[by]} {PAYMENT_GIVEN_BACK[payment].format(amount=refunded)}"
 
 
 def message_for(*, order: Order, note: str = "") -> tuple[str, str]:

@@ -145,3 +145,30 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery of {self.order_id} to {self.country}"
+
+
+class Cancellation(models.Model):
+    """Who cancelled an order, what became of its payment and, when staff cancelled it, why.
+
+    The staff's reason is free text a person typed about a customer's order, so it may say
+    something about the customer: it is sealed under the buyer's data key like the delivery
+    details (erased with the key, read only through `reveal`), never kept in `OrderEvent.note`,
+    whose wording is chosen by the code and stored in plain text.
+    """
+
+    class By(models.TextChoices):
+        CUSTOMER = "customer", "The customer"
+        AFTER_SALES = "after_sales", "After-sales"
+        STORE = "store", "The store"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="cancellation")
+    by = models.CharField(max_length=16, choices=By.choices)
+    actor_ref = models.CharField(max_length=36)  # subject id of the person, "guest" or "system"
+    payment = models.CharField(max_length=16)  # voided, refunded or nothing_taken
+    reason = EncryptedField(subject_field="subject", null=True)  # staff only
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"cancellation of {self.order_id} by {self.by}"

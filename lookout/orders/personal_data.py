@@ -1,8 +1,9 @@
-"""Declarations of every order field (C2.1): only `Delivery` holds personal data."""
+"""Declarations of every order field (C2.1): `Delivery` holds personal data, and so does the
+staff's reason for a cancellation (free text, sealed)."""
 
 from lookout.core.inventory import ORDER_RETENTION, NotPersonal, personal
 from lookout.core.purposes import Purpose as P
-from lookout.orders.models import Delivery, Order, OrderEvent, OrderLine
+from lookout.orders.models import Cancellation, Delivery, Order, OrderEvent, OrderLine
 
 R = ORDER_RETENTION
 # Every delivery field: the buyer's own view, access requests, after-sales, notices to the buyer.
@@ -69,5 +70,19 @@ FIELDS = {
             stored_as="keyed blind index (HMAC), for finding a guest's orders by email",
         ),
         "country": NotPersonal("destination country, kept for aggregate reports", retention=R),
+    },
+    Cancellation: {
+        "id": NotPersonal("random row id", retention=R),
+        "subject": NotPersonal("pseudonymous buyer id", retention=R),
+        "order": NotPersonal("which order", retention=R),
+        "by": NotPersonal("customer, after-sales or the store", retention=R),
+        "actor_ref": NotPersonal(
+            "pseudonymous subject id of who cancelled, 'guest' or 'system'", retention=R
+        ),
+        "payment": NotPersonal("what became of the payment: voided, refunded", retention=R),
+        # Free text typed by staff about the buyer's order: it may say anything about them.
+        # Removed by erasure (privacy.erasure), like every free text.
+        "reason": personal("user.content.private", P.AFTER_SALES, P.SUBJECT_REQUEST, retention=R),
+        "at": NotPersonal("when cancelled", retention=R),
     },
 }

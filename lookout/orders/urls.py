@@ -10,5 +10,7 @@ urlpatterns = [
     path("warehouse/<uuid:order_id>/processing/", views.start_processing, name="processing"),
     path("warehouse/<uuid:order_id>/ship/", views.ship, name="ship"),
     path("guest/<str:token>/", views.guest_order, name="guest"),
+    path("guest/<str:token>/cancel/", views.guest_cancel, name="guest_cancel"),
     path("<str:number>/", views.my_order, name="detail"),
+    path("<str:number>/cancel/", views.cancel, name="cancel"),
 ]

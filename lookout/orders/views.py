@@ -3,7 +3,10 @@
 Personal fields are shown only as `reveal` returns them: the buyer as themself (self-service),
 a verified guest through the system (account notice), the warehouse for fulfilment (C3.2).
 The guest page's POST is exempt from the cookie CSRF check: it changes nothing, and the signed
-link it needs is the secret a forged request would lack.
+link it needs is the secret a forged request would lack. Cancelling (a change) asks for a
+confirmation first: the signed-in buyer's form carries Django's CSRF token; the guest's, which
+must work without cookies, carries a signed token bound to the order (orders.cancel_form), on
+top of the link and the order number.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from lookout.access.roles import Role
 from lookout.core.errors import LookoutError, NotFound
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
-from lookout.orders import guest, selectors, services
+from lookout.orders import cancel_form, guest, selectors, services
 from lookout.orders.fulfilment import ship_order
 
 OWN_FIELDS = ["name", "address", "phone"]
@@ -37,6 +40,8 @@ def _order_context(order: Any, delivery: dict[str, Any]) -> dict[str, Any]:
         "events": order.events.all(),
         "delivery": delivery,
         "shipment": getattr(order, "shipment", None) if hasattr(order, "shipment") else None,
+        # Before picking starts the buyer may still cancel, or ask to correct the address.
+        "may_cancel": order.status in services.CUSTOMER_MAY_CANCEL,
     }
 
 
@@ -90,6 +95,12 @@ def guest_order(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "orders/guest.html", {"token": token, "error": error.message}, status=404
         )
+    return _guest_page(request, token, order)
+
+
+def _guest_page(
+    request: HttpRequest, token: str, order: Any, *, notice: str = "", status: int = 200
+) -> HttpResponse:
     delivery = selectors.delivery_view(
         order=order, fields=OWN_FIELDS, purpose=Purpose.ACCOUNT_NOTICE, actor=None
     )
@@ -97,8 +108,77 @@ def guest_order(request: HttpRequest, token: str) -> HttpResponse:
         "inbox": _guest_messages(order),
         "guest": True,
         "guest_token": token,
+        "notice": notice,
     }
-    return render(request, "orders/detail.html", context)
+    return render(request, "orders/detail.html", context, status=status)
+
+
+# --- cancelling before picking starts ---------------------------------------------------------
+
+
+def _cancel_page(
+    request: HttpRequest, order: Any, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The confirmation page (or, with `error`, the refusal: nothing was changed)."""
+    context = {
+        "order": order,
+        "lines": order.lines.all(),
+        "may_cancel": order.status in services.CUSTOMER_MAY_CANCEL,
+        **extra,
+    }
+    if status == 200 and not context["may_cancel"]:
+        status = services.CannotCancel.status_code
+        context["error"] = services.refusal_for(order.status)
+    return render(request, "orders/cancel.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """The signed-in buyer cancels their own order: GET asks to confirm, POST (with the CSRF
+    token) cancels. Another person's order is the same 404 as a missing one."""
+    order = selectors.order_of(user=request.user, number=number)  # type: ignore[arg-type]
+    if order is None:
+        raise Http404("No such order.")
+    if request.method != "POST":
+        return _cancel_page(request, order)
+    try:
+        services.cancel_by_customer(order=order, actor=request.user)  # type: ignore[arg-type]
+    except LookoutError as error:
+        order.refresh_from_db()
+        return _cancel_page(request, order, status=error.status_code, error=error.message)
+    messages.success(request, f"Order {order.number} is cancelled.")
+    return redirect("orders:detail", number=order.number)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """A guest cancels with the signed link and the order number, in two steps: the first POST
+    shows the confirmation (carrying a signed token for this order), the second cancels.
+    Exempt from the cookie CSRF check, as the guest may have no cookies: the link, the number
+    and the confirmation token are what a forged request would lack (orders.cancel_form).
+    A GET (the link alone) asks for the order number first, like the guest order page."""
+    if request.method != "POST":
+        return guest_order(request, token)
+    try:
+        order = guest.open_order(token=token, number=str(request.POST.get("number", ""))[:20])
+    except NotFound as error:
+        return render(
+            request, "orders/guest.html", {"token": token, "error": error.message}, status=404
+        )
+    extra: dict[str, Any] = {"guest": True, "guest_token": token}
+    confirmation = str(request.POST.get("confirm", ""))[:500]
+    if not confirmation:
+        return _cancel_page(request, order, confirm=cancel_form.new_token(order=order), **extra)
+    try:
+        cancel_form.check_token(token=confirmation, order=order)
+        services.cancel_by_customer(order=order, actor=None)
+    except LookoutError as error:
+        order.refresh_from_db()
+        return _cancel_page(request, order, status=error.status_code, error=error.message, **extra)
+    order.refresh_from_db()
+    return _guest_page(request, token, order, notice=f"Order {order.number} is cancelled.")
 
 
 # --- warehouse --------------------------------------------------------------------------------

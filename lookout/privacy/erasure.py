@@ -130,6 +130,14 @@ def _deliveries(subject: uuid.UUID) -> int:
     return Delivery.objects.filter(subject=subject).update(email_index="")
 
 
+def _cancellation_reasons(subject: uuid.UUID) -> int:
+    """A staff member's reason for cancelling one of the person's orders is free text: it goes
+    (the fact of the cancellation, by whom and the payment's outcome stay, naming nobody)."""
+    from lookout.orders.models import Cancellation
+
+    return Cancellation.objects.filter(subject=subject, reason__isnull=False).update(reason=None)
+
+
 def _messages(subject: uuid.UUID) -> int:
     from lookout.inbox.models import Message
 
@@ -183,6 +191,7 @@ register_eraser("accounts.user", _account)
 register_eraser("accounts.marketing_choices", _marketing_choices)
 register_eraser("checkout.saved_addresses", _saved_addresses)
 register_eraser("orders.deliveries", _deliveries)
+register_eraser("orders.cancellation_reasons", _cancellation_reasons)
 register_eraser("inbox.messages", _messages)
 register_eraser("payments.card_facts", _card_facts)
 register_eraser("policies.acceptances", _policy_acceptances)

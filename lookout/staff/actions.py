@@ -106,6 +106,38 @@ def open_dispute(request: HttpRequest) -> HttpResponse:
     return _run(request, "staff:after_sales", work)
 
 
+@role_required(*Role)
+@require_POST
+def cancel_order(request: HttpRequest) -> HttpResponse:
+    """After-sales cancels an order until it ships, with a reason (orders.services).
+
+    Open to every staff role so that staff of another role get a clear 403 ("only
+    after-sales") instead of a page that seems not to exist; customers and visitors get the
+    back office's usual 404 or sign-in. The role is checked before the order is looked up, so
+    nobody else learns which order numbers exist."""
+    from lookout.core.errors import Forbidden
+    from lookout.orders.models import Order
+    from lookout.orders.services import REASON_MAX, cancel_by_staff
+
+    after_sales = getattr(request.user, "role", "") == Role.AFTER_SALES
+    number = str(request.POST.get("order", "")).strip().upper()[:20]
+    # One character over the limit is kept, so the service can say the reason is too long.
+    reason = str(request.POST.get("reason", ""))[: REASON_MAX + 1]
+
+    def work() -> str:
+        if not after_sales:
+            raise Forbidden("Only after-sales staff may cancel an order.")
+        order = Order.objects.filter(number=number).first()
+        if order is None:
+            raise LookoutError(f"There is no order numbered {number or '(empty)'}.")
+        cancel_by_staff(order=order, actor=request.user, reason=reason)  # type: ignore[arg-type]
+        order.refresh_from_db()
+        last = order.events.filter(to_status="cancelled").last()
+        return f"Order {order.number} cancelled. {last.note if last else ''}".strip()
+
+    return _run(request, "staff:after_sales" if after_sales else "staff:index", work)
+
+
 @role_required(Role.FINANCE)
 @require_POST
 def settle(request: HttpRequest, refund_id: uuid.UUID) -> HttpResponse:

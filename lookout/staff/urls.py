@@ -19,5 +19,6 @@ urlpatterns = [
     path("returns/<uuid:return_id>/accept/", actions.accept, name="accept"),
     path("returns/<uuid:return_id>/reject/", actions.reject, name="reject"),
     path("disputes/", actions.open_dispute, name="open_dispute"),
+    path("orders/cancel/", actions.cancel_order, name="cancel_order"),
     path("refunds/<uuid:refund_id>/settle/", actions.settle, name="settle"),
 ]

@@ -106,6 +106,8 @@ RULES: dict[str, Rule] = {
     "orders:mine": Rule(SIGNED_IN, "one's own orders"),
     "orders:detail": Rule(OWNER, "an order shows its delivery address"),
     "orders:guest": Rule(LINK, "a guest's signed order link"),
+    "orders:cancel": Rule(OWNER, "cancelling one's own order (GET asks to confirm)"),
+    "orders:guest_cancel": Rule(LINK, "a guest's signed order link, then the order number"),
     "orders:warehouse": only(W, why="fulfilment queue"),
     "orders:slip": only(W, why="packing slip with the address"),
     "orders:processing": only(W, why="fulfilment", method="post"),
@@ -147,6 +149,7 @@ RULES: dict[str, Rule] = {
     "staff:accept": only(AS, why="returns", method="post"),
     "staff:reject": only(AS, why="returns", method="post"),
     "staff:open_dispute": only(AS, why="disputes", method="post"),
+    "staff:cancel_order": only(AS, why="cancelling an order before it ships", method="post"),
     "staff:settle": only(F, why="refunds", method="post"),
     "compliance:self_audit": only(PO, why="the live self-audit report"),
     # JSON API (method from the OpenAPI document)

@@ -132,6 +132,8 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "inbox:message": lambda x: {"message_id": x.message.id},
     "orders:detail": lambda x: {"number": x.order.number},
     "orders:guest": lambda x: {"token": x.guest_token},
+    "orders:cancel": lambda x: {"number": x.order.number},
+    "orders:guest_cancel": lambda x: {"token": x.guest_token},
     "orders:slip": lambda x: {"order_id": x.guest_order.id},
     "orders:processing": w.fresh(lambda x: {"order_id": w.paid_order().id}),
     "orders:ship": w.fresh(lambda x: {"order_id": w.paid_order().id}),

@@ -223,6 +223,39 @@ def orders(ctx: SectionContext) -> Reading:
 
 
 @section(
+    "cancellations",
+    "Cancelled orders",
+    order=35,
+    description="Orders cancelled before shipment: by whom, what became of the payment, and "
+    "the reason our staff gave when they cancelled one.",
+)
+def cancellations(ctx: SectionContext) -> Reading:
+    """Who cancelled is named by kind only (you, after-sales, the store), never by person; the
+    staff's reason is sealed under the person's key and goes through the gate."""
+    from lookout.orders.models import Cancellation
+
+    rows = list(
+        Cancellation.objects.filter(subject=ctx.subject)
+        .select_related("order")
+        .only("id", "subject", "reason", "by", "payment", "at", "order__number")
+        .order_by("at")
+    )
+    with_reason = [row for row in rows if row.reason is not None]
+    opened = yield ctx.read_many(with_reason, ["reason"])
+    reasons = {row.pk: values["reason"] for row, values in zip(with_reason, opened, strict=True)}
+    return [
+        {
+            "order": row.order.number,
+            "by": Cancellation.By(row.by).label,
+            "payment": row.payment,
+            "reason": reasons.get(row.pk),
+            "at": _iso(row.at),
+        }
+        for row in rows
+    ]
+
+
+@section(
     "payments",
     "Payments",
     order=40,
