@@ -1,0 +1,39 @@
+"""Retention rules of order data kept outside the delivery (C4.6), collected by
+lookout.retention.registry. The deliveries themselves are blanked by the retention app's own
+'orders.delivery_personal_data' rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from lookout.core.inventory import ORDER_RETENTION
+from lookout.orders.models import Cancellation
+from lookout.retention.registry import queryset_rule
+
+
+def _reasons_due(cutoff: datetime) -> models.QuerySet[Cancellation]:
+    return Cancellation.objects.filter(at__lt=cutoff, reason__isnull=False)
+
+
+def _blank_reasons(keys: list[Any], now: datetime) -> int:
+    """The reason goes; the cancellation (who, when, the payment's outcome) stays with the
+    order's other anonymous facts."""
+    return Cancellation.objects.filter(pk__in=keys).update(reason=None)
+
+
+RULES = [
+    # Why a rule of its own: a guest's reasons become unreadable when the deliveries rule
+    # crypto-shreds the guest's key, but a customer with an account keeps their key, and the
+    # sealed reason would outlive its period under it.
+    queryset_rule(
+        name="orders.cancellation_reasons",
+        retention=ORDER_RETENTION,
+        does="blanks the reason staff gave for cancelling an order, once the order period "
+        "after the cancellation is over",
+        due=_reasons_due,
+        apply=_blank_reasons,
+    ),
+]
