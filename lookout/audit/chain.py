@@ -1,4 +1,10 @@
-"""How an entry is hashed: one canonical byte string per entry, the same on every database.
+"""How an entry is hashed: one canonical byte string per entry, the same on every database,
+and its HMAC-SHA256 under the audit chain key (`lookout.audit.keys`, decision 0035).
+
+Keyed, so that nobody without the master keyset can compute an entry's hash: with a plain
+SHA-256, anyone able to write to the database could edit an entry and recompute the rest of its
+lane, and `verify` would find nothing. The canonical document holds `prev_hash`, so the MAC
+covers the previous hash and the entry together (HMAC(key, document with prev_hash)).
 
 The hash covers every column except `hash` itself, including `seq` and `prev_hash`, so that
 changing, reordering or renumbering an entry changes its hash and breaks the link from the next
@@ -18,11 +24,12 @@ setting, changing or clearing an entry's targets changes the document, so the ha
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from lookout.audit.keys import Mac, chain_key, mac_hex, unkeyed_hex
 
 HASHED_COLUMNS = (
     "seq",
@@ -60,5 +67,14 @@ def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     ).encode("ascii")
 
 
-def entry_hash(values: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(values)).hexdigest()
+def entry_hash(values: Mapping[str, Any], key: Mac | None = None) -> str:
+    """The entry's hash: HMAC-SHA256 of its canonical document under the chain key. Callers
+    hashing many entries fetch the key once (`chain_key()`) and pass it."""
+    return mac_hex(chain_key() if key is None else key, canonical_bytes(values))
+
+
+def unkeyed_entry_hash(values: Mapping[str, Any]) -> str:
+    """The hash before the chain was keyed: plain SHA-256, which anyone can recompute. Kept for
+    migration 0006 (which checks the old chain before re-chaining it) and for tests that play
+    an intruder recomputing a lane the old way."""
+    return unkeyed_hex(canonical_bytes(values))

@@ -30,6 +30,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from lookout.audit.chain import HASHED_COLUMNS, entry_hash
+from lookout.audit.keys import chain_key
 from lookout.audit.models import ANONYMOUS, GENESIS_HASH, SYSTEM, AuditEntry, Outcome
 from lookout.core.logging import mask_text
 from lookout.core.rows import insert_many
@@ -235,6 +236,7 @@ def _write(connection: Any, using: str, entries: list[AuditEntry]) -> None:
     if not entries:
         return
     lane = _lane_of(connection)
+    key = chain_key()  # before the lock: a change of the key file is read outside it
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not _holds_lane_lock(connection, lane):
             # The lock before the head: the read must see the last commit in the lane.
@@ -252,7 +254,7 @@ def _write(connection: Any, using: str, entries: list[AuditEntry]) -> None:
         place += 1
         entry.seq, entry.lane, entry.lane_seq = seq, lane, place
         entry.prev_hash, entry.at = prev_hash, at
-        entry.hash = prev_hash = entry_hash({n: getattr(entry, n) for n in HASHED_COLUMNS})
+        entry.hash = prev_hash = entry_hash({n: getattr(entry, n) for n in HASHED_COLUMNS}, key)
     # Built once per database, not compiled by the ORM per entry (lookout.core.rows).
     insert_many(entries, using=using)
 

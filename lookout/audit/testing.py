@@ -20,6 +20,10 @@ which the triggers do not see, but the fixture works there too.
 `run_writers(count, write)` — runs `write(number)` in `count` threads released together, each
 closing its connections at the end, and returns what they raised (to assert it is empty).
 
+`_audit_checkpoint_dir` (autouse) — every test gets a checkpoint directory of its own (not yet
+created), so checkpoints written by one test, or by a developer's `var/`, are never checked
+against another test's log.
+
 `append_only_suspended()` — a context manager for tests that tamper with the log on purpose
 ("what if someone edits an entry behind the triggers' back?").
 """
@@ -27,8 +31,10 @@ closing its connections at the end, and returns what they raised (to assert it i
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.db import connections, router, transaction
@@ -49,6 +55,13 @@ def append_only_suspended() -> Iterator[None]:
         drop_triggers(connection)
         yield
         create_triggers(connection)
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A fresh, per-test LOOKOUT_AUDIT_CHECKPOINT_DIR (a path only: made on first write)."""
+    base = tmp_path_factory.getbasetemp()
+    settings.LOOKOUT_AUDIT_CHECKPOINT_DIR = base / f"audit-checkpoints-{uuid.uuid4().hex}"
 
 
 @pytest.fixture

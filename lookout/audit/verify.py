@@ -1,17 +1,19 @@
 """Checking the audit log for tampering (commitment C4.4).
 
-The log is a set of hash chains: the entries written before lanes existed (numbered by `seq`),
-then each lane (numbered by `lane_seq`, see `lookout.audit.services`). Each chain is walked in
-order, a page at a time (constant memory, and no long-lived cursor or snapshot held open while
-the shop keeps writing), and the walk stops at the first entry that
+The log is a set of keyed hash chains: the entries written before lanes existed (numbered by
+`seq`), then each lane (numbered by `lane_seq`, see `lookout.audit.services`). Each chain is
+walked in order, a page at a time (constant memory, and no long-lived cursor or snapshot held
+open while the shop keeps writing), and the walk stops at the first entry that
 - is missing: the numbering jumps (an entry was deleted; `record()` never leaves holes),
 - does not link: its `prev_hash` is not the previous entry's `hash` (an entry was changed and
-  its hash recomputed, or entries were swapped or moved to another lane), or
-- does not match itself: its `hash` is not the SHA-256 of its own content (a column was edited).
-
-Limits: a plain hash chain cannot show that the newest entries were cut off the end of a chain,
-nor that someone with write access rebuilt a whole chain; compare the heads this reports (one
-per chain) with copies kept elsewhere to catch that.
+  its hash recomputed, or entries were swapped or moved to another lane),
+- does not match itself: its `hash` is not the HMAC of its own content under the audit key (a
+  column was edited, or the entry was re-hashed by someone without the key), or
+- contradicts a checkpoint: a signed checkpoint (`lookout.audit.checkpoints`, kept outside the
+  database) recorded another hash at this place.
+A chain that ends before a checkpointed place, or a checkpointed chain that is gone, was cut
+short. What is still not caught: entries cut off the end of a lane after its last checkpoint
+(decision 0035, docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from django.db import router
 
 from lookout.audit.chain import HASHED_COLUMNS, entry_hash
+from lookout.audit.checkpoints import CheckpointError, Head, read_checkpoints
+from lookout.audit.keys import Mac, chain_key
 from lookout.audit.models import GENESIS_HASH, AuditEntry
 
 PAGE_SIZE = 2000
@@ -37,6 +41,8 @@ class VerifyResult:
     head_seq: int | None = None  # the newest entry (largest seq) of the whole log
     head_hash: str | None = None
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)  # chain: (place, hash)
+    checkpoints: int = 0  # checkpoint files checked
+    newest_checkpoint: str | None = None  # its time: entries after it are not yet covered
 
 
 class _Broken(Exception):
@@ -45,33 +51,56 @@ class _Broken(Exception):
 
 
 def verify_chain(
-    *, page_size: int = PAGE_SIZE, progress: Callable[[int], None] | None = None
+    *,
+    page_size: int = PAGE_SIZE,
+    progress: Callable[[int], None] | None = None,
+    checkpoints: bool = True,
 ) -> VerifyResult:
-    """Verify every entry of every chain; `progress(checked)` is called after each page."""
+    """Verify every entry of every chain, and every checkpoint against the chains;
+    `progress(checked)` is called after each page."""
     using = router.db_for_read(AuditEntry)
     entries = AuditEntry.objects.using(using)
+    try:
+        found = read_checkpoints() if checkpoints else []
+    except CheckpointError as error:
+        return VerifyResult(ok=False, checked=0, first_broken_seq=None, reason=str(error))
+    # For each chain (lane number, None before lanes): place -> (head, checkpoint file).
+    expected: dict[int | None, dict[int, tuple[Head, str]]] = {}
+    for checkpoint in found:
+        for head in checkpoint.heads:
+            expected.setdefault(head.lane, {})[head.place] = (head, checkpoint.name)
     lanes = sorted(
-        lane
-        for lane in entries.filter(lane__isnull=False)
-        .values_list("lane", flat=True)
-        .distinct()
-        .order_by()
-        if lane is not None
+        {
+            lane
+            for lane in entries.filter(lane__isnull=False)
+            .values_list("lane", flat=True)
+            .distinct()
+            .order_by()
+            if lane is not None
+        }
+        | {lane for lane in expected if lane is not None}
     )
     counter = [0]
     heads: dict[str, tuple[int, str]] = {}
     newest: tuple[int, str] | None = None
     chains = [(LEGACY, None), *[(f"lane {lane}", lane) for lane in lanes]]
+    key = chain_key()
     try:
         for name, lane in chains:
-            head, last_entry = _walk(name, lane, using, page_size, counter, progress)
-            if head is not None:
-                heads[name] = head
+            chain_head, last_entry = _walk(
+                name, lane, using, page_size, counter, progress, key, expected.get(lane, {})
+            )
+            if chain_head is not None:
+                heads[name] = chain_head
             if last_entry is not None and (newest is None or last_entry[0] > newest[0]):
                 newest = last_entry
     except _Broken as broken:
         return VerifyResult(
-            ok=False, checked=counter[0], first_broken_seq=broken.seq, reason=broken.reason
+            ok=False,
+            checked=counter[0],
+            first_broken_seq=broken.seq,
+            reason=broken.reason,
+            checkpoints=len(found),
         )
     return VerifyResult(
         ok=True,
@@ -81,6 +110,8 @@ def verify_chain(
         head_seq=newest[0] if newest else None,
         head_hash=newest[1] if newest else None,
         heads=heads,
+        checkpoints=len(found),
+        newest_checkpoint=found[-1].at if found else None,
     )
 
 
@@ -91,8 +122,11 @@ def _walk(
     page_size: int,
     counter: list[int],
     progress: Callable[[int], None] | None,
+    key: Mac,
+    expected: dict[int, tuple[Head, str]],
 ) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
-    """Walk one chain. Returns its head (place, hash) and its entry with the largest seq."""
+    """Walk one chain, checking it against the heads checkpoints recorded for it. Returns its
+    head (place, hash) and its entry with the largest seq."""
     columns = (*HASHED_COLUMNS, "hash")
     place_of = "seq" if lane is None else "lane_seq"
     entries = AuditEntry.objects.using(using)
@@ -125,12 +159,20 @@ def _walk(
                     f"{where}its prev_hash does not match the hash of {before} "
                     f"(entry #{place} or the one before it was altered)",
                 )
-            if entry_hash(row) != row["hash"]:
+            if entry_hash(row, key) != row["hash"]:
                 raise _Broken(
                     seq,
-                    f"{where}its hash does not match its content "
-                    "(the entry was altered after it was written)",
+                    f"{where}its hash does not match its content under the audit key "
+                    "(the entry was altered or re-hashed after it was written)",
                 )
+            if expected and place in expected:
+                head, file = expected[place]
+                if head.hash != row["hash"] or head.seq != seq:
+                    raise _Broken(
+                        seq,
+                        f"{where}entry #{place} (seq {seq}) is not the entry checkpoint "
+                        f"{file} recorded there (seq {head.seq}, hash {head.hash[:16]}…)",
+                    )
             counter[0] += 1
             last_place, last_hash = place, row["hash"]
             if newest is None or seq > newest[0]:
@@ -139,4 +181,13 @@ def _walk(
             progress(counter[0])
         if len(page) < page_size:
             break
+    beyond = [place for place in expected if place > last_place]
+    if beyond:
+        head, file = expected[max(beyond)]
+        ends = f"ends at entry #{last_place}" if last_place else "has no entries"
+        raise _Broken(
+            head.seq,
+            f"{name}: checkpoint {file} recorded entry #{head.place} (seq {head.seq}), but the "
+            f"chain {ends}: entries #{last_place + 1} to #{head.place} were deleted from its end",
+        )
     return ((last_place, last_hash) if last_place else None), newest

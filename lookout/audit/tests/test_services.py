@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import json
 import uuid
 from datetime import UTC
@@ -12,6 +13,7 @@ from lookout.audit.models import GENESIS_HASH, AuditEntry
 from lookout.audit.services import AuditDataError, record
 from lookout.audit.tests.helpers import record_reveals
 from lookout.core.purposes import Purpose
+from lookout.vault.master import master_cache
 
 
 @pytest.mark.django_db
@@ -72,10 +74,18 @@ def test_anonymous_visitors_are_named_anonymous():
     assert (entry.actor_ref, entry.actor_role) == ("anonymous", "")
 
 
+def _keyed(canonical: bytes) -> str:
+    """The documented recipe: the audit key is the master keyset's PRF over a fixed label."""
+    _, index_prf, _ = master_cache.get()
+    key = index_prf.primary().compute(b"lookout audit chain key v1", 32)
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+
+
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
-def test_hash_is_sha256_of_the_documented_canonical_json(officer, customer):
-    # An outside auditor can recompute a hash from the raw row with nothing but this recipe.
+def test_hash_is_hmac_sha256_of_the_documented_canonical_json(officer, customer):
+    # An outside auditor holding the master keyset can recompute a hash from the raw row with
+    # nothing but this recipe: the key is the keyset's PRF over a fixed label (decision 0035).
     entry = record_reveals(actor=officer, subject=customer, count=1)[0]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -104,7 +114,8 @@ def test_hash_is_sha256_of_the_documented_canonical_json(officer, customer):
     }
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
-    assert hashlib.sha256(canonical).hexdigest() == stored_hash
+    assert _keyed(canonical) == stored_hash
+    assert hashlib.sha256(canonical).hexdigest() != stored_hash  # no longer the plain hash
     assert '"note":"caf\\u00e9"' in canonical.decode()
 
 
@@ -135,14 +146,14 @@ def test_targets_are_hashed_with_the_entry_when_present(officer, customer):
     document = {k: row[k] for k in row if k not in ("hash", "at")}
     document["at"] = entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    assert hashlib.sha256(canonical).hexdigest() == entry.hash
+    assert _keyed(canonical) == entry.hash
     assert f'"targets":["{ids[0]}","{ids[1]}","{ids[2]}"]' in canonical.decode()
     plain_row: dict[str, Any] = dict(AuditEntry.objects.filter(seq=plain.seq).values().get())
     assert plain_row["targets"] is None
     document = {k: plain_row[k] for k in plain_row if k not in ("hash", "at", "targets")}
     document["at"] = plain.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    assert hashlib.sha256(canonical).hexdigest() == plain.hash
+    assert _keyed(canonical) == plain.hash
 
 
 @pytest.mark.django_db

@@ -1,7 +1,10 @@
-"""`lookout audit verify`: check the audit log's hash chain (commitment C4.4).
+"""`lookout audit verify`: check the audit log's keyed hash chains and checkpoints (C4.4).
+`lookout audit checkpoint`: write a signed checkpoint of every chain's head (decision 0035).
 `lookout audit run [--json] [--no-notify]`: the live self-audit of this deployment.
 
-`verify` exits 1 when the chain is broken, so a cron job or CI step fails loudly. `run` checks
+`verify` exits 1 when a chain is broken or contradicts a checkpoint, so a cron job or CI step
+fails loudly. `checkpoint` is also run by the scheduler; run it by hand before and after
+anything that touches the database outside the application (a restore, a manual fix). `run` checks
 the deployment's own databases and settings (lookout.compliance.selfaudit), stores the run,
 messages the privacy officers when a check fails, prints the report and exits 1 on a failure.
 """
@@ -14,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from lookout.audit.checkpoints import checkpoint_dir, write_checkpoint
 from lookout.audit.verify import PAGE_SIZE, verify_chain
 
 PROGRESS_EVERY = 50_000
@@ -29,7 +33,12 @@ class Command(BaseCommand):
         subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
         subcommands.add_parser(
             "verify",
-            help="Recompute every entry's hash and check the chain; exit 1 if it is broken.",
+            help="Recompute every entry's keyed hash, check the chains and every checkpoint; "
+            "exit 1 if anything is broken.",
+        )
+        subcommands.add_parser(
+            "checkpoint",
+            help="Write a signed checkpoint of every chain's head to LOOKOUT_AUDIT_CHECKPOINT_DIR.",
         )
         run = subcommands.add_parser(
             "run",
@@ -46,6 +55,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
             self.verify()
+        elif options["subcommand"] == "checkpoint":
+            self.checkpoint()
         elif options["subcommand"] == "run":
             self.run(as_json=options["json"], notify=not options["no_notify"])
 
@@ -76,6 +87,14 @@ class Command(BaseCommand):
         if not run.ok:
             sys.exit(1)
 
+    def checkpoint(self) -> None:
+        written = write_checkpoint()
+        self.stdout.write(
+            self.style.SUCCESS(f"Checkpoint {checkpoint_dir() / written.name} written")
+        )
+        for head in written.heads:
+            self.stdout.write(f"  {head.chain}: entry #{head.place} (seq {head.seq})")
+
     def verify(self) -> None:
         next_report = PROGRESS_EVERY
 
@@ -93,9 +112,18 @@ class Command(BaseCommand):
             )
             if result.head_seq is not None:
                 self.stdout.write(f"Head: entry #{result.head_seq}, hash {result.head_hash}")
-            # Keep these elsewhere: a chain cut short at its end shows only against a copy.
             for chain, (place, digest) in result.heads.items():
                 self.stdout.write(f"  {chain}: entry #{place}, hash {digest}")
+            if result.checkpoints:
+                self.stdout.write(
+                    f"{result.checkpoints} checkpoint(s) match; entries written after the "
+                    f"newest ({result.newest_checkpoint}) are not covered by one yet."
+                )
+            else:
+                self.stdout.write(
+                    f"No checkpoints in {checkpoint_dir()}: entries cut off the end of a chain "
+                    "cannot be detected. Run `lookout audit checkpoint`."
+                )
             return
         self.stderr.write(
             f"Audit log BROKEN at entry #{result.first_broken_seq}: {result.reason} "
