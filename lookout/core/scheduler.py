@@ -60,6 +60,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
     Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
     Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
+    Periodic("audit.checkpoint", "*/15 * * * *", "lookout.audit.tasks.write_checkpoint_task"),
 )
 
 # What the scheduler last saw of a job's last enqueued run (ScheduledJob.last_status).

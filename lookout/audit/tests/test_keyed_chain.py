@@ -266,3 +266,18 @@ def test_migration_refuses_to_bless_a_log_already_tampered_with():
     with refused, transaction.atomic():
         rechain_migration.forwards(apps, SimpleNamespace(connection=connection))
     assert dict(AuditEntry.objects.values_list("seq", "hash")) == {e.seq: e.hash for e in old}
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.4")
+def test_the_scheduler_writes_checkpoints():
+    from lookout.core.scheduler import PERIODIC, resolve
+
+    entry = next(p for p in PERIODIC if p.name == "audit.checkpoint")
+    entries = _lane(2)
+
+    resolve(entry.task).call()
+
+    (written,) = read_checkpoints()
+    heads = {(h.lane, h.place, h.hash) for h in written.heads}
+    assert (entries[0].lane, 2, entries[1].hash) in heads
