@@ -276,7 +276,9 @@ def test_the_scheduler_writes_checkpoints():
     entry = next(p for p in PERIODIC if p.name == "audit.checkpoint")
     entries = _lane(2)
 
-    resolve(entry.task).call()
+    task = resolve(entry.task)
+    assert task is not None
+    task.call()
 
     (written,) = read_checkpoints()
     heads = {(h.lane, h.place, h.hash) for h in written.heads}
