@@ -29,6 +29,8 @@ lets the scheduler retry rather than guess (decision 0030):
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +62,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
     Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
     Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
-    Periodic("audit.checkpoint", "*/15 * * * *", "lookout.audit.tasks.write_checkpoint_task"),
+    Periodic("orders.settle_waiting", "* * * * *", "lookout.orders.tasks.settle_waiting_orders"),
+    Periodic("vault.rewrap_pending", "*/10 * * * *", "lookout.vault.tasks.rewrap_pending_keys"),
 )
 
 # What the scheduler last saw of a job's last enqueued run (ScheduledJob.last_status).
@@ -273,7 +276,7 @@ def _recover_rq_jobs(*, now: datetime, queue_names: list[str]) -> int:
     from django_tasks_rq.backend import Job
     from rq.registry import StartedJobRegistry
 
-    requeued = 0
+    requeued = _reclaim_from_dead_local_workers(queue_names)
     for name in queue_names:
         queue = django_rq.get_queue(name, job_class=Job)
         registry = StartedJobRegistry(queue=queue, job_class=Job)  # the callbacks need it
@@ -285,6 +288,61 @@ def _recover_rq_jobs(*, now: datetime, queue_names: list[str]) -> int:
                 "%d job(s) of queue %s were abandoned by their worker.", len(expired), name
             )
     return requeued
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether `pid` is a running RQ worker of this machine (a pid reused by another program
+    counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"rqworker" in cmdline.read()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (not Linux): ask the kernel whether the pid exists at all
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def _reclaim_from_dead_local_workers(queue_names: list[str]) -> int:
+    """Jobs left running by an RQ worker of this machine whose process is gone (killed with its
+    unit, which the service manager has started again), handed back now instead of when RQ's
+    own heartbeat expiry notices (up to 90 s, plus the next cleanup).
+
+    Only workers registered from this host are judged, and only by their process: a worker on
+    another machine, or one still alive here, is left to RQ. A job with retries left is
+    re-queued (RQ's `Job.retry`, as RQ's cleanup does); the dead worker is unregistered."""
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq import Worker
+    from rq.job import JobStatus
+
+    host = socket.gethostname()
+    reclaimed = 0
+    for name in queue_names:
+        queue = django_rq.get_queue(name, job_class=Job)
+        for worker in Worker.all(queue=queue):
+            if worker.hostname != host or worker.pid is None or _process_alive(worker.pid):
+                continue
+            job = worker.get_current_job()
+            worker.register_death()
+            if job is None or job.get_status(refresh=True) != JobStatus.STARTED:
+                continue
+            if not (job.retries_left and job.retries_left > 0):
+                continue  # RQ's own cleanup moves it to the failed registry
+            with queue.connection.pipeline() as pipeline:
+                job.retry(queue, pipeline)
+                pipeline.execute()
+            reclaimed += 1
+            logger.warning(
+                "Job %s of queue %s was left by worker %s (pid %s, gone); queued again.",
+                job.id, name, worker.name, worker.pid,
+            )  # fmt: skip
+    return reclaimed
 
 
 def seconds_until_next(
