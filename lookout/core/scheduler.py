@@ -62,6 +62,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
     Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
     Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
+    Periodic("audit.checkpoint", "*/15 * * * *", "lookout.audit.tasks.write_checkpoint_task"),
     Periodic("orders.settle_waiting", "* * * * *", "lookout.orders.tasks.settle_waiting_orders"),
     Periodic("vault.rewrap_pending", "*/10 * * * *", "lookout.vault.tasks.rewrap_pending_keys"),
 )
