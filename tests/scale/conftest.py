@@ -239,6 +239,8 @@ def scale_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "REDIS_URL": REDIS_URL,
             "LOOKOUT_ENV": "development",
             "LOOKOUT_DEBUG": "0",
+            # The shoppers' requests name their own addresses (tests: `http(shopper=...)`).
+            "LOOKOUT_TRUSTED_PROXIES": "127.0.0.1/32",
             "LOOKOUT_VAR_DIR": str(tmp_path),
             "LOOKOUT_MASTER_KEY_FILE": str(tmp_path / "master-keyset.json"),
             "DJANGO_SETTINGS_MODULE": "lookout.settings",

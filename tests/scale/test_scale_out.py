@@ -50,13 +50,17 @@ def _lower(headers: Any) -> dict[str, str]:
 
 
 def http(
-    method: str, url: str, body: dict[str, Any] | bytes | None = None
+    method: str, url: str, body: dict[str, Any] | bytes | None = None, *, shopper: int = -1
 ) -> tuple[int, Any, dict[str, str]]:
-    """(status, JSON body or text, headers); never raises on an HTTP status."""
+    """(status, JSON body or text, headers); never raises on an HTTP status. `shopper`: the
+    request comes from that shopper's own address, as the trusted local proxy tells it (one
+    visitor may hold only a few unpaid orders at once: each cart is another shopper)."""
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback
     # One public name for both servers, as behind the reverse proxy of a real deployment.
     request.add_header("Host", PUBLIC_HOST)
+    if shopper >= 0:
+        request.add_header("X-Forwarded-For", f"10.9.{shopper // 250}.{shopper % 250 + 1}")
     if isinstance(body, dict):
         request.add_header("Content-Type", "application/json")
     elif body is not None:
@@ -146,7 +150,9 @@ def checkout(cart: Cart, servers: list[str]) -> None:
     order = {"cart": cart.token, "idempotency_key": cart.key, "delivery": delivery(cart.index)}
 
     def post(server: str) -> Any:
-        return lambda: http("POST", server + "/api/v1/checkout/orders", order)[:2]
+        return lambda: http("POST", server + "/api/v1/checkout/orders", order, shopper=cart.index)[
+            :2
+        ]
 
     if cart.index == LATE_RETRY:  # a retry after the clock moved on to the next second
         cart.answers.append(post(servers[0])())
@@ -167,12 +173,19 @@ def pay(cart: Cart, servers: list[str]) -> tuple[list[int], list[int]]:
     path = urlsplit(payment_url).path
     path = path[path.index("/sandbox-processor/") :]
     form = b"number=4242+4242+4242+4242&expiry=12%2F39&cvc=123&action=pay"
-    cards = at_once(*(lambda s=s: http("POST", s + path, form) for s in servers))
+    cards = at_once(
+        *(lambda s=s: http("POST", s + path, form, shopper=cart.index) for s in servers)
+    )
     locations = [headers["location"] for status, _, headers in cards if status == 303]
     assert len(locations) == 1, [status for status, _, _ in cards]
     back = urlsplit(locations[0])
     assert back.path.startswith("/checkout/return/"), locations
-    returned = at_once(*(lambda s=s: http("GET", f"{s}{back.path}?{back.query}") for s in servers))
+    returned = at_once(
+        *(
+            lambda s=s: http("GET", f"{s}{back.path}?{back.query}", shopper=cart.index)
+            for s in servers
+        )
+    )
     return [status for status, _, _ in cards], [status for status, _, _ in returned]
 
 

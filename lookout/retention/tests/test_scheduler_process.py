@@ -7,6 +7,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +41,10 @@ def test_scheduler_process_schedules_retention_and_stops_on_sigterm(tmp_path):
         assert process.stdout is not None
         first = process.stdout.readline()
         assert "Scheduler started: retention.daily" in first
+        # (its first pass, which schedules the jobs, may take a moment on a busy machine)
+        deadline = time.monotonic() + 60
+        while not _scheduled(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         # and is told to stop
         process.send_signal(signal.SIGTERM)
@@ -46,6 +52,9 @@ def test_scheduler_process_schedules_retention_and_stops_on_sigterm(tmp_path):
     # then it stopped cleanly, and the daily retention run is on its schedule
     assert process.returncode == 0, output
     assert "Scheduler stopped." in output
-    with sqlite3.connect(tmp_path / "lookout.sqlite3") as db:
-        names = {row[0] for row in db.execute("SELECT name FROM retention_scheduledjob")}
-    assert "retention.daily" in names
+    assert "retention.daily" in _scheduled(tmp_path)
+
+
+def _scheduled(var_dir: Path) -> set[str]:
+    with sqlite3.connect(var_dir / "lookout.sqlite3") as db:
+        return {row[0] for row in db.execute("SELECT name FROM retention_scheduledjob")}
