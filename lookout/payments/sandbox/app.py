@@ -29,7 +29,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from string import Template
@@ -80,15 +80,35 @@ def _money(cents: int) -> str:
     return f"{Decimal(cents) / 100:.2f}"
 
 
-class SandboxProcessor:
-    """The processor. `hang_seconds`: how long a timeout-card session keeps the API waiting."""
+ABANDON_AFTER_SECONDS = 3600.0
+PURGE_EVERY_SECONDS = 60.0
 
-    def __init__(self, *, db_path: Path | str, secret: str, hang_seconds: float = 15.0):
+
+class SandboxProcessor:
+    """The processor. `hang_seconds`: how long a timeout-card session keeps the API waiting.
+
+    `abandon_after_seconds`: a page left open that long is expired and its cardholder name
+    and return URL purged (the processor's own setting, as a real processor's session
+    lifetime is). The processor does it itself, at most every `purge_every_seconds`, as a
+    session is created: no scheduler of the store is needed for it to forget."""
+
+    def __init__(
+        self,
+        *,
+        db_path: Path | str,
+        secret: str,
+        hang_seconds: float = 15.0,
+        abandon_after_seconds: float = ABANDON_AFTER_SECONDS,
+        purge_every_seconds: float = PURGE_EVERY_SECONDS,
+    ):
         if not secret:
             raise ValueError("the sandbox processor needs a shared secret")
         self.store = SessionStore(db_path)
         self.secret = secret
         self.hang_seconds = hang_seconds
+        self.abandon_after = timedelta(seconds=abandon_after_seconds)
+        self.purge_every = purge_every_seconds
+        self._next_purge = 0.0  # time.monotonic() of the next purge
         self._page, self._form, self._done = (
             _template("pay.html"),
             _template("form.html"),
@@ -147,7 +167,23 @@ class SandboxProcessor:
 
     # --- API --------------------------------------------------------------------------------
 
+    def purge_abandoned(self) -> list[str]:
+        """Expire and purge the sessions left open longer than `abandon_after`; their
+        references."""
+        expired = self.store.purge_abandoned(opened_before=datetime.now(UTC) - self.abandon_after)
+        if expired:
+            logger.info("sandbox processor purged %d abandoned sessions", len(expired))
+        return expired
+
+    def _purge_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + self.purge_every
+        self.purge_abandoned()
+
     def _create_session(self, environ: dict[str, Any]) -> Response:
+        self._purge_if_due()
         key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
         if not _KEY.fullmatch(key):
             raise BadRequest("An Idempotency-Key header (1-100 letters, digits, _.:-) is required.")
@@ -303,9 +339,13 @@ class SandboxProcessor:
                 amount=amount,
             )
         else:
-            body = self._done.substitute(
-                status=html.escape(row["status"]), return_link=html.escape(self._return_link(row))
+            # The return URL is kept only until the customer was sent back with it.
+            back = (
+                f'<p><a href="{html.escape(self._return_link(row))}">Return to the shop</a></p>'
+                if row["return_url"]
+                else "<p>You can close this page and go back to the shop.</p>"
             )
+            body = self._done.substitute(status=html.escape(row["status"]), back=back)
         page = self._page.substitute(nonce=nonce, amount=amount, body=body)
         headers = [("Content-Type", "text/html; charset=utf-8"), *self._page_headers(row, nonce)]
         return str(status), headers, page.encode()

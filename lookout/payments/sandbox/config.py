@@ -4,6 +4,8 @@ Settings (all optional; defaults in brackets):
   LOOKOUT_PAYMENT_SANDBOX_SECRET     shared with the store [derived from SECRET_KEY]
   LOOKOUT_PAYMENT_SANDBOX_DB         its SQLite file [VAR_DIR / "sandbox-processor.sqlite3"]
   LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS  how long the timeout card hangs [1 in tests, else 15]
+  LOOKOUT_PAYMENT_SANDBOX_ABANDON_SECONDS  a page left open this long is expired and purged
+                                     of the cardholder name and return URL [3600]
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from lookout.payments.sandbox.app import SandboxProcessor
+from lookout.payments.sandbox.app import ABANDON_AFTER_SECONDS, SandboxProcessor
 
 _lock = threading.Lock()
-_processors: dict[tuple[str, str, float], SandboxProcessor] = {}
+_processors: dict[tuple[str, str, float, float], SandboxProcessor] = {}
 
 
 def shared_secret() -> str:
@@ -40,10 +42,17 @@ def hang_seconds() -> float:
     return float(getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS", default))
 
 
+def abandon_seconds() -> float:
+    configured = getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_ABANDON_SECONDS", None)
+    return float(configured if configured is not None else ABANDON_AFTER_SECONDS)
+
+
 def default_processor() -> SandboxProcessor:
     """One processor per configuration and process (it opens a connection per request)."""
-    key = (str(sandbox_db_path()), shared_secret(), hang_seconds())
+    key = (str(sandbox_db_path()), shared_secret(), hang_seconds(), abandon_seconds())
     with _lock:
         if key not in _processors:
-            _processors[key] = SandboxProcessor(db_path=key[0], secret=key[1], hang_seconds=key[2])
+            _processors[key] = SandboxProcessor(
+                db_path=key[0], secret=key[1], hang_seconds=key[2], abandon_after_seconds=key[3]
+            )
         return _processors[key]

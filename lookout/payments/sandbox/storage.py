@@ -3,6 +3,11 @@
 It stands in for a third party's database, so it never shares the store's database or ORM.
 A session row keeps what a processor keeps after a card payment: a token, brand, last four
 digits, expiry month and year, amounts and status — never the card number or the CVC (C2.3).
+It keeps nothing it no longer needs (issue 19, finding 9): the cardholder name hint only
+while the page is open, the return URL (which holds the guest's access token) only until
+the customer was sent back, and a session left open too long is expired and purged by
+`purge_abandoned`. `secure_delete` overwrites cleared values in the file, and the purge
+truncates the write-ahead log, so old pages do not keep them either.
 Every write runs in `BEGIN IMMEDIATE`, which takes SQLite's write lock up front: two refunds at
 the same moment are serialised, so refunds never add up past the captured amount.
 """
@@ -44,6 +49,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS sessions_status_created ON sessions (status, created_at);
 CREATE TABLE IF NOT EXISTS refunds (
     idempotency_key TEXT PRIMARY KEY,
     reference TEXT NOT NULL REFERENCES sessions (reference),
@@ -136,8 +142,7 @@ class SessionStore:
 
     def raw_bytes(self) -> bytes:
         """The file's bytes as stored (log checkpointed first), for "nothing kept" checks."""
-        with self._connect() as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        self.checkpoint()
         wal = self.path.with_name(self.path.name + "-wal")
         return self.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
@@ -172,10 +177,9 @@ class SessionStore:
                 "SELECT * FROM sessions WHERE idempotency_key = ?", [idempotency_key]
             ).fetchone()
             if row is not None:
-                same = (row["order_ref"], row["amount_cents"], row["return_url"]) == (
-                    order_ref,
-                    amount_cents,
-                    return_url,
+                # A decided session's return URL was cleared once the customer went back.
+                same = (row["order_ref"], row["amount_cents"]) == (order_ref, amount_cents) and (
+                    row["return_url"] in ("", return_url)
                 )
                 if not same:
                     raise StorageConflict(
@@ -203,16 +207,20 @@ class SessionStore:
             return _one(db, reference) or {}, True
 
     def complete(self, reference: str, facts: CardFacts | None) -> dict[str, Any]:
-        """Record the card's outcome (None: the customer cancelled). Only an open session."""
+        """Record the card's outcome (None: the customer cancelled). Only an open session.
+
+        The returned row still carries the return URL, for the one redirect that sends the
+        customer back; the stored row no longer does (it holds the guest's access token)."""
         with self._write() as db:
             row = _one(db, reference)
             if row is None or row["status"] != "open":
                 raise StorageConflict("This payment is no longer open.")
-            # The name hint served its purpose (prefilling the form): it is not kept.
+            # The name hint served its purpose (prefilling the form), and the return URL is
+            # used for this redirect only: neither is kept.
             if facts is None:
                 db.execute(
                     "UPDATE sessions SET status = 'cancelled', message = ?, name_hint = NULL,"
-                    " updated_at = ? WHERE reference = ?",
+                    " return_url = '', updated_at = ? WHERE reference = ?",
                     [CANCEL_MESSAGE, _now(), reference],
                 )
             else:
@@ -220,7 +228,7 @@ class SessionStore:
                 db.execute(
                     "UPDATE sessions SET status = ?, message = ?, token = ?, brand = ?,"
                     " last4 = ?, exp_month = ?, exp_year = ?, authorized_cents = ?,"
-                    " name_hint = NULL, updated_at = ? WHERE reference = ?",
+                    " name_hint = NULL, return_url = '', updated_at = ? WHERE reference = ?",
                     [
                         str(facts.outcome),
                         DECLINE_MESSAGE if facts.outcome == Outcome.DECLINED else "",
@@ -234,7 +242,7 @@ class SessionStore:
                         reference,
                     ],
                 )
-            return _one(db, reference) or {}
+            return {**(_one(db, reference) or {}), "return_url": row["return_url"]}
 
     def expire(self, reference: str) -> dict[str, Any] | None:
         """Close an open session's page for good (the store stopped holding the order); a
@@ -247,10 +255,33 @@ class SessionStore:
                 return row
             db.execute(
                 "UPDATE sessions SET status = 'expired', message = ?, name_hint = NULL,"
-                " updated_at = ? WHERE reference = ?",
+                " return_url = '', updated_at = ? WHERE reference = ?",
                 [EXPIRED_MESSAGE, _now(), reference],
             )
             return _one(db, reference)
+
+    def purge_abandoned(self, *, opened_before: datetime) -> list[str]:
+        """Expire every session still open that was opened before `opened_before` (its
+        customer left the page), clearing its name hint and return URL, then truncate the
+        write-ahead log so its old pages do not keep them. The references expired.
+
+        One indexed UPDATE: cheap enough to run from the processor's own requests."""
+        with self._write() as db:
+            rows = db.execute(
+                "UPDATE sessions SET status = 'expired', message = ?, name_hint = NULL,"
+                " return_url = '', updated_at = ? WHERE status = 'open' AND created_at < ?"
+                " RETURNING reference",
+                [EXPIRED_MESSAGE, _now(), opened_before.astimezone(UTC).isoformat()],
+            ).fetchall()
+        self.checkpoint()
+        return [row["reference"] for row in rows]
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and truncate it: cleared values then live
+        nowhere but in pages `secure_delete` overwrote. Best effort: a reader holding an old
+        snapshot makes SQLite stop short, and the next checkpoint finishes the work."""
+        with self._connect() as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def capture(self, reference: str) -> dict[str, Any] | None:
         """Capture the whole authorized amount; capturing twice is harmless (idempotent)."""
@@ -283,7 +314,7 @@ class SessionStore:
                 raise StorageConflict(f"A {row['status']} payment cannot be voided.")
             db.execute(
                 "UPDATE sessions SET status = 'voided', message = ?, authorized_cents = 0,"
-                " updated_at = ? WHERE reference = ?",
+                " name_hint = NULL, return_url = '', updated_at = ? WHERE reference = ?",
                 [VOID_MESSAGE, _now(), reference],
             )
             return _one(db, reference)
