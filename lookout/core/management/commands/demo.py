@@ -20,6 +20,7 @@ DEMO_MODULES = (
     "lookout.accounts.demo",
     "lookout.policies.demo",
     "lookout.orders.demo",
+    "lookout.returns.demo",
 )
 
 
