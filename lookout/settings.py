@@ -280,6 +280,8 @@ LOGOUT_REDIRECT_URL = "home"
 LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = int(os.environ.get("LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT", "5"))
 LOOKOUT_LOGIN_LIMIT_PER_IP = int(os.environ.get("LOOKOUT_LOGIN_LIMIT_PER_IP", "20"))
 LOOKOUT_LOGIN_WINDOW_SECONDS = int(os.environ.get("LOOKOUT_LOGIN_WINDOW_SECONDS", "900"))
+# How long a new staff member's invitation link works (accounts.invitations).
+LOOKOUT_STAFF_INVITATION_HOURS = int(os.environ.get("LOOKOUT_STAFF_INVITATION_HOURS", "72"))
 
 if PRODUCTION:
     # Real delivery over SMTP with STARTTLS by default (C4.1: in transit means mail too).

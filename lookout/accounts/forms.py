@@ -149,10 +149,11 @@ class PasswordResetRequestForm(forms.Form):
 class OtpForm(forms.Form):
     code = forms.CharField(
         label="6-digit code from your authenticator app",
+        help_text="Lost your phone? Enter one of your recovery codes instead.",
         max_length=16,
         error_messages={"required": "Please enter the code.", "max_length": "That is too long."},
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
         ),
     )
 

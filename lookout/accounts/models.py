@@ -38,6 +38,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     totp_secret = EncryptedField(subject_field="subject", null=True)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The newest TOTP time step accepted (RFC 6238 5.2): a code of that step or an older one is
+    # refused, so a used code is never accepted twice, whichever process checks it.
+    totp_last_step = models.BigIntegerField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
@@ -79,6 +82,45 @@ class MarketingChoice(models.Model):
 
     def __str__(self) -> str:
         return f"marketing {'in' if self.opted_in else 'out'} at {self.at:%Y-%m-%d}"
+
+
+class RecoveryCode(models.Model):
+    """One of a staff member's one-time recovery codes, usable once instead of a TOTP code.
+
+    Only a keyed digest (`blind_index`, HMAC under the master keyset kept outside the database)
+    is stored: the codes are random (50 bits), so a slow password hash would add no strength,
+    while the keyed digest can be looked up by its unique index and cannot be checked against
+    guesses by someone who has the database but not the key.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code {'used' if self.used_at else 'unused'}"
+
+
+class StaffInvitation(models.Model):
+    """A single-use link for a new staff member to choose a password (issue 19, finding 10).
+
+    Only the keyed digest of the token is stored. A newer invitation for the same person revokes
+    the older ones; accepting one sets `used_at`, and an expired, used or revoked one opens
+    nothing.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation of {self.created_at:%Y-%m-%d}"
 
 
 class AttemptCount(models.Model):

@@ -1,6 +1,12 @@
 """What each accounts field holds, why, for how long (C2.1). See lookout/core/inventory.py."""
 
-from lookout.accounts.models import AttemptCount, MarketingChoice, User
+from lookout.accounts.models import (
+    AttemptCount,
+    MarketingChoice,
+    RecoveryCode,
+    StaffInvitation,
+    User,
+)
 from lookout.core.inventory import (
     ACCOUNT_LIFETIME,
     CONSENT_RETENTION,
@@ -58,6 +64,12 @@ FIELDS: dict[type, dict[str, Declaration]] = {
             *_ACCOUNT,
             retention=ACCOUNT_LIFETIME,
             stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "totp_last_step": personal(
+            "user.account.settings",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain integer (the newest 30-second step whose code was accepted)",
         ),
         "last_login": personal(
             "user.account",
@@ -118,6 +130,64 @@ FIELDS: dict[type, dict[str, Declaration]] = {
         ),
         "wording": NotPersonal("the sentence shown next to the box; the same for everyone"),
         "source": NotPersonal("which form recorded the choice (sign-up or account centre)"),
+    },
+    # Staff only; replaced when new codes are made, deleted when the second factor is reset.
+    RecoveryCode: {
+        "id": NotPersonal("random row id"),
+        "user": personal(
+            "user.unique_id",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="foreign key",
+        ),
+        "digest": personal(
+            "user.authorization.credentials",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="keyed HMAC digest of a random one-time code (never the code)",
+        ),
+        "created_at": personal(
+            "user.account.settings",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "used_at": personal(
+            "user.account.settings",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+    },
+    # Staff only: the new staff member's first-password link.
+    StaffInvitation: {
+        "id": NotPersonal("random row id"),
+        "user": personal(
+            "user.unique_id",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="foreign key",
+        ),
+        "digest": personal(
+            "user.authorization.credentials",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="keyed HMAC digest of the random link token (never the token)",
+        ),
+        "created_at": personal(
+            "user.account",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "expires_at": NotPersonal("when the link stops working"),
+        "used_at": personal(
+            "user.account",
+            P.ACCOUNT_SECURITY,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+        "revoked_at": NotPersonal("when a newer invitation or deactivation cancelled the link"),
     },
     # Kept for the window (LOOKOUT_LOGIN_WINDOW_SECONDS, 15 minutes by default); ended windows
     # rows are deleted by the next attempt (accounts.throttle.count).

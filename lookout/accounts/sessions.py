@@ -32,3 +32,23 @@ class SessionMiddleware(DjangoSessionMiddleware):
             # Django added a deletion for a session this request did not end: drop it.
             response.cookies.pop(settings.SESSION_COOKIE_NAME, None)
         return response
+
+
+def end_sessions(*, user_pk: object) -> int:
+    """Delete every stored session signed in as `user_pk`; how many were deleted.
+
+    Sessions live in the database (Django's default engine), keyed by a random id and not by
+    person, so each live session is decoded to find whose it is. This runs only when an
+    administrator deactivates someone or resets their second factor, which is rare."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    wanted = str(user_pk)
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get(SESSION_KEY, "")) == wanted
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+    return len(doomed)

@@ -46,5 +46,6 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("invitation/<str:token>/", views.invitation_view, name="invitation"),
     path("", views.centre_view, name="centre"),
 ]

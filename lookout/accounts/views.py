@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.middleware import get_user
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lookout.access.gate import reveal
-from lookout.accounts import otp, services, throttle
+from lookout.accounts import invitations, otp, services, throttle
 from lookout.accounts.forms import (
     LimitedPasswordChangeForm,
     MarketingForm,
@@ -185,12 +186,17 @@ def otp_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "accounts/otp.html", context, status=400)
     code = form.cleaned_data["code"]
+    # A recovery code (letters and digits, shown once at enrolment) stands in for the app's
+    # code after enrolment; both go through the same limiter budget.
+    recovering = not enrolling and otp.looks_like_recovery_code(code)
     try:
         ok = throttle.guarded(
             buckets=throttle.otp_buckets(user_subject=str(user.subject), ip=client_ip(request)),
             check=lambda: (
                 otp.confirm_enrolment(user=user, code=code)
                 if enrolling
+                else otp.use_recovery_code(user=user, code=code)
+                if recovering
                 else otp.verify_code(user=user, code=code)
             ),
         )
@@ -201,6 +207,18 @@ def otp_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/otp.html", context, status=400)
     request.session.cycle_key()  # a new session id once fully signed in
     request.session[OTP_SESSION_KEY] = True
+    if enrolling:
+        # Shown on this answer only, never stored in the clear: the person writes them down.
+        codes = otp.new_recovery_codes(user=user)
+        return render(
+            request, "accounts/recovery_codes.html", {"codes": codes, "next": destination}
+        )
+    if recovering:
+        messages.warning(
+            request,
+            f"You signed in with a recovery code; {otp.unused_recovery_codes(user=user)} left. "
+            "If you lost your authenticator, ask an administrator to reset your second factor.",
+        )
     return redirect(destination)
 
 
@@ -280,6 +298,28 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
     )
     # The same answer whether or not the account exists.
     return redirect("accounts:password_reset_done")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A new staff member's invitation: choose a password, then (signed in by the link, held by
+    the second-factor middleware) enrol the authenticator app and get recovery codes.
+
+    A used, revoked or expired link answers 404 with a page saying to ask for a new one."""
+    invitation = invitations.find_open(token=token)
+    if invitation is None:
+        return render(request, "accounts/invitation.html", {"validlink": False}, status=404)
+    form = SetPasswordForm(invitation.user, request.POST if request.method == "POST" else None)
+    context = {"validlink": True, "form": form}
+    if request.method != "POST":
+        return render(request, "accounts/invitation.html", context)
+    if not form.is_valid():
+        return render(request, "accounts/invitation.html", context, status=400)
+    user = invitations.accept(token=token, password=form.cleaned_data["new_password1"])
+    if user is None:  # used by a parallel submission
+        return render(request, "accounts/invitation.html", {"validlink": False}, status=404)
+    login(request, user)  # a new session id; the middleware now asks for the second factor
+    return redirect(reverse("accounts:otp") + "?next=" + reverse("staff:index"))
 
 
 class _InvalidIs400:

@@ -7,14 +7,17 @@ administrators the masked level only), so even this page holds no personal data 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from lookout.access import reveal
 from lookout.access.roles import Role
+from lookout.accounts.invitations import invitation_hours
 from lookout.accounts.models import User
 from lookout.core.errors import LookoutError
 from lookout.core.purposes import Purpose
@@ -38,7 +41,7 @@ def _page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRe
                 actor=request.user,  # type: ignore[arg-type]
             )["email"],
         }
-        for user in User.objects.exclude(role="").order_by("role", "date_joined")
+        for user in User.objects.exclude(role="").order_by("-is_active", "role", "date_joined")
     ]
     context = {
         "staff": staff,
@@ -59,23 +62,89 @@ def administrator(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMINISTRATOR)
 @require_POST
 def create_staff(request: HttpRequest) -> HttpResponse:
-    from lookout.accounts.services import send_password_reset
-
+    """Open the account and email its invitation in one transaction: no account is left that
+    nobody was invited to (issue 19, finding 10: the reset link this sent never went out)."""
     email = str(request.POST.get("email", ""))[:254]
     try:
-        user = services.create_staff(
-            email=email,
-            role=str(request.POST.get("role", "")),
-            actor=request.user,  # type: ignore[arg-type]
-        )
+        with transaction.atomic():
+            user = services.create_staff(
+                email=email,
+                role=str(request.POST.get("role", "")),
+                actor=request.user,  # type: ignore[arg-type]
+            )
+            services.invite(
+                user=user,
+                actor=request.user,  # type: ignore[arg-type]
+                site_url=request.build_absolute_uri("/"),
+            )
     except LookoutError as error:
         return _page(request, error=error.message, status=error.status_code)
-    send_password_reset(email=email, site_url=request.build_absolute_uri("/"))
     messages.success(
         request,
-        f"{user.get_role_display()} account created; a link to choose a password was emailed.",
+        f"{user.get_role_display()} account created; an invitation was emailed. "
+        f"Its link works once, for {invitation_hours()} hours.",
     )
     return redirect("staff:administrator")
+
+
+def _chosen_staff(request: HttpRequest) -> User | None:
+    """The staff member named by the form's `user` field; None if it names nobody valid."""
+    try:
+        pk = uuid.UUID(str(request.POST.get("user", "")))
+    except ValueError:
+        return None
+    return User.objects.exclude(role="").filter(pk=pk).first()
+
+
+def _on_chosen(request: HttpRequest, act: Callable[[User], object], done: str) -> HttpResponse:
+    user = _chosen_staff(request)
+    if user is None:
+        return _page(request, error="Choose a staff member from the list.", status=400)
+    try:
+        act(user)
+    except LookoutError as error:
+        return _page(request, error=error.message, status=error.status_code)
+    messages.success(request, done)
+    return redirect("staff:administrator")
+
+
+@role_required(Role.ADMINISTRATOR)
+@require_POST
+def resend_invitation(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    return _on_chosen(
+        request,
+        lambda user: services.invite(
+            user=user,
+            actor=actor,  # type: ignore[arg-type]
+            site_url=request.build_absolute_uri("/"),
+        ),
+        f"A new invitation was emailed; the earlier link no longer works. "
+        f"It works once, for {invitation_hours()} hours.",
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+@require_POST
+def reset_second_factor(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    return _on_chosen(
+        request,
+        lambda user: services.reset_second_factor(user=user, actor=actor),  # type: ignore[arg-type]
+        "Second factor reset: they are signed out and set up their authenticator app again "
+        "at their next sign-in.",
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+@require_POST
+def deactivate_staff(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    return _on_chosen(
+        request,
+        lambda user: services.deactivate(user=user, actor=actor),  # type: ignore[arg-type]
+        "Account deactivated: they are signed out and can no longer sign in.",
+    )
 
 
 @role_required(Role.ADMINISTRATOR)

@@ -14,6 +14,18 @@ urlpatterns = [
     path("administrator/", admin_views.administrator, name="administrator"),
     path("administrator/staff/", admin_views.create_staff, name="create_staff"),
     path("administrator/staff/<uuid:user_id>/role/", admin_views.change_role, name="change_role"),
+    # The person acted on is the form's `user` field.
+    path(
+        "administrator/staff/invitation/",
+        admin_views.resend_invitation,
+        name="resend_invitation",
+    ),
+    path(
+        "administrator/staff/second-factor/reset/",
+        admin_views.reset_second_factor,
+        name="reset_second_factor",
+    ),
+    path("administrator/staff/deactivate/", admin_views.deactivate_staff, name="deactivate_staff"),
     path("returns/<uuid:return_id>/receive/", actions.receive, name="receive"),
     path("returns/<uuid:return_id>/label/", actions.issue_label, name="issue_label"),
     path("returns/<uuid:return_id>/accept/", actions.accept, name="accept"),

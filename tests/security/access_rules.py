@@ -86,6 +86,11 @@ RULES: dict[str, Rule] = {
         "only the carrier's calls signed with the shared secret (401 otherwise)",
         "post",
     ),
+    "orders:payment_webhook": Rule(
+        frozenset(),
+        "only the payment processor's calls signed with the shared secret (401 otherwise)",
+        "post",
+    ),
     # accounts
     "accounts:login": Rule(PUBLIC, "signing in"),
     "accounts:logout": Rule(PUBLIC, "signing out", "post"),
@@ -100,6 +105,7 @@ RULES: dict[str, Rule] = {
     "accounts:password_reset_confirm": Rule(LINK, "the emailed reset link"),
     "accounts:password_reset_complete": Rule(PUBLIC, "'your password is set'"),
     "accounts:centre": Rule(SIGNED_IN, "one's own account centre"),
+    "accounts:invitation": Rule(LINK, "a new staff member's emailed invitation"),
     "inbox:inbox": Rule(CUSTOMER, "one's own inbox; staff get theirs nowhere (no messages)"),
     "inbox:message": Rule(OWNER, "a message to one person"),
     # orders and returns
@@ -144,6 +150,9 @@ RULES: dict[str, Rule] = {
     "staff:administrator": only(AD, why="staff accounts"),
     "staff:create_staff": only(AD, why="staff accounts", method="post"),
     "staff:change_role": only(AD, why="staff accounts", method="post"),
+    "staff:resend_invitation": only(AD, why="staff accounts", method="post"),
+    "staff:reset_second_factor": only(AD, why="staff accounts", method="post"),
+    "staff:deactivate_staff": only(AD, why="staff accounts", method="post"),
     "staff:receive": only(W, why="returns", method="post"),
     "staff:issue_label": only(AS, why="returns", method="post"),
     "staff:accept": only(AS, why="returns", method="post"),

@@ -113,6 +113,16 @@ def _fresh_staff(world: w.World) -> dict[str, Any]:
     return {"user_id": user.pk}
 
 
+def _fresh_invitation(world: w.World) -> dict[str, Any]:
+    from lookout.accounts import invitations
+    from lookout.accounts.services import create_account
+
+    user = create_account(
+        email=f"invited.{uuid.uuid4().hex[:6]}@example.com", password=None, role="warehouse"
+    )
+    return {"token": invitations.issue(user=user, site_url="http://testserver/")[1]}
+
+
 def _fresh_promotion(world: w.World) -> dict[str, Any]:
     from lookout.marketing.services import create_promotion
 
@@ -155,6 +165,7 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "marketing:opt_out": lambda x: {"token": x.opt_out_token},
     "analytics:report_csv": lambda x: {"name": "products"},
     "staff:change_role": w.fresh(_fresh_staff),
+    "accounts:invitation": w.fresh(_fresh_invitation),
     "staff:receive": _fresh_return("label_issued"),
     "staff:issue_label": _fresh_return("requested"),
     "staff:accept": _fresh_return("received"),

@@ -31,6 +31,7 @@ CHECKS = {
     "check_password",
     "verify_code",
     "confirm_enrolment",
+    "use_recovery_code",
     "verify_guest_code",
     "_check_code",
 }

@@ -164,8 +164,9 @@ def test_first_sign_in_enrols_with_an_inline_qr_code_and_a_confirming_code():
     assert secret.encode() not in user.totp_secret.blob
     # when: the code from the app confirms it
     response = _verify(client, pyotp.TOTP(secret).now(), next_url="/accounts/")
-    # then
-    assert response.status_code == 302
+    # then: the recovery codes are shown once, with the way on
+    assert response.status_code == 200
+    assert 'href="/accounts/"' in response.content.decode()
     user.refresh_from_db()
     assert user.totp_confirmed_at is not None
     assert client.get("/accounts/").status_code == 200

@@ -1,0 +1,115 @@
+"""The second factor's replay guard in the database, and one-time recovery codes (issue 19,
+finding 11)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pyotp
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from lookout.accounts import otp
+from lookout.accounts.middleware import OTP_SESSION_KEY
+from lookout.accounts.models import RecoveryCode, User
+from lookout.accounts.services import create_account
+from lookout.accounts.tests.conftest import PASSWORD, sign_in
+from lookout.audit.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.commitment("C4.7")
+def test_a_used_code_is_refused_even_after_the_cache_is_flushed(
+    make_staff: Callable[..., tuple[User, str]],
+):
+    # given: a staff member signed in with the current code
+    user, secret = make_staff()
+    code = pyotp.TOTP(secret).now()
+    first = Client()
+    sign_in(first, "wh@example.com")
+    assert first.post("/accounts/otp/", {"code": code}).status_code == 302
+    # when: the cache is emptied (a restart, another process) and the same code is replayed
+    cache.clear()
+    second = Client()
+    sign_in(second, "wh@example.com")
+    replay = second.post("/accounts/otp/", {"code": code})
+    # then
+    assert replay.status_code == 400
+    assert second.session.get(OTP_SESSION_KEY) is None
+    fresh = User.objects.get(pk=user.pk)
+    assert otp.verify_code(user=fresh, code=code) is False
+
+
+def _enrol(client: Client, email: str) -> list[str]:
+    """Sign in as a new staff member, enrol the app; the recovery codes the page shows."""
+    sign_in(client, email)
+    page = client.get("/accounts/otp/").content.decode()
+    found = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)
+    assert found is not None
+    done = client.post(
+        "/accounts/otp/",
+        {"code": pyotp.TOTP(found.group(1).replace(" ", "")).now(), "next": "/staff/"},
+    )
+    assert done.status_code == 200
+    return re.findall(r"<li><code>([A-Z0-9-]+)</code></li>", done.content.decode())
+
+
+@pytest.mark.commitment("C4.7")
+def test_enrolment_shows_ten_recovery_codes_once_and_stores_only_digests():
+    # given
+    user = create_account(email="new.staff@example.com", password=PASSWORD, role="finance")
+    # when
+    codes = _enrol(Client(), "new.staff@example.com")
+    # then
+    assert len(codes) == 10 and len(set(codes)) == 10
+    stored = list(RecoveryCode.objects.filter(user=user).values_list("digest", flat=True))
+    assert len(stored) == 10
+    for code in codes:
+        assert not any(code.replace("-", "") in digest.upper() for digest in stored)
+    # and they are not shown again
+    again = Client()
+    sign_in(again, "new.staff@example.com")
+    assert not re.findall(r"<li><code>", again.get("/accounts/otp/").content.decode())
+
+
+@pytest.mark.commitment("C4.7")
+def test_a_recovery_code_signs_in_once_in_place_of_the_app_code():
+    # given: an enrolled staff member who lost their phone
+    user = create_account(email="new.staff@example.com", password=PASSWORD, role="finance")
+    codes = _enrol(Client(), "new.staff@example.com")
+    client = Client()
+    sign_in(client, "new.staff@example.com")
+    # when
+    used = client.post("/accounts/otp/", {"code": codes[3].lower(), "next": "/accounts/"})
+    # then
+    assert used.status_code == 302 and used["Location"] == "/accounts/"
+    assert client.session[OTP_SESSION_KEY] is True
+    entry = AuditEntry.objects.filter(action="staff.recovery_code_used").get()
+    assert entry.subject_ref == str(user.subject) and entry.detail == {"left": 9}
+    # and the same code a second time is refused
+    other = Client()
+    sign_in(other, "new.staff@example.com")
+    assert other.post("/accounts/otp/", {"code": codes[3]}).status_code == 400
+    assert other.session.get(OTP_SESSION_KEY) is None
+    # and another of the codes still works
+    assert other.post("/accounts/otp/", {"code": codes[4]}).status_code == 302
+
+
+@pytest.mark.commitment("C4.7")
+def test_guessing_recovery_codes_goes_through_the_sign_in_limiter(settings):
+    # given
+    settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 3
+    create_account(email="new.staff@example.com", password=PASSWORD, role="finance")
+    codes = _enrol(Client(), "new.staff@example.com")
+    client = Client()
+    sign_in(client, "new.staff@example.com")
+    # when: wrong recovery codes use up the account's budget
+    answers = [client.post("/accounts/otp/", {"code": "ABCDE-FGHJK"}).status_code for _ in range(3)]
+    last = client.post("/accounts/otp/", {"code": codes[0]})
+    # then: past the limit even a right code is refused, and it is not used up
+    assert answers == [400, 400, 400]
+    assert last.status_code == 429
+    assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 0
