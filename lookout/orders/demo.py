@@ -344,9 +344,15 @@ SCENARIOS: dict[str, tuple[Callable[..., Order], str]] = {
 
 
 def make(
-    name: str, how: Callable[..., Order], *, buyer: str, progress: Callable[[str], None]
+    name: str,
+    how: Callable[..., Order],
+    *,
+    buyer: str,
+    progress: Callable[[str], None],
+    state: Callable[[Order], str] | None = None,
 ) -> Order | None:
-    """Make the demo order `name` unless an earlier run did; the order made, or None."""
+    """Make the demo order `name` unless an earlier run did; the order made, or None.
+    `state` words the progress line (the order's status unless given)."""
     if existing(name) is not None:
         progress(f"order {name}: already there")
         return None
@@ -362,7 +368,7 @@ def make(
     order = how(name, buyer=buyer, product=choices[0], house=10 + made)
     order.refresh_from_db()
     who = "guest" if buyer in GUESTS else buyer.split("@")[0]
-    progress(f"order {name}: {order.number} ({who}), {order.status}")
+    progress(f"order {name}: {order.number} ({who}), {state(order) if state else order.status}")
     return order
 
 

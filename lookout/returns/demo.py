@@ -54,6 +54,11 @@ def _refunded(name: str, **kw: Any) -> Order:
     return ret.order
 
 
+def _state(order: Order) -> str:
+    ret = ReturnRequest.objects.filter(order=order).first()
+    return f"{order.status}, return {ret.status}" if ret else order.status
+
+
 SCENARIOS: dict[str, tuple[Callable[..., Order], str]] = {
     "returned": (_returned, "ann@example.com"),
     "refunded": (_refunded, "greta.guest@example.com"),
@@ -64,4 +69,4 @@ def load(*, progress: Callable[[str], None]) -> None:
     orders_demo.refuse_in_production()
     with orders_demo.sandbox_processor():
         for name, (how, buyer) in SCENARIOS.items():
-            orders_demo.make(name, how, buyer=buyer, progress=progress)
+            orders_demo.make(name, how, buyer=buyer, progress=progress, state=_state)
