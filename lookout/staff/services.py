@@ -41,7 +41,8 @@ def _role(role: str) -> Role:
 
 
 def create_staff(*, email: str, role: str, actor: User) -> User:
-    """Open a staff account with `role`; no password until they set one by the reset link."""
+    """Open a staff account with `role`, without a usable password: they choose one through the
+    invitation (`invite`), or the console command sets the one typed at its prompt."""
     chosen = _role(role)
     address = (email or "").strip()
     try:
