@@ -353,8 +353,10 @@ def make(
 ) -> Order | None:
     """Make the demo order `name` unless an earlier run did; the order made, or None.
     `state` words the progress line (the order's status unless given)."""
-    if existing(name) is not None:
-        progress(f"order {name}: already there")
+    earlier = existing(name)
+    if earlier is not None:
+        shown = state(earlier) if state else earlier.status
+        progress(f"order {name}: already there ({earlier.number}, {shown})")
         return None
     taken = set(
         Order.objects.filter(idempotency_key__startswith=DEMO_KEY_PREFIX).values_list(
