@@ -178,6 +178,8 @@ def otp_view(request: HttpRequest) -> HttpResponse:
     if enrolling:
         otp.start_enrolment(user=user)
     form = OtpForm(request.POST if request.method == "POST" else None)
+    if enrolling:  # recovery codes come with enrolment; there are none to offer yet
+        form.fields["code"].help_text = ""
     context: dict = {"form": form, "enrolling": enrolling, "next": destination}
     if enrolling:
         context.update(otp.enrolment_details(user=user))
