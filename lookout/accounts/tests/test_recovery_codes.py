@@ -113,3 +113,33 @@ def test_guessing_recovery_codes_goes_through_the_sign_in_limiter(settings):
     assert answers == [400, 400, 400]
     assert last.status_code == 429
     assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 0
+
+
+@pytest.mark.commitment("C4.7")
+@pytest.mark.django_db(transaction=True)  # each thread has its own connection
+@pytest.mark.usefixtures("audit_triggers_suspended")
+def test_one_code_checked_by_parallel_requests_is_accepted_once(
+    make_staff: Callable[..., tuple[User, str]],
+):
+    # given: a code sent by several requests at the same moment (a replay racing the original)
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connections
+
+    user, secret = make_staff()
+    code = pyotp.TOTP(secret).now()
+    start = Barrier(6)
+
+    def check(_: int) -> bool:
+        try:
+            start.wait()
+            return otp.verify_code(user=User.objects.get(pk=user.pk), code=code)
+        finally:
+            connections.close_all()  # the main database and the key store
+
+    # when
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(check, range(6)))
+    # then
+    assert results.count(True) == 1
