@@ -64,6 +64,11 @@ REVIEWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "urlopen on the configured processor URL (https in production), never a user's URL.",
     ),
+    ("lookout/shipping/simulate.py", "B310"): (
+        1,
+        "urlopen on the store URL the operator gives `lookout carrier simulate --url` (sandbox "
+        "only, refused in production); the scheme is checked to be http(s) just before.",
+    ),
     ("lookout/core/serving.py", "B104"): (
         1,
         "Compares the bind address with 0.0.0.0 to print a reachable URL; binds nothing.",
