@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookout.orders import views
+from lookout.orders import views, webhooks
 
 app_name = "orders"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("warehouse/<uuid:order_id>/slip/", views.packing_slip, name="slip"),
     path("warehouse/<uuid:order_id>/processing/", views.start_processing, name="processing"),
     path("warehouse/<uuid:order_id>/ship/", views.ship, name="ship"),
+    path("webhooks/payments/", webhooks.payment_webhook, name="payment_webhook"),
     path("guest/<str:token>/", views.guest_order, name="guest"),
     path("guest/<str:token>/cancel/", views.guest_cancel, name="guest_cancel"),
     path("<str:number>/", views.my_order, name="detail"),

@@ -123,6 +123,10 @@ class PaymentGateway(Protocol):
         self, reference: str, *, amount: Decimal, idempotency_key: str
     ) -> ProcessorSession: ...
 
+    def verify_webhook(self, body: bytes, header: str, *, now: float) -> bool:
+        """Whether a webhook's body carries the processor's signature, made recently."""
+        ...
+
     def verify_return(self, signed_reference: str) -> str | None:
         """The processor's reference if the signature is the processor's, else None."""
         ...
@@ -199,6 +203,9 @@ class SandboxGateway:
 
     def verify_return(self, signed_reference: str) -> str | None:
         return signing.verify_reference(self.secret, signed_reference)
+
+    def verify_webhook(self, body: bytes, header: str, *, now: float) -> bool:
+        return signing.verify_event(self.secret, body, header, now=now)
 
 
 _shared: list[PaymentGateway] = []

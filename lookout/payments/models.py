@@ -71,3 +71,17 @@ class Payment(models.Model):
     @property
     def refundable_amount(self):
         return self.captured_amount - self.refunded_amount
+
+
+class ProcessorEvent(models.Model):
+    """A webhook the processor sent and the store applied: its id is unique, so a repeat is
+    recognised and changes nothing. Kept only as long as the signature's replay window (a
+    delivery older than that is refused by its timestamp anyway)."""
+
+    event_id = models.CharField(max_length=80, primary_key=True)
+    reference = models.CharField(max_length=80)
+    kind = models.CharField(max_length=40)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.reference}"

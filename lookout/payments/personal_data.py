@@ -11,7 +11,7 @@ store's, and holds no card numbers either (lookout/payments/sandbox/storage.py).
 
 from lookout.core.inventory import ORDER_RETENTION, NotPersonal, personal
 from lookout.core.purposes import Purpose as P
-from lookout.payments.models import Payment
+from lookout.payments.models import Payment, ProcessorEvent
 
 _CARD = (P.REFUND, P.AFTER_SALES, P.SELF_SERVICE, P.SUBJECT_REQUEST, P.LEGAL)
 _PLAIN = "plain column (allowed by C2.3: brand, last four digits, expiry)"
@@ -48,5 +48,11 @@ FIELDS = {
         "idempotency_key": NotPersonal("random key from checkout; one payment per submit"),
         "created_at": NotPersonal("when the payment started"),
         "updated_at": NotPersonal("when the payment last changed"),
+    },
+    ProcessorEvent: {
+        "event_id": NotPersonal("random id the processor gave the webhook"),
+        "reference": NotPersonal("random id of the processor's payment session"),
+        "kind": NotPersonal("what happened, e.g. 'payment.authorized'"),
+        "received_at": NotPersonal("when the webhook arrived; kept for the replay window"),
     },
 }

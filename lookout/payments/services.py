@@ -293,6 +293,66 @@ def ask_processor(*, payment: Payment, close: bool) -> Payment:
     return _record_outcome(payment, session)
 
 
+def sync_with_processor(*, payment: Payment) -> Payment:
+    """Bring the payment up to what the processor says about it now (a webhook arrived).
+
+    The processor's current state decides, never a webhook's payload: events can arrive late,
+    twice or out of order, but asking answers with the latest state, and each step below only
+    moves a payment forward (waiting -> authorized; captured and refunded amounts only grow;
+    an authorization becomes voided), so an old event applied after a newer one changes
+    nothing. A payment still waiting is decided by `_record_outcome`, as the return page and
+    reconciliation decide it; a change made at the processor and not here (a capture, refund
+    or void the store did not ask for, or whose answer it lost) is taken over and audited.
+    ProcessorUnavailable: nothing changed; the processor sends the event again later."""
+    if not payment.processor_reference:
+        return payment
+    try:
+        session = get_gateway().fetch(payment.processor_reference)
+    except GatewayError as exc:
+        raise ProcessorUnavailable(UNAVAILABLE) from exc
+    if payment.status == Status.CREATED:
+        if session.status == "open":
+            return payment
+        payment = _record_outcome(payment, session)
+    if payment.status not in (Status.AUTHORIZED, Status.CAPTURED, Status.REFUNDED):
+        return payment
+    return _follow_processor(payment, session)
+
+
+def _follow_processor(payment: Payment, session: ProcessorSession) -> Payment:
+    """Take over captures, refunds and a void the processor has and this payment has not."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if (session.amount, session.order_ref) != (locked.amount, str(locked.order_ref)):
+            return locked  # not this payment's session: nothing to take over
+        changes: list[tuple[str, Decimal]] = []
+        if session.status == "voided" and locked.status == Status.AUTHORIZED:
+            locked.status = Status.VOIDED
+            changes.append(("payment.voided", locked.authorized_amount))
+        captured = min(session.captured_amount, locked.authorized_amount)
+        if locked.status != Status.VOIDED and captured > locked.captured_amount:
+            changes.append(("payment.captured", captured - locked.captured_amount))
+            locked.captured_amount = captured
+            locked.status = Status.CAPTURED
+        refunded = min(session.refunded_amount, locked.captured_amount)
+        if refunded > locked.refunded_amount:
+            changes.append(("payment.refunded", refunded - locked.refunded_amount))
+            locked.refunded_amount = refunded
+            if refunded == locked.captured_amount:
+                locked.status = Status.REFUNDED
+        if not changes:
+            return locked
+        locked.save()
+        for action, amount in changes:
+            record(
+                actor=None,
+                action=action,
+                target=locked,
+                detail={"amount": str(amount), "source": "processor"},
+            )
+    return locked
+
+
 def _apply_outcome(payment: Payment, session: ProcessorSession | None) -> None:
     if session is None:
         payment.status, payment.message = Status.FAILED, TIMEOUT_MESSAGE

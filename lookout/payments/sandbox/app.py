@@ -17,15 +17,24 @@ Routes (below the mount prefix):
   POST     /api/sessions/<reference>/void    release an uncaptured authorization ('voided')
   POST     /api/sessions/<reference>/refund (Idempotency-Key header, {"amount": "1.00"})
 The API answers only with the store's bearer key (derived from the shared secret).
+
+Webhooks: with a `webhook` to send to, every change of a session's state (authorized,
+declined, cancelled, captured, refunded, expired, voided) queues an event in the same
+transaction (an outbox in its SQLite file); `deliver_events` POSTs each, HMAC-signed with a
+timestamp (`signing.sign_event`), and forgets it once the store answered 2xx; one not taken
+is sent again later, as a real processor retries. The event says only which session changed
+and how: the store asks the API for the session's current state.
 """
 
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import logging
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -82,6 +91,34 @@ def _money(cents: int) -> str:
 
 ABANDON_AFTER_SECONDS = 3600.0
 PURGE_EVERY_SECONDS = 60.0
+# An event the store did not take is sent again after this long.
+WEBHOOK_RETRY_SECONDS = 30.0
+
+# Sends one webhook: (body, headers) -> the HTTP status the store answered.
+Webhook = Callable[[bytes, dict[str, str]], int]
+
+
+class HttpWebhook:
+    """POSTs webhooks to the store's URL (development: the store's own server)."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0):
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("the webhook URL must start with http:// or https://")
+        self.url, self.timeout = url, timeout
+
+    def __call__(self, body: bytes, headers: dict[str, str]) -> int:
+        parts = urlsplit(self.url)
+        https = parts.scheme == "https"
+        kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        connection = kind(parts.netloc, timeout=self.timeout)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            connection.request("POST", path or "/", body=body, headers=headers)
+            return int(connection.getresponse().status)
+        except (OSError, http.client.HTTPException):
+            return 0  # not reached: sent again later
+        finally:
+            connection.close()
 
 
 class SandboxProcessor:
@@ -100,6 +137,8 @@ class SandboxProcessor:
         hang_seconds: float = 15.0,
         abandon_after_seconds: float = ABANDON_AFTER_SECONDS,
         purge_every_seconds: float = PURGE_EVERY_SECONDS,
+        webhook: Webhook | None = None,
+        deliver_in_background: bool = False,
     ):
         if not secret:
             raise ValueError("the sandbox processor needs a shared secret")
@@ -109,11 +148,85 @@ class SandboxProcessor:
         self.abandon_after = timedelta(seconds=abandon_after_seconds)
         self.purge_every = purge_every_seconds
         self._next_purge = 0.0  # time.monotonic() of the next purge
+        self.webhook = webhook
+        self.deliver_in_background = deliver_in_background
+        self._wake = threading.Event()
+        self._deliverer: threading.Thread | None = None
+        self._deliverer_lock = threading.Lock()
         self._page, self._form, self._done = (
             _template("pay.html"),
             _template("form.html"),
             _template("done.html"),
         )
+
+    @property
+    def webhook(self) -> Webhook | None:
+        return self._webhook
+
+    @webhook.setter
+    def webhook(self, webhook: Webhook | None) -> None:
+        """Events are queued only while there is somewhere to send them."""
+        self._webhook = webhook
+        self.store.notify = webhook is not None
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    def deliver_events(self, limit: int = 100) -> int:
+        """Send the events due, oldest first; how many the store took. What the background
+        deliverer runs, and what tests call to play the processor's delivery."""
+        webhook = self._webhook
+        if webhook is None:
+            return 0
+        taken = 0
+        due = self.store.due_events(limit=limit, retry_in=timedelta(seconds=WEBHOOK_RETRY_SECONDS))
+        for event in due:
+            body = json.dumps(
+                {
+                    "id": event["event_id"],
+                    "type": f"payment.{event['type']}",
+                    "reference": event["reference"],
+                    "created": event["created_at"],
+                }
+            ).encode()
+            headers = {
+                "Content-Type": "application/json",
+                signing.WEBHOOK_HEADER: signing.sign_event(self.secret, body, int(time.time())),
+            }
+            try:
+                status = webhook(body, headers)
+            except Exception as exc:  # the store's failure is not the processor's
+                logger.warning(
+                    "sandbox webhook %s failed: %s", event["event_id"], type(exc).__name__
+                )
+                status = 0
+            if 200 <= status < 300:
+                self.store.delivered(event["event_id"])
+                taken += 1
+            else:
+                logger.info("sandbox webhook %s not taken (%s)", event["event_id"], status)
+        return taken
+
+    def _changed(self) -> None:
+        """A session changed: wake the background deliverer (started on first need, in this
+        process: a forked server worker starts its own)."""
+        if self._webhook is None or not self.deliver_in_background:
+            return
+        with self._deliverer_lock:
+            if self._deliverer is None or not self._deliverer.is_alive():
+                self._deliverer = threading.Thread(
+                    target=self._deliver_forever, name="sandbox-webhooks", daemon=True
+                )
+                self._deliverer.start()
+        self._wake.set()
+
+    def _deliver_forever(self) -> None:
+        while True:
+            self._wake.wait(timeout=WEBHOOK_RETRY_SECONDS)
+            self._wake.clear()
+            try:
+                self.deliver_events()
+            except Exception as exc:
+                logger.error("sandbox webhook delivery failed: %s", type(exc).__name__)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -173,6 +286,7 @@ class SandboxProcessor:
         expired = self.store.purge_abandoned(opened_before=datetime.now(UTC) - self.abandon_after)
         if expired:
             logger.info("sandbox processor purged %d abandoned sessions", len(expired))
+            self._changed()
         return expired
 
     def _purge_if_due(self) -> None:
@@ -229,12 +343,14 @@ class SandboxProcessor:
         except StorageConflict as exc:
             raise BadRequest(str(exc), 409) from None
         logger.info("sandbox session %s captured", reference)
+        self._changed()
         return self._json(200, self._public({}, row or {}))
 
     def _expire(self, reference: str) -> Response:
         self._row(reference)
         row = self.store.expire(reference)
         logger.info("sandbox session %s expire asked: %s", reference, (row or {}).get("status"))
+        self._changed()
         return self._json(200, self._public({}, row or {}))
 
     def _void(self, reference: str) -> Response:
@@ -244,6 +360,7 @@ class SandboxProcessor:
         except StorageConflict as exc:
             raise BadRequest(str(exc), 409) from None
         logger.info("sandbox session %s voided", reference)
+        self._changed()
         return self._json(200, self._public({}, row or {}))
 
     def _refund(self, environ: dict[str, Any], reference: str) -> Response:
@@ -257,6 +374,7 @@ class SandboxProcessor:
         except StorageConflict as exc:
             raise BadRequest(str(exc), 409) from None
         logger.info("sandbox session %s refunded", reference)
+        self._changed()
         return self._json(200, self._public({}, row or {}))
 
     def _row(self, reference: str) -> dict[str, Any]:
@@ -319,6 +437,7 @@ class SandboxProcessor:
         except StorageConflict:
             return self._render(environ, self._row(reference), status=409)
         logger.info("sandbox session %s completed: %s", reference, row["status"])
+        self._changed()
         return "303", [("Location", self._return_link(row)), *self._page_headers(row)], b""
 
     def _return_link(self, row: dict[str, Any]) -> str:

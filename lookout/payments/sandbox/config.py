@@ -6,6 +6,10 @@ Settings (all optional; defaults in brackets):
   LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS  how long the timeout card hangs [1 in tests, else 15]
   LOOKOUT_PAYMENT_SANDBOX_ABANDON_SECONDS  a page left open this long is expired and purged
                                      of the cardholder name and return URL [3600]
+  LOOKOUT_PAYMENT_SANDBOX_WEBHOOK_URL  where it POSTs signed webhooks [outside tests: the
+                                     store's own /orders/webhooks/payments/ at the origin of
+                                     LOOKOUT_PAYMENT_PROCESSOR_URL; in tests: none, a test
+                                     sets `processor.webhook` and calls `deliver_events`]
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import hashlib
 import hmac
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from lookout.payments.sandbox.app import ABANDON_AFTER_SECONDS, SandboxProcessor
+from lookout.payments.sandbox.app import ABANDON_AFTER_SECONDS, HttpWebhook, SandboxProcessor
+
+WEBHOOK_PATH = "/orders/webhooks/payments/"
 
 _lock = threading.Lock()
 _processors: dict[tuple[str, str, float, float], SandboxProcessor] = {}
@@ -47,12 +54,32 @@ def abandon_seconds() -> float:
     return float(configured if configured is not None else ABANDON_AFTER_SECONDS)
 
 
+def webhook_url() -> str:
+    configured = getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_WEBHOOK_URL", None)
+    if configured is not None:
+        return str(configured)
+    if getattr(settings, "TESTING", False):
+        return ""
+    processor = urlsplit(
+        getattr(
+            settings, "LOOKOUT_PAYMENT_PROCESSOR_URL", "http://127.0.0.1:8000/sandbox-processor"
+        )
+    )
+    return f"{processor.scheme}://{processor.netloc}{WEBHOOK_PATH}"
+
+
 def default_processor() -> SandboxProcessor:
     """One processor per configuration and process (it opens a connection per request)."""
     key = (str(sandbox_db_path()), shared_secret(), hang_seconds(), abandon_seconds())
     with _lock:
         if key not in _processors:
+            url = webhook_url()
             _processors[key] = SandboxProcessor(
-                db_path=key[0], secret=key[1], hang_seconds=key[2], abandon_after_seconds=key[3]
+                db_path=key[0],
+                secret=key[1],
+                hang_seconds=key[2],
+                abandon_after_seconds=key[3],
+                webhook=HttpWebhook(url) if url else None,
+                deliver_in_background=bool(url),
             )
         return _processors[key]

@@ -49,3 +49,40 @@ def api_key(secret: str) -> str:
 
 def api_key_matches(secret: str, presented: str) -> bool:
     return hmac.compare_digest(presented.encode(), api_key(secret).encode())
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+WEBHOOK_HEADER = "Processor-Signature"
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def sign_event(secret: str, body: bytes, timestamp: int) -> str:
+    """The webhook signature header: `t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">`. The
+    timestamp is inside what is signed, so an old delivery cannot be replayed with a new one."""
+    signed = str(timestamp).encode() + b"." + body
+    mac = hmac.new(_derive(secret, "webhook"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_event(
+    secret: str,
+    body: bytes,
+    header: str,
+    *,
+    now: float,
+    tolerance: int = WEBHOOK_TOLERANCE_SECONDS,
+) -> bool:
+    """True when `header` is the processor's signature of `body`, made within `tolerance`
+    seconds of `now` (a delivery recorded and sent again later is refused)."""
+    if not isinstance(header, str) or len(header) > 200:
+        return False
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp, given = int(parts["t"]), parts["v1"]
+    except (KeyError, ValueError):
+        return False
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = sign_event(secret, body, timestamp).split("v1=", 1)[1]
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS sessions (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_status_created ON sessions (status, created_at);
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_due ON events (next_attempt_at);
 CREATE TABLE IF NOT EXISTS refunds (
     idempotency_key TEXT PRIMARY KEY,
     reference TEXT NOT NULL REFERENCES sessions (reference),
@@ -80,6 +89,8 @@ IDLE_CONNECTIONS = 8
 class SessionStore:
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        # Whether state changes queue a webhook event (the processor has somewhere to send it).
+        self.notify = False
         self._idle: list[sqlite3.Connection] = []
         self._idle_lock = threading.Lock()
         self._pid = os.getpid()
@@ -242,7 +253,10 @@ class SessionStore:
                         reference,
                     ],
                 )
-            return {**(_one(db, reference) or {}), "return_url": row["return_url"]}
+            done = _one(db, reference) or {}
+            if done.get("status") != "timeout":  # the issuer never answered: nothing to tell
+                _event(db, self, reference, str(done.get("status")))
+            return {**done, "return_url": row["return_url"]}
 
     def expire(self, reference: str) -> dict[str, Any] | None:
         """Close an open session's page for good (the store stopped holding the order); a
@@ -258,6 +272,7 @@ class SessionStore:
                 " return_url = '', updated_at = ? WHERE reference = ?",
                 [EXPIRED_MESSAGE, _now(), reference],
             )
+            _event(db, self, reference, "expired")
             return _one(db, reference)
 
     def purge_abandoned(self, *, opened_before: datetime) -> list[str]:
@@ -273,8 +288,33 @@ class SessionStore:
                 " RETURNING reference",
                 [EXPIRED_MESSAGE, _now(), opened_before.astimezone(UTC).isoformat()],
             ).fetchall()
+            for row in rows:
+                _event(db, self, row["reference"], "expired")
         self.checkpoint()
         return [row["reference"] for row in rows]
+
+    def due_events(self, *, limit: int, retry_in: timedelta) -> list[dict[str, Any]]:
+        """Up to `limit` events due for delivery, oldest first, claimed for `retry_in` (another
+        server process's delivery skips them meanwhile; one not delivered comes due again)."""
+        now = datetime.now(UTC)
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT * FROM events WHERE next_attempt_at <= ? ORDER BY created_at LIMIT ?",
+                [now.isoformat(), limit],
+            ).fetchall()
+            claimed_until = (now + retry_in).isoformat()
+            for row in rows:
+                db.execute(
+                    "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?"
+                    " WHERE event_id = ?",
+                    [claimed_until, row["event_id"]],
+                )
+            return [dict(row) for row in rows]
+
+    def delivered(self, event_id: str) -> None:
+        """The store took the event: the processor keeps no copy."""
+        with self._write() as db:
+            db.execute("DELETE FROM events WHERE event_id = ?", [event_id])
 
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the file and truncate it: cleared values then live
@@ -298,6 +338,7 @@ class SessionStore:
                 " updated_at = ? WHERE reference = ?",
                 [_now(), reference],
             )
+            _event(db, self, reference, "captured")
             return _one(db, reference)
 
     def void(self, reference: str) -> dict[str, Any] | None:
@@ -317,6 +358,7 @@ class SessionStore:
                 " name_hint = NULL, return_url = '', updated_at = ? WHERE reference = ?",
                 [VOID_MESSAGE, _now(), reference],
             )
+            _event(db, self, reference, "voided")
             return _one(db, reference)
 
     def refund(self, reference: str, amount_cents: int, key: str) -> dict[str, Any] | None:
@@ -348,7 +390,21 @@ class SessionStore:
                 " WHERE reference = ?",
                 [refunded, status, _now(), reference],
             )
+            _event(db, self, reference, "refunded")
             return _one(db, reference)
+
+
+def _event(db: sqlite3.Connection, store: SessionStore, reference: str, kind: str) -> None:
+    """Queue a webhook event in the same transaction as the change it reports (an outbox):
+    a change is never made without its event, nor an event sent for a change rolled back.
+    Only the reference and what happened: the store asks for the rest (no personal data)."""
+    if store.notify:
+        now = _now()
+        db.execute(
+            "INSERT INTO events (event_id, reference, type, created_at, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            ["evt_" + secrets.token_urlsafe(18), reference, kind, now, now],
+        )
 
 
 def _one(db: sqlite3.Connection, reference: str) -> dict[str, Any] | None:
