@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import audit_chain, checkout, machine, pages
 from bench.common import ROOT, postgres_url, throwaway_env
 
-EXTERNAL = ["privacy", "retention", "analytics", "vault", "holds"]  # other benchmarks, run if present
+# other benchmarks, run if present
+EXTERNAL = ["privacy", "retention", "analytics", "vault", "holds"]
 
 
 def _script(name: str, *, postgres: str) -> dict:
