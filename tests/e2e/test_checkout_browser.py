@@ -43,7 +43,7 @@ def shop_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
     env = prepare_site(var_dir)
     env["PYTHONPATH"] = f"{var_dir}:{ROOT}"
     env["DJANGO_SETTINGS_MODULE"] = "e2e_checkout_settings"
-    _lookout(env, "shell", "-c", "from lookout.orders import demo; demo.load(progress=print)")
+    _lookout(env, "shell", "-c", "from lookout.orders import demo; demo.ensure_partners()")
     port = _free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
