@@ -65,7 +65,12 @@ def test_the_scheduler_outlives_a_postgresql_restart_and_enqueues_the_next_due_j
         queued = pg_cluster.execute(
             "SELECT task_path FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at"
         )
-        assert [row[0] for row in queued] == [
+        # (jobs that run every minute, such as orders.settle_waiting, may be queued too)
+        made_due = {
+            "lookout.retention.tasks.run_retention",
+            "lookout.analytics.tasks.daily_analytics",
+        }
+        assert [row[0] for row in queued if row[0] in made_due] == [
             "lookout.retention.tasks.run_retention",
             "lookout.analytics.tasks.daily_analytics",
         ]
