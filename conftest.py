@@ -19,14 +19,26 @@ ONE_PASS_ONLY = pytest.mark.skip(
 )
 
 
+IN_THE_OTHER_PASS = pytest.mark.skip(
+    reason="in_postgres_pass: it never uses this pass's database and runs once, in the "
+    "PostgreSQL pass beside this one (the two passes of `make test` then take about as long)"
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every database test may use both databases; and in the PostgreSQL pass of `make test`,
     tests marked `database_independent` are skipped with the reason: they would repeat exactly
-    what the SQLite pass beside it runs (decision 0024, 2026-11-26 addendum)."""
+    what the SQLite pass beside it runs (decision 0024, 2026-11-26 addendum). Long tests of that
+    kind marked `in_postgres_pass` (the fault test) run in the PostgreSQL pass instead, and are
+    skipped in the SQLite pass when `make test` runs both (LOOKOUT_POSTGRES_PASS_RUNS=1), so that
+    the two passes side by side take about as long."""
     second_pass = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    postgres_pass_runs = os.environ.get("LOOKOUT_POSTGRES_PASS_RUNS") == "1"
     for item in items:
         if second_pass and item.get_closest_marker("database_independent"):
             item.add_marker(ONE_PASS_ONLY)
+        if not second_pass and postgres_pass_runs and item.get_closest_marker("in_postgres_pass"):
+            item.add_marker(IN_THE_OTHER_PASS)
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
             item.add_marker(

@@ -40,7 +40,9 @@ import pytest
 from tests.ops.conftest import REPO, clean_env, lookout_cli, start_lookout
 from tests.ops.pgcluster import PgCluster
 
-pytestmark = pytest.mark.database_independent
+# Its own PostgreSQL cluster and Redis, whatever the pass: run once, in the PostgreSQL pass of
+# `make test`, which is otherwise the shorter of the two.
+pytestmark = pytest.mark.in_postgres_pass
 
 LOAD_SECONDS = 24
 SHOPPERS = 6
