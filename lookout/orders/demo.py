@@ -8,7 +8,6 @@ agreements and every demo order (by its fixed idempotency key) and changes nothi
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from lookout.catalog.models import Product
 from lookout.orders import services
 from lookout.orders.models import Order, Status
 from lookout.orders.services import DeliveryDetails
+from lookout.payments.sandbox.shopper import submit_test_card
 from lookout.shipping.carrier import SandboxCarrier
 
 if TYPE_CHECKING:
@@ -186,33 +186,10 @@ def _return_path(order: Order) -> str:
 def submit_card(pay_url: str, *, card: str) -> str:
     """Play the shopper on the sandbox processor's hosted page (its own WSGI app): type a test
     card and submit. The signed reference the processor hands back to the shop."""
-    path = urlsplit(pay_url).path
-    path = path[path.index("/pay/") :]
-    body = urlencode({"number": card, "expiry": "12/39", "cvc": "123", "action": "pay"}).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "/sandbox-processor",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_HOST": "localhost",
-    }
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
-
-    from lookout.payments.sandbox.config import default_processor
-
-    b"".join(default_processor()(environ, start_response))
-    location = str(answer["headers"].get("Location", ""))
+    status, location = submit_test_card(pay_url, card=card)
     refs = parse_qs(urlsplit(location).query).get("ref")
-    if not str(answer["status"]).startswith("303") or not refs:
-        raise DemoRefused(f"The sandbox processor did not take the card ({answer['status']}).")
+    if not status.startswith("303") or not refs:
+        raise DemoRefused(f"The sandbox processor did not take the card ({status}).")
     return refs[0]
 
 

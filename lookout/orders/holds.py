@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from lookout.core.client_ip import network_of
+from lookout.accounts.throttle import throttle_key_for_ip
 from lookout.core.errors import LookoutError, Unavailable
 from lookout.orders import services
 from lookout.orders.models import Order, Status
@@ -101,8 +101,6 @@ def settle(*, order: Order, now: datetime) -> str:
 # --- how many unpaid orders one visitor may hold at once ------------------------------------
 
 DEFAULT_MAX_UNPAID = 3
-# One IPv6 subscriber is usually given a whole /64: counted as one visitor.
-IPV6_PREFIX = 64
 # Placing an order takes milliseconds; a process that dies holding the lock frees it by then.
 LOCK_SECONDS = 10
 LOCK_WAIT_SECONDS = 3.0
@@ -119,9 +117,9 @@ def max_unpaid() -> int:
 
 
 def _client_key(client: str) -> str:
-    network = network_of(client, ipv4_prefix=32, ipv6_prefix=IPV6_PREFIX)
-    value = str(network) if network is not None else (client or "unknown")
-    # A keyed digest: the cache (a table of the data inventory) never holds the address.
+    # Counted as the sign-in limits count a client (an IPv6 /64 as one); a keyed digest, so the
+    # cache (a table of the data inventory) never holds the address.
+    value = throttle_key_for_ip(client)
     return "lookout:holds:" + blind_index(value, domain="order-holds-client")
 
 

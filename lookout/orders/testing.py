@@ -115,30 +115,6 @@ def pay_on_sandbox(pay_url: str, *, card: str = SUCCESS_CARD) -> str:
 def submit_card_on_sandbox(pay_url: str, *, card: str = SUCCESS_CARD) -> tuple[str, str]:
     """`pay_on_sandbox` without the check: the processor's status line and its Location
     (empty when it answered with a page, e.g. a closed one)."""
-    import io
-    from urllib.parse import urlencode, urlsplit
+    from lookout.payments.sandbox.shopper import submit_test_card
 
-    from lookout.payments.sandbox.config import default_processor
-
-    path = urlsplit(pay_url).path
-    path = path[path.index("/pay/") :]
-    body = urlencode({"number": card, "expiry": "12/39", "cvc": "123", "action": "pay"}).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "/sandbox-processor",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_HOST": "testserver",
-    }
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
-
-    b"".join(default_processor()(environ, start_response))
-    return str(answer["status"]), str(answer["headers"].get("Location", ""))
+    return submit_test_card(pay_url, card=card, host="testserver")
