@@ -312,6 +312,18 @@ else:
         }
     }
 DEFAULT_FROM_EMAIL = os.environ.get("LOOKOUT_FROM_EMAIL", "Lookout <no-reply@example.com>")
+# The store's own address, for links in emails sent outside a request (a guest's order link
+# when the order was paid by the processor's webhook or by reconciliation). Production needs an
+# https address: LOOKOUT_SITE_URL, or else https:// and the first host of LOOKOUT_ALLOWED_HOSTS.
+LOOKOUT_SITE_URL = os.environ.get("LOOKOUT_SITE_URL", "").strip().rstrip("/")
+if not LOOKOUT_SITE_URL:
+    _site_host = next((h for h in ALLOWED_HOSTS if h not in ("*",) and not h.startswith(".")), "")
+    LOOKOUT_SITE_URL = f"https://{_site_host}" if PRODUCTION else "http://127.0.0.1:8000"
+if PRODUCTION and (LOOKOUT_SITE_URL == "https://" or not LOOKOUT_SITE_URL.startswith("https://")):
+    raise ImproperlyConfigured(
+        "LOOKOUT_SITE_URL must be the store's https:// address in production (links in emails "
+        "use it)."
+    )
 
 # --- Vault (C4.2) ----------------------------------------------------------------------------
 LOOKOUT_MASTER_KEY_FILE = Path(

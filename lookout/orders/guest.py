@@ -7,17 +7,23 @@ a wrong signature, an expired link and a wrong number all get the same answer.
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from lookout.access import reveal
 from lookout.core.errors import NotFound
 from lookout.core.purposes import Purpose
-from lookout.orders.models import Order
+from lookout.inbox.services import send_message
+from lookout.orders.models import Order, Status
+
+logger = logging.getLogger(__name__)
 
 SALT = "lookout.orders.guest-link"
 DEFAULT_DAYS = 90
@@ -102,10 +108,33 @@ def open_order(*, token: str, number: str) -> Order:
     return order
 
 
-def email_link(*, order: Order, base_url: str) -> bool:
-    """Email the guest their link and order number (the email is read for an account notice).
+def site_url() -> str:
+    """The store's own address, for links sent outside a request (webhook, reconciliation)."""
+    return str(getattr(settings, "LOOKOUT_SITE_URL", "http://127.0.0.1:8000")).rstrip("/")
 
-    Signed-in buyers have no contact email on the order: their messages go to their inbox."""
+
+def link_sent_key(order: Order) -> str:
+    return f"order:{order.id}:guest-link"
+
+
+LINK_SENT_TITLE = "We emailed you the link to this order"
+LINK_SENT_BODY = (
+    "We sent the link to this page and the order number {number} to the email address you gave "
+    "at checkout. Keep that email: the link and the number together open this order."
+)
+
+
+def email_link(*, order: Order, base_url: str) -> bool:
+    """Email the guest their link and order number, once per order (the email is read for an
+    account notice). Returns whether this call sent it.
+
+    Signed-in buyers have no contact email on the order: their messages go to their inbox.
+
+    Why once, and how: the link is emailed by whichever way the order became paid (the return
+    page, the processor's webhook, reconciliation), and two of them may both see it happen.
+    The guest's inbox message saying the link was sent is the claim: its dedupe key is unique,
+    so only one sender posts it, and it commits with the sending (a mail server that is down
+    rolls the claim back, and the next try sends)."""
     delivery = order.delivery
     if delivery.email is None:
         return False
@@ -113,14 +142,63 @@ def email_link(*, order: Order, base_url: str) -> bool:
     if not address:
         return False
     link = base_url.rstrip("/") + guest_path(order=order)
-    send_mail(
-        subject=f"Your Lookout order {order.number}",
-        message=(
-            f"Thank you for your order {order.number}.\n\n"
-            f"Follow this link and enter the order number to see your order and our messages "
-            f"about it (the link works for {link_days()} days):\n{link}\n"
-        ),
-        from_email=None,
-        recipient_list=[address],
-    )
+    with transaction.atomic():
+        claimed = send_message(
+            subject=order.subject,
+            kind="order_update",
+            title=LINK_SENT_TITLE,
+            body=LINK_SENT_BODY.format(number=order.number),
+            dedupe_key=link_sent_key(order),
+        )
+        if claimed is None:
+            return False  # sent already, by another way the payment arrived
+        send_mail(
+            subject=f"Your Lookout order {order.number}",
+            message=(
+                f"Thank you for your order {order.number}.\n\n"
+                f"Follow this link and enter the order number to see your order and our "
+                f"messages about it (the link works for {link_days()} days):\n{link}\n"
+            ),
+            from_email=None,
+            recipient_list=[address],
+        )
     return True
+
+
+# How far back the sweep looks for a paid guest order whose link was never emailed: a payment
+# is decided within the hold (default 30 minutes), by webhook or reconciliation.
+SWEEP_WINDOW = timedelta(hours=2)
+PAID_OR_LATER = (Status.PAID, Status.PROCESSING, Status.SHIPPED, Status.DELIVERED)
+
+
+def email_missing_links(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Email the link of every guest order paid within `SWEEP_WINDOW` that has none yet: the
+    buyer who paid and never came back to the return page (paid by webhook or reconciliation,
+    or the return page's email failed). Returns how many were sent; a failed send is logged
+    (without the address) and tried again next run."""
+    from lookout.inbox.models import Message
+
+    now = now or timezone.now()
+    candidates = list(
+        Order.objects.filter(
+            status__in=PAID_OR_LATER,
+            paid_at__gte=now - SWEEP_WINDOW,
+            delivery__email__isnull=False,
+        )
+        .select_related("delivery")
+        .order_by("paid_at")[:limit]
+    )
+    sent = set(
+        Message.objects.filter(
+            dedupe_key__in=[link_sent_key(order) for order in candidates]
+        ).values_list("dedupe_key", flat=True)
+    )
+    count = 0
+    for order in candidates:
+        if link_sent_key(order) in sent:
+            continue
+        try:
+            count += email_link(order=order, base_url=site_url())
+        except Exception:  # a mail server down: the next run tries again
+            logger.exception("guest link email failed for order %s", order.number)
+    return count

@@ -11,8 +11,12 @@ from lookout.orders.models import Order
 
 @task()
 def settle_waiting_orders() -> dict[str, int]:
-    """Reconcile waiting payments with the processor and expire unpaid holds (orders.holds)."""
-    return dict(settle_waiting())
+    """Reconcile waiting payments with the processor and expire unpaid holds (orders.holds);
+    then email the link of each guest order that became paid without its buyer coming back
+    to the return page (reconciliation, a webhook): once per order (orders.guest)."""
+    outcomes = dict(settle_waiting())
+    outcomes["links_emailed"] = guest.email_missing_links()
+    return outcomes
 
 
 @task()

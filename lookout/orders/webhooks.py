@@ -22,10 +22,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from lookout.core.errors import LookoutError
-from lookout.orders import services
+from lookout.orders import guest, services
 from lookout.orders.holds import hold_period
 from lookout.orders.models import Order, Status
 from lookout.orders.payment import FAILED_MESSAGES
+from lookout.orders.tasks import email_guest_link
 from lookout.payments import webhooks
 from lookout.payments.models import Payment
 from lookout.payments.services import void_or_refund
@@ -53,9 +54,10 @@ def payment_webhook(request: HttpRequest) -> JsonResponse:
 
 def follow_payment(payment: Payment) -> None:
     """The order of a payment the processor decided: paid once the card was authorized,
-    failed (its stock back) once declined or failed while it still waited. An order that
-    expired meanwhile gets no late payment: the authorization is given back (voided), as the
-    return page gives back a late payment. Repeating it changes nothing."""
+        failed (its stock back) once declined or failed while it still waited. An order that
+        expired meanwhile gets no late payment: the authorization is given back (voided), as the
+        return page gives back a late payment. Repeating it changes nothing. A guest whose order
+    becomes paid here gets the email with their link (orders.guest.email_link, once per order)."""
     order = Order.objects.filter(pk=payment.order_ref, payment_id=payment.pk).first()
     if order is None:
         return  # a payment the order no longer counts on (an earlier, declined attempt)
@@ -63,6 +65,9 @@ def follow_payment(payment: Payment) -> None:
     with contextlib.suppress(services.InvalidTransition):
         if payment.status in PAID and order.status == Status.PLACED:
             services.mark_paid(order=order, payment_id=payment.pk)
+            # The buyer may never come back to the return page that emails a guest their
+            # link: send it now (once: whoever sends first, the others send nothing).
+            email_guest_link.enqueue(str(order.id), guest.site_url())
         elif payment.status in PAID and order.status == Status.EXPIRED:
             if payment.status == Payment.Status.AUTHORIZED:
                 void_or_refund(payment=payment, actor=None)

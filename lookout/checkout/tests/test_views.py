@@ -211,4 +211,6 @@ def test_guest_reaches_order_and_messages_with_link_and_number() -> None:
     text = page.content.decode()
     assert "Ada Lovelace" in text and "MOUNTAIN VIEW" in text
     assert "Paid" in text
-    assert Message.objects.filter(subject=order.subject).count() == 2
+    # placed, paid, and "we emailed you the link" (orders.guest.email_link's once-only claim)
+    assert Message.objects.filter(subject=order.subject).count() == 3
+    assert "We emailed you the link to this order" in text
