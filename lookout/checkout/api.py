@@ -28,7 +28,6 @@ from lookout.checkout.forms import DeliveryForm
 from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError
 from lookout.orders import guest
-from lookout.orders.holds import hold_limit
 from lookout.orders.models import Order
 from lookout.orders.models import Status as OrderStatus
 from lookout.orders.payment import begin_payment, place_and_prepare
@@ -118,11 +117,9 @@ def create_order(request: HttpRequest, payload: OrderIn):
     except InvalidDelivery as error:
         return Status(400, Problem(detail=error.message, errors=error.errors))
     key = _key(payload.cart, payload.idempotency_key)
-    with hold_limit(client=client_ip(request), idempotency_key=key, email=details.email) as admit:
-        order, prepared = place_and_prepare(
-            cart=cart, delivery=details, idempotency_key=key, user=None
-        )
-        admit(order)
+    order, prepared = place_and_prepare(
+        cart=cart, delivery=details, idempotency_key=key, user=None, client=client_ip(request)
+    )
     payment_url = ""
     if order.status == OrderStatus.PLACED:
         try:

@@ -27,7 +27,6 @@ from lookout.checkout.tokens import idempotency_key, new_form_token
 from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError, NotFound
 from lookout.orders import guest
-from lookout.orders.holds import hold_limit
 from lookout.orders.models import Order, Status
 from lookout.orders.payment import (
     PreparedPayment,
@@ -128,19 +127,13 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
         email=(form.cleaned_data.get("email") or "").strip() or None,
     )
     try:
-        with hold_limit(
-            client=client_ip(request),
+        order, prepared = place_and_prepare(
+            cart=cart,
+            delivery=details,
             idempotency_key=key,
-            email=details.email,
             user=user,  # type: ignore[arg-type]
-        ) as admit:
-            order, prepared = place_and_prepare(
-                cart=cart,
-                delivery=details,
-                idempotency_key=key,
-                user=user,  # type: ignore[arg-type]
-            )
-            admit(order)
+            client=client_ip(request),
+        )
     except LookoutError as error:
         return _page(
             request,

@@ -19,38 +19,21 @@ expired) or the page is closed and any later card is refused there.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
-from lookout.accounts.throttle import throttle_key_for_ip
-from lookout.core.errors import LookoutError, Unavailable
 from lookout.orders import services
+from lookout.orders.limits import hold_period
 from lookout.orders.models import Order, Status
 from lookout.orders.payment import FAILED_MESSAGES
 from lookout.payments.models import Payment
 from lookout.payments.services import ProcessorUnavailable, ask_processor
-from lookout.vault.blind_index import blind_index, email_index
 
-if TYPE_CHECKING:
-    from lookout.accounts.models import User
-
-DEFAULT_HOLD_MINUTES = 30
 DEFAULT_RECONCILE_AFTER_MINUTES = 5
 EXPIRED_NOTE = "It was not paid within {minutes} minutes of being placed."
-
-
-def hold_period() -> timedelta:
-    return timedelta(
-        minutes=int(getattr(settings, "LOOKOUT_ORDER_HOLD_MINUTES", DEFAULT_HOLD_MINUTES))
-    )
 
 
 def reconcile_after() -> timedelta:
@@ -96,106 +79,3 @@ def settle(*, order: Order, now: datetime) -> str:
     minutes = int(hold_period().total_seconds() // 60)
     expired = services.expire_order(order=order, note=EXPIRED_NOTE.format(minutes=minutes))
     return "expired" if expired is not None else "changed"
-
-
-# --- how many unpaid orders one visitor may hold at once ------------------------------------
-
-DEFAULT_MAX_UNPAID = 3
-# Placing an order takes milliseconds; a process that dies holding the lock frees it by then.
-LOCK_SECONDS = 10
-LOCK_WAIT_SECONDS = 3.0
-
-
-class TooManyHolds(LookoutError):
-    """The visitor already holds as many unpaid orders as one may."""
-
-    status_code = 429
-
-
-def max_unpaid() -> int:
-    return int(getattr(settings, "LOOKOUT_MAX_UNPAID_ORDERS", DEFAULT_MAX_UNPAID))
-
-
-def _client_key(client: str) -> str:
-    # Counted as the sign-in limits count a client (an IPv6 /64 as one); a keyed digest, so the
-    # cache (a table of the data inventory) never holds the address.
-    value = throttle_key_for_ip(client)
-    return "lookout:holds:" + blind_index(value, domain="order-holds-client")
-
-
-@contextmanager
-def _locked(key: str) -> Iterator[None]:
-    """One checkout at a time per visitor, across every server process (the shared cache's
-    `add` is atomic): the count and the order it admits cannot interleave with another's."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not cache.add(key + ":lock", 1, timeout=LOCK_SECONDS):
-        if time.monotonic() > deadline:
-            # Transient (503, as any "try again shortly"): the other checkout ends, or the
-            # lock of a process that died while holding it lapses within LOCK_SECONDS.
-            raise Unavailable(
-                "Another checkout from your connection is still being placed. Please try again "
-                "in a moment; nothing was charged."
-            )
-        time.sleep(0.05)
-    try:
-        yield
-    finally:
-        cache.delete(key + ":lock")
-
-
-def _refuse(kind: str) -> TooManyHolds:
-    minutes = int(hold_period().total_seconds() // 60)
-    return TooManyHolds(
-        f"{kind} already {max_unpaid()} orders waiting for payment. Pay for one of them or wait "
-        f"until they are released (after {minutes} minutes) before placing another. Nothing "
-        "was charged."
-    )
-
-
-@contextmanager
-def hold_limit(
-    *, client: str, idempotency_key: str, email: str | None = None, user: User | None = None
-) -> Iterator[Callable[[Order], None]]:
-    """Admit a checkout only while its visitor holds fewer than `max_unpaid()` unpaid orders:
-    counted per client address (an IPv6 /64 as one) and per buyer (the guest's email, or the
-    account). A repeated submit of an order already placed is always admitted (it places
-    nothing). Raises TooManyHolds (429) with what to do; yields `admitted(order)`, which the
-    caller calls with the order placed so that it counts for its address.
-
-    Why per address as well as per buyer: a hoarder can invent emails but not addresses. The
-    orders of an address are remembered in the shared cache, by id, for the hold period; only
-    those still waiting for payment count."""
-    key = _client_key(client)
-    limit = max_unpaid()
-    with _locked(key):
-        remembered: list[str] = cache.get(key, [])
-        waiting = (
-            set(
-                Order.objects.filter(pk__in=remembered, status=Status.PLACED).values_list(
-                    "pk", flat=True
-                )
-            )
-            if remembered
-            else set()
-        )
-        retry = False
-        if len(waiting) >= limit or _buyer_waiting(email=email, user=user) >= limit:
-            retry = Order.objects.filter(idempotency_key=idempotency_key).exists()
-            if not retry:
-                raise _refuse("Your connection has" if len(waiting) >= limit else "You have")
-
-        def admitted(order: Order) -> None:
-            ids = [str(pk) for pk in waiting] + [str(order.pk)]
-            cache.set(key, sorted(set(ids)), timeout=int(hold_period().total_seconds()) + 60)
-
-        yield admitted
-
-
-def _buyer_waiting(*, email: str | None, user: User | None) -> int:
-    if user is not None:
-        return Order.objects.filter(user=user, status=Status.PLACED).count()
-    if email:
-        return Order.objects.filter(
-            status=Status.PLACED, delivery__email_index=email_index(email)
-        ).count()
-    return 0

@@ -71,6 +71,9 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)  # cancelled or payment failed
+    # Keyed digest of the client network that placed the order, counted while it waits for
+    # payment (orders.limits); blanked by retention once the hold is over.
+    hold_client = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["-placed_at"]

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from lookout.core.errors import LookoutError
 from lookout.core.purposes import Purpose
-from lookout.orders import services
+from lookout.orders import limits, services
 from lookout.orders.models import Order, Status
 from lookout.orders.services import DeliveryDetails
 from lookout.sharing.errors import DisclosureRefused
@@ -127,14 +127,26 @@ def begin_payment(*, order: Order, return_url: str, prepared: PreparedPayment | 
 
 
 def place_and_prepare(
-    *, cart: Cart, delivery: DeliveryDetails, idempotency_key: str, user: User | None
+    *,
+    cart: Cart,
+    delivery: DeliveryDetails,
+    idempotency_key: str,
+    user: User | None,
+    client: str | None = None,
 ) -> tuple[Order, PreparedPayment | None]:
     """Checkout: place the order and, for a new order, prepare its payment in the same
     transaction (one commit and one audit-lane lock instead of two). A repeated submit gets
-    the earlier order and None: `begin_payment` then prepares under the order's lock."""
+    the earlier order and None: `begin_payment` then prepares under the order's lock.
+
+    `client` is the visitor's address: a new order is admitted only while that network (and a
+    signed-in buyer's account) holds fewer unpaid orders than `limits.max_unpaid()`; else
+    TooManyHolds (429) and nothing is placed."""
     prepared: list[PreparedPayment] = []
+    hold_client = limits.client_digest(client) if client else ""
+    limits.precheck(hold_client=hold_client, user=user, idempotency_key=idempotency_key)
 
     def on_placed(order: Order) -> None:
+        limits.admit(order=order, user=user)
         prepared.append(prepare_payment(order=order, new_order=True))
 
     order = services.place_order(
@@ -144,6 +156,7 @@ def place_and_prepare(
         user=user,
         on_placed=on_placed,
         payment_id=uuid.uuid4(),  # the payment reserved with it gets this id
+        hold_client=hold_client,
     )
     return order, (prepared[-1] if prepared else None)
 

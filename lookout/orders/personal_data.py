@@ -1,7 +1,7 @@
 """Declarations of every order field (C2.1): `Delivery` holds personal data, and so does the
 staff's reason for a cancellation (free text, sealed)."""
 
-from lookout.core.inventory import ORDER_RETENTION, NotPersonal, personal
+from lookout.core.inventory import CACHE_RETENTION, ORDER_RETENTION, NotPersonal, personal
 from lookout.core.purposes import Purpose as P
 from lookout.orders.models import Cancellation, Delivery, Order, OrderEvent, OrderLine
 
@@ -31,6 +31,12 @@ FIELDS = {
         "shipped_at": NotPersonal("when shipped", retention=R),
         "delivered_at": NotPersonal("when delivered", retention=R),
         "closed_at": NotPersonal("when cancelled or payment failed", retention=R),
+        "hold_client": NotPersonal(
+            "a keyed HMAC digest of the client network that placed the order (never the "
+            "address), counted while the order waits for payment (orders.limits); blanked a "
+            "day after placing by the rule orders.hold_clients",
+            retention=CACHE_RETENTION,
+        ),
     },
     OrderLine: {
         "id": NotPersonal("row number", retention=R),

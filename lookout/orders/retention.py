@@ -9,8 +9,8 @@ from typing import Any
 
 from django.db import models
 
-from lookout.core.inventory import ORDER_RETENTION
-from lookout.orders.models import Cancellation
+from lookout.core.inventory import CACHE_RETENTION, ORDER_RETENTION
+from lookout.orders.models import Cancellation, Order
 from lookout.retention.registry import queryset_rule
 
 
@@ -24,7 +24,25 @@ def _blank_reasons(keys: list[Any], now: datetime) -> int:
     return Cancellation.objects.filter(pk__in=keys).update(reason=None)
 
 
+def _hold_clients_due(cutoff: datetime) -> models.QuerySet[Order]:
+    return Order.objects.filter(placed_at__lt=cutoff).exclude(hold_client="")
+
+
+def _blank_hold_clients(keys: list[Any], now: datetime) -> int:
+    """Only an order waiting for payment is counted against its network, and none waits
+    longer than the hold (minutes): a day later the digest serves nothing."""
+    return Order.objects.filter(pk__in=keys).update(hold_client="")
+
+
 RULES = [
+    queryset_rule(
+        name="orders.hold_clients",
+        retention=CACHE_RETENTION,
+        does="blanks the digest of the client network an order was placed from (counted only "
+        "while the order waits for payment), a day after the order was placed",
+        due=_hold_clients_due,
+        apply=_blank_hold_clients,
+    ),
     # Why a rule of its own: a guest's reasons become unreadable when the deliveries rule
     # crypto-shreds the guest's key, but a customer with an account keeps their key, and the
     # sealed reason would outlive its period under it.

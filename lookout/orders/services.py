@@ -153,13 +153,15 @@ def place_order(
     user: User | None,
     on_placed: Callable[[Order], None] | None = None,
     payment_id: uuid.UUID | None = None,
+    hold_client: str = "",
 ) -> Order:
     """Turn the cart into an order, reserving stock. The same key returns the same order.
 
     `on_placed` runs inside the order's transaction for a newly placed order only (checkout
     records the payment's disclosure and reservation there: see orders.payment).
     `payment_id` is the id that payment will have: written with the order, it saves
-    attaching the payment by a second write."""
+    attaching the payment by a second write. `hold_client` is the digest of the client network
+    the order is counted against while it waits for payment (orders.limits)."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise CheckoutError("This checkout form is not valid any more. Please start again.")
     # One key ring: the new buyer key seals the delivery details and the inbox message without
@@ -183,6 +185,7 @@ def place_order(
                         subject=subject,
                         then=on_placed,
                         payment_id=payment_id,
+                        hold_client=hold_client,
                     )
             except IntegrityError:
                 # Two submits with one key raced past the check: the other one won; return it.
@@ -231,6 +234,7 @@ def _place(
     subject: uuid.UUID,
     then: Callable[[Order], None] | None,
     payment_id: uuid.UUID | None,
+    hold_client: str = "",
 ) -> Order:
     products = _lock_cart_products(cart, key)
     if not products:
@@ -281,6 +285,7 @@ def _place(
             idempotency_key=key,
             cart_id=cart.pk,
             payment_id=payment_id,
+            hold_client=hold_client,
         )
     )
     for product in products:

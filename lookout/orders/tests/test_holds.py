@@ -222,10 +222,77 @@ def test_one_connection_holds_at_most_three_unpaid_orders_at_once() -> None:
     assert fifth.status_code == 201, fifth.content
 
 
-def test_one_buyer_holds_at_most_three_unpaid_orders_whatever_the_connection() -> None:
+def test_one_account_holds_at_most_three_unpaid_orders_whatever_the_connection() -> None:
+    from lookout.accounts.services import create_account
+    from lookout.orders.limits import TooManyHolds
+    from lookout.orders.payment import place_and_prepare
+    from lookout.orders.testing import details
+
+    # given a signed-in buyer with three unpaid orders, each from another network
+    buyer = create_account(email="hoarding.buyer@example.com", password="a-long-passphrase-1")
     for n in range(3):
-        answer = _checkout_from(f"192.0.2.{n + 1}", key=f"hoard-mail-{n}")
+        cart, _ = make_cart(make_product(stock=5), 1)
+        place_and_prepare(
+            cart=cart,
+            delivery=details(email=None),
+            idempotency_key=f"hoard-account-{n}",
+            user=buyer,
+            client=f"192.0.2.{n + 1}",
+        )
+    # when a fourth is placed from yet another network, then it is refused and holds nothing
+    cart, _ = make_cart(make_product(stock=5), 1)
+    with pytest.raises(TooManyHolds, match="You have already 3 orders"):
+        place_and_prepare(
+            cart=cart,
+            delivery=details(email=None),
+            idempotency_key="hoard-account-3",
+            user=buyer,
+            client="192.0.2.99",
+        )
+    assert Order.objects.filter(user=buyer).count() == 3
+
+
+def test_nobody_can_block_a_guests_checkout_by_placing_unpaid_orders_in_their_email() -> None:
+    # given someone who placed three unpaid orders under a victim's email from their network
+    for n in range(3):
+        answer = _checkout_from("203.0.113.66", key=f"in-her-name-{n}", email="ada@example.com")
         assert answer.status_code == 201, answer.content
-    fourth = _checkout_from("192.0.2.99", key="hoard-mail-3", email="ADA@example.com")
-    assert fourth.status_code == 429, fourth.content
-    assert "You have already 3 orders" in fourth.json()["detail"]
+    # when the owner of that email checks out from her own connection
+    hers = _checkout_from("198.51.100.20", key="her-own-order", email="ADA@example.com")
+    # then her order is placed: an unverified email is not what the limit counts
+    assert hers.status_code == 201, hers.content
+    # and the other network is still held to its limit
+    refused = _checkout_from("203.0.113.66", key="in-her-name-3", email="someone@example.com")
+    assert refused.status_code == 429, refused.content
+
+
+def test_an_order_keeps_a_digest_of_its_network_never_the_address() -> None:
+    from django.db import connection
+
+    # given an order placed from a network
+    assert _checkout_from("203.0.113.7", key="digest-only").status_code == 201
+    order = Order.objects.get()
+    # then the order row knows its network only as a keyed digest, and the address is nowhere
+    assert order.hold_client and "203.0.113" not in order.hold_client
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM orders_order")
+        assert "203.0.113" not in str(cursor.fetchall())
+
+
+@pytest.mark.commitment("C4.6")
+def test_the_network_digest_is_blanked_a_day_after_the_order() -> None:
+    from lookout.core.inventory import CACHE_RETENTION
+    from lookout.retention.registry import rule_named
+    from lookout.retention.services import run_rule
+
+    # given an order placed from a network
+    assert _checkout_from("203.0.113.7", key="digest-kept").status_code == 201
+    rule = rule_named("orders.hold_clients")
+    # when retention runs while the day is not over, then the digest stays
+    assert run_rule(rule=rule, now=timezone.now() + timedelta(hours=1)).processed == 0
+    assert Order.objects.get().hold_client
+    # when it runs after the day, then it is blanked and the order is otherwise untouched
+    later = timezone.now() + CACHE_RETENTION.period + timedelta(minutes=1)
+    assert run_rule(rule=rule, now=later).processed == 1
+    order = Order.objects.get()
+    assert order.hold_client == "" and order.status == Status.PLACED

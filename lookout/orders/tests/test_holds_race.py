@@ -96,3 +96,30 @@ def test_an_expiry_and_a_late_payment_never_both_win_and_never_both_lose() -> No
             outcomes.append("expired")
     paid = outcomes.count("paid")
     assert Product.objects.get(pk=camera.pk).stock == ROUNDS - paid, outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended", "partners", "policies")
+def test_checkouts_racing_from_one_network_never_hold_more_than_the_limit() -> None:
+    from lookout.orders.limits import max_unpaid
+
+    # given six carts of one visitor, each submitted at the same moment from one network
+    carts = [make_cart(make_product(stock=5))[1] for _ in range(6)]
+
+    def submit(n: int) -> int:
+        answer = Client(REMOTE_ADDR="203.0.113.50").post(
+            "/api/v1/checkout/orders",
+            {
+                "cart": carts[n],
+                "idempotency_key": f"racing-hoard-{n}",
+                "delivery": {**DELIVERY, "email": f"racer{n}@example.com"},
+            },
+            content_type="application/json",
+        )
+        return int(answer.status_code)
+
+    results = _together(*(lambda n=n: submit(n) for n in range(6)))
+    # then exactly the limit was admitted and every other submit refused, with no stock held
+    assert sorted(results) == [201] * max_unpaid() + [429] * (6 - max_unpaid()), results
+    assert Order.objects.filter(status=Status.PLACED).count() == max_unpaid()
+    assert Product.objects.filter(stock=4).count() == max_unpaid()
