@@ -475,9 +475,9 @@ LOOKOUT_GUEST_LINK_DAYS = int(os.environ.get("LOOKOUT_GUEST_LINK_DAYS", "90"))
 # The payment processor's way back to the order: hours from the order's placement.
 LOOKOUT_RETURN_LINK_HOURS = int(os.environ.get("LOOKOUT_RETURN_LINK_HOURS", "2"))
 # Held stock that comes back (lookout/orders/holds.py): an unpaid order keeps its stock this long;
-# from RECONCILE_AFTER on the processor is asked what became of its payment; one visitor (client
-# address, and buyer) holds at most MAX_UNPAID unpaid orders at once; a line holds at most
-# MAX_PER_LINE of one product.
+# from RECONCILE_AFTER on the processor is asked what became of its payment; one client network,
+# and one signed-in account, holds at most MAX_UNPAID unpaid orders at once (orders/limits.py); a
+# line holds at most MAX_PER_LINE of one product.
 LOOKOUT_ORDER_HOLD_MINUTES = int(os.environ.get("LOOKOUT_ORDER_HOLD_MINUTES", "30"))
 LOOKOUT_RECONCILE_AFTER_MINUTES = int(os.environ.get("LOOKOUT_RECONCILE_AFTER_MINUTES", "5"))
 LOOKOUT_MAX_UNPAID_ORDERS = int(os.environ.get("LOOKOUT_MAX_UNPAID_ORDERS", "3"))
