@@ -58,6 +58,9 @@ pytest-postgres: install
 		echo "PostgreSQL run: $${DATABASE_URL:-$(PG_URL)}" | sed 's#//[^@]*@#//***@#'; \
 		DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -p no:cacheprovider \
 			--results-label postgres; \
+	elif [ "$${CI:-}" = true ]; then echo "PostgreSQL is not reachable on 127.0.0.1:5432 and" \
+		"DATABASE_URL is unset: CI runs every test on PostgreSQL too (.ci/run starts it)."; \
+		exit 1; \
 	else echo "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is unset:" \
 		"skipping the PostgreSQL run."; fi
 

@@ -5,6 +5,8 @@ Loaded for every run (`addopts = "-p lookout.compliance.pytest_plugin"` in pypro
 * `@pytest.mark.commitment("C4.4", ...)` must name IDs from `commitments.json`; a mistyped or
   unknown ID stops the run at collection, so a test can never claim to prove a promise that does
   not exist.
+* `--commitment C3.1` (repeatable; `C3` names a whole section) runs only the tests that prove
+  it: every other test is deselected, so the run is partial (below).
 * `--results-label LABEL` (default "default") names the run, e.g. "sqlite" and "postgres" in
   `make test`. At the end of the session the plugin writes `var/test-results/<label>.json`: for
   each test carrying commitment markers its node id, the IDs and its outcome (passed, failed,
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from lookout.compliance.commitments import COMMITMENTS_FILE, unknown_ids
+from lookout.compliance.commitments import COMMITMENTS_FILE, known_ids, unknown_ids
 
 RESULTS_FORMAT = 1
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -47,6 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--results-label",
         default="default",
         help="name of this run's results file under var/test-results/ (default: default)",
+    )
+    group.addoption(
+        "--commitment",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests marked as proving this commitment (C3.1) or section (C3); "
+        "repeat or separate with commas for several",
     )
     group.addoption(
         "--results-dir",
@@ -71,6 +81,30 @@ def pytest_configure(config: pytest.Config) -> None:
     # Under pytest-xdist only the controller writes results (it sees every report).
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(CommitmentRecorder(config), "lookout-commitment-recorder")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--commitment`: keep the tests that prove one of the named commitments."""
+    wanted = [w.strip() for value in config.getoption("commitment") for w in value.split(",")]
+    wanted = [w for w in wanted if w]
+    if not wanted:
+        return
+    sections = {w for w in wanted if "." not in w}
+    bad = unknown_ids([w for w in wanted if w not in sections]) + [
+        s for s in sections if not any(i.startswith(s + ".") for i in known_ids())
+    ]
+    if bad:
+        raise pytest.UsageError(
+            f"--commitment: no commitment {', '.join(map(repr, bad))} in {COMMITMENTS_FILE.name}."
+        )
+
+    def proves(item: pytest.Item) -> bool:
+        return any(i in wanted or i.split(".")[0] in sections for i in marker_ids(item))
+
+    kept = [item for item in items if proves(item)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not proves(item)])
+        items[:] = kept
 
 
 def marker_ids(item: pytest.Item) -> list[str]:

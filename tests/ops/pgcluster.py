@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from lookout.testing.parts import missing
+
 
 def _bindir() -> Path | None:
     configured = os.environ.get("LOOKOUT_TEST_PG_BINDIR")
@@ -72,7 +74,7 @@ class PgCluster:
         """initdb in a new directory, start the server and create `database`."""
         bindir = _bindir()
         if bindir is None:
-            pytest.skip("no PostgreSQL server binaries (set LOOKOUT_TEST_PG_BINDIR)")
+            missing("PostgreSQL server binaries", "set LOOKOUT_TEST_PG_BINDIR")
         run_as = None
         base = Path(tempfile.mkdtemp(prefix="lookout-pg-"))
         if os.geteuid() == 0:
@@ -80,7 +82,7 @@ class PgCluster:
                 owner = pwd.getpwnam("postgres")
             except KeyError:
                 shutil.rmtree(base)
-                pytest.skip("running as root and no `postgres` user to run PostgreSQL as")
+                missing("the postgres user", "running as root, PostgreSQL needs a user to run as")
             os.chown(base, owner.pw_uid, owner.pw_gid)
             run_as = "postgres"
         cluster = cls(base=base, port=_free_port(), bindir=bindir, run_as=run_as)

@@ -37,6 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from lookout.testing.parts import missing
 from tests.ops.conftest import REPO, clean_env, lookout_cli, start_lookout
 from tests.ops.pgcluster import PgCluster
 
@@ -64,7 +65,7 @@ class PrivateRedis:
 
     def __init__(self) -> None:
         if shutil.which("redis-server") is None:
-            pytest.skip("redis-server is not installed")
+            missing("redis-server")
         self.dir = Path(tempfile.mkdtemp(prefix="lookout-redis-"))
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None

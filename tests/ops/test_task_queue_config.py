@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from lookout.testing.parts import missing
+
 # A process of its own on Redis, whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
 
@@ -32,11 +34,12 @@ queue.connection.srem("rq:queues", queue.key)
 
 
 def test_production_jobs_on_redis_carry_retries_and_the_task_timeout(production_env, run_python):
-    redis = pytest.importorskip("redis")
+    import redis
+
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.exceptions.RedisError as exc:
-        pytest.skip(f"Redis does not answer at {REDIS_URL} ({exc})")
+        missing("Redis", f"it does not answer at {REDIS_URL}: {exc}")
     env = {**production_env, "REDIS_URL": REDIS_URL, "LOOKOUT_TASK_TIMEOUT": "900"}
     # when the production profile enqueues a task on its Redis queue
     result = run_python(PROBE, env=env)

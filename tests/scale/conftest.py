@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from lookout.testing.parts import missing
+
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -220,7 +222,7 @@ def scale_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         pytest.skip("the scale-out test runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
     why_not = _postgres_answers() or _redis_answers()
     if why_not:
-        pytest.skip(f"scale-out test needs PostgreSQL and Redis: {why_not}")
+        missing("PostgreSQL and Redis", why_not)
     name = f"lookout_scale_{secrets.token_hex(4)}"
     tmp_path = tmp_path_factory.mktemp("scale")
     with _redis_db_lock():

@@ -19,6 +19,7 @@ from lookout.cart.models import Cart
 from lookout.cart.services import open_cart
 from lookout.core.scheduler import Periodic, tick
 from lookout.retention.models import RetentionRun, ScheduledJob
+from lookout.testing.parts import missing
 
 RETENTION = (Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),)
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
@@ -108,7 +109,7 @@ def _redis_or_skip():
         connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
         connection.ping()
     except redis.exceptions.RedisError as exc:
-        pytest.skip(f"Redis does not answer at {REDIS_URL} ({exc}); the RQ backend is untested.")
+        missing("Redis", f"it does not answer at {REDIS_URL}: {exc}")
     return connection
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from lookout.core.scheduler import run_forever
 from lookout.retention.models import ScheduledJob
+from lookout.testing.parts import missing
 
 
 def _free_port() -> int:
@@ -63,7 +64,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis(tmp_path) -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server to start")
+        missing("redis-server", "no redis-server to start")
     server = PrivateRedis(_free_port(), str(tmp_path))
     server.start()
     try:

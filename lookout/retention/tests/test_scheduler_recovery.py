@@ -26,6 +26,7 @@ from lookout.core.scheduler import (
     tick,
 )
 from lookout.retention.models import ScheduledJob
+from lookout.testing.parts import missing
 from lookout.vault import rotation
 from lookout.vault.crypto import new_subject, rewrap
 from lookout.vault.models import DataKey
@@ -151,7 +152,7 @@ def _redis_or_skip():
         connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
         connection.ping()
     except redis.exceptions.RedisError as exc:
-        pytest.skip(f"Redis does not answer at {REDIS_URL} ({exc}); the RQ backend is untested.")
+        missing("Redis", f"it does not answer at {REDIS_URL}: {exc}")
     return connection
 
 
