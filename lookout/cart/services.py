@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +23,7 @@ from lookout.cart.models import Cart, CartLine
 from lookout.catalog.models import MAX_PER_LINE, Product
 from lookout.core.errors import Conflict, LookoutError, NotFound
 from lookout.core.inventory import CART_RETENTION
-from lookout.core.money import usd
+from lookout.core.money import format_usd, usd
 from lookout.core.rows import columns, read
 
 MAX_QUANTITY = MAX_PER_LINE
@@ -127,6 +129,119 @@ def set_quantity(*, cart: Cart, sku: str, quantity: int) -> CartLine | None:
 
 def remove_from_cart(*, cart: Cart, sku: str) -> None:
     set_quantity(cart=cart, sku=sku, quantity=0)
+
+
+# --- refilling a cart ("buy again") --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A product to put back in a cart, how many, and the price it had then."""
+
+    product_id: int
+    quantity: int
+    was: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Refilled:
+    """What a refill did with one product: `added` of `wanted`, and why not all of them."""
+
+    name: str
+    wanted: int
+    added: int
+    why_fewer: str  # "" (all of them), "sold_out", "stock" or "limit"
+    price: Decimal
+    was: Decimal | None
+
+
+@transaction.atomic
+def refill(*, cart: Cart, wanted: Iterable[Wanted]) -> list[Refilled]:
+    """Put products back into a cart, each as far as it can be bought now: never more than
+    the stock on the shelf, nor more than MAX_QUANTITY in one line (counting what the cart
+    already holds). Prices are today's (the cart always shows the catalog's). Returns what
+    happened to each product, so the shopper is told plainly what did not come back."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    merged: dict[int, Wanted] = {}
+    for item in wanted:
+        before = merged.get(item.product_id)
+        quantity = item.quantity + (before.quantity if before else 0)
+        merged[item.product_id] = Wanted(item.product_id, quantity, item.was)
+    products = Product.objects.in_bulk(list(merged))
+    lines = {line.product_id: line for line in CartLine.objects.filter(cart=cart)}
+    results = []
+    for product_id, item in merged.items():
+        product = products.get(product_id)
+        if product is None or item.quantity < 1:
+            continue
+        line = lines.get(product_id)
+        have = line.quantity if line else 0
+        room = max(0, min(MAX_QUANTITY, product.stock) - have)
+        added = min(item.quantity, room)
+        why = ""
+        if added < item.quantity:
+            if product.stock == 0:
+                why = "sold_out"
+            elif have + item.quantity > MAX_QUANTITY and product.stock >= MAX_QUANTITY:
+                why = "limit"
+            else:
+                why = "stock"
+        if added and line is None:
+            CartLine.objects.create(cart=cart, product=product, quantity=added)
+        elif added and line is not None:
+            line.quantity = have + added
+            line.save(update_fields=["quantity"])
+        results.append(Refilled(product.name, item.quantity, added, why, product.price, item.was))
+    cart.save(update_fields=["updated_at"])
+    return results
+
+
+def refill_notes(results: Iterable[Refilled]) -> list[str]:
+    """What the shopper is told after a refill: one sentence per product that did not come
+    back in full, or whose price changed."""
+    notes = []
+    for r in results:
+        if r.why_fewer == "sold_out":
+            notes.append(f"{r.name} is sold out, so it was not added.")
+        elif r.why_fewer == "limit":
+            notes.append(
+                f"One order may hold at most {MAX_QUANTITY} of {r.name}: "
+                f"{'none' if r.added == 0 else r.added} added of the {r.wanted} you wanted."
+            )
+        elif r.why_fewer == "stock":
+            notes.append(
+                f"Only {r.added} of {r.name} could be added (you wanted {r.wanted}): "
+                "that is all we have left for your cart."
+                if r.added
+                else f"{r.name} could not be added: your cart already holds all we have."
+            )
+        if r.added and r.was is not None and r.was != r.price:
+            notes.append(
+                f"{r.name} now costs {format_usd(r.price)} (it was {format_usd(r.was)}); "
+                "your cart shows today's price."
+            )
+    return notes
+
+
+REFILL_SALT = "lookout.cart.refill-notes"
+REFILL_NOTES_SECONDS = 600
+
+
+def sign_notes(notes: list[str]) -> str:
+    """The notes, signed by the store, for the cart page's address: they reach the shopper
+    with no cookie, and nobody can make the cart page say anything else."""
+    return signing.dumps(notes, salt=REFILL_SALT, compress=True)
+
+
+def read_notes(signed: str) -> list[str]:
+    """The notes of a recent refill, or nothing for a forged, altered or stale value."""
+    try:
+        notes = signing.loads(signed, salt=REFILL_SALT, max_age=REFILL_NOTES_SECONDS)
+    except (signing.BadSignature, ValueError, TypeError):
+        return []
+    if not isinstance(notes, list):
+        return []
+    return [str(n) for n in notes[:50]]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def _page(request: HttpRequest, token: str, status: int = 200, error: str = "") 
         "cart_token": token,
         "error": error,
         "max_quantity": services.MAX_QUANTITY,
+        # What a "buy again" put back and what it could not: signed by the store (no cookie).
+        "notes": services.read_notes(str(request.GET.get("refilled", ""))[:4000]),
     }
     htmx = request.headers.get("HX-Request") == "true"
     template = "cart/_cart.html" if htmx else "cart/detail.html"

@@ -78,4 +78,20 @@ def message_for(*, order: Order, note: str = "") -> tuple[str, str]:
     )
     if note:
         text += f"\n\n{note}"
+    if order.status == "expired":
+        text += f"\n\n{buy_again_hint(order)}"
     return f"{title} — order {order.number}", text
+
+
+def buy_again_hint(order: Order) -> str:
+    """Where the buyer of a released order finds "Buy again": the order's page. A signed-in
+    buyer reads this in their inbox, which makes the address a link; a guest reads it on the
+    guest link's page, under the button."""
+    if order.user_id is None:
+        return 'To put the same items back in a cart, use "Buy again" on this page.'
+    from django.conf import settings
+    from django.urls import reverse
+
+    site = str(getattr(settings, "LOOKOUT_SITE_URL", "")).rstrip("/")
+    page = site + reverse("orders:detail", args=[order.number])
+    return f'To put the same items back in your cart, open the order and choose "Buy again": {page}'

@@ -12,6 +12,8 @@ urlpatterns = [
     path("webhooks/payments/", webhooks.payment_webhook, name="payment_webhook"),
     path("guest/<str:token>/", views.guest_order, name="guest"),
     path("guest/<str:token>/cancel/", views.guest_cancel, name="guest_cancel"),
+    path("guest/<str:token>/buy-again/", views.guest_buy_again, name="guest_buy_again"),
     path("<str:number>/", views.my_order, name="detail"),
     path("<str:number>/cancel/", views.cancel, name="cancel"),
+    path("<str:number>/buy-again/", views.buy_again, name="buy_again"),
 ]

@@ -14,20 +14,23 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from lookout.access import AccessDenied, reveal
 from lookout.access.roles import Role
+from lookout.cart.services import sign_notes
 from lookout.core.errors import LookoutError, NotFound
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
-from lookout.orders import cancel_form, guest, selectors, services
+from lookout.orders import cancel_form, guest, reorder, selectors, services
 from lookout.orders.fulfilment import ship_order
 
 OWN_FIELDS = ["name", "address", "phone"]
@@ -42,6 +45,8 @@ def _order_context(order: Any, delivery: dict[str, Any]) -> dict[str, Any]:
         "shipment": getattr(order, "shipment", None) if hasattr(order, "shipment") else None,
         # Before picking starts the buyer may still cancel, or ask to correct the address.
         "may_cancel": order.status in services.CUSTOMER_MAY_CANCEL,
+        # An order that did not go through: its items can go back into a cart in one step.
+        "may_buy_again": order.status in reorder.MAY_BUY_AGAIN,
     }
 
 
@@ -58,13 +63,20 @@ def my_order(request: HttpRequest, number: str) -> HttpResponse:
     order = selectors.order_of(user=request.user, number=number)  # type: ignore[arg-type]
     if order is None:
         raise Http404("No such order.")
+    return _own_page(request, order)
+
+
+def _own_page(
+    request: HttpRequest, order: Any, *, notice: str = "", status: int = 200
+) -> HttpResponse:
     delivery = selectors.delivery_view(
         order=order,
         fields=OWN_FIELDS,
         purpose=Purpose.SELF_SERVICE,
         actor=request.user,  # type: ignore[arg-type]
     )
-    return render(request, "orders/detail.html", _order_context(order, delivery))
+    context = _order_context(order, delivery) | {"notice": notice}
+    return render(request, "orders/detail.html", context, status=status)
 
 
 def _guest_messages(order: Any) -> list[dict[str, Any]]:
@@ -179,6 +191,52 @@ def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
         return _cancel_page(request, order, status=error.status_code, error=error.message, **extra)
     order.refresh_from_db()
     return _guest_page(request, token, order, notice=f"Order {order.number} is cancelled.")
+
+
+# --- buying an order again -------------------------------------------------------------------
+
+
+def _to_cart(cart_token: str, notes: list[str]) -> HttpResponse:
+    """To the refilled cart, with what was (not) put back in its address, signed: no cookie."""
+    path = reverse("cart:detail", args=[cart_token])
+    return redirect(path + "?" + urlencode({"refilled": sign_notes(notes)}), permanent=False)
+
+
+@login_required
+@require_POST
+def buy_again(request: HttpRequest, number: str) -> HttpResponse:
+    """The signed-in buyer puts an expired, cancelled or failed order's items back in their
+    cart (the one named in the form, else a new one). CSRF-checked like every signed-in form."""
+    order = selectors.order_of(user=request.user, number=number)  # type: ignore[arg-type]
+    if order is None:
+        raise Http404("No such order.")
+    try:
+        cart_token, notes = reorder.buy_again(
+            order=order, cart_token=str(request.POST.get("cart", ""))[:64]
+        )
+    except LookoutError as error:
+        return _own_page(request, order, notice=error.message, status=error.status_code)
+    return _to_cart(cart_token, notes)
+
+
+@csrf_exempt
+@require_POST
+def guest_buy_again(request: HttpRequest, token: str) -> HttpResponse:
+    """A guest puts the items of their order back in a cart: the signed link and the order
+    number, as for seeing the order, are what a forged request would lack (no cookie needed)."""
+    try:
+        order = guest.open_order(token=token, number=str(request.POST.get("number", ""))[:20])
+    except NotFound as error:
+        return render(
+            request, "orders/guest.html", {"token": token, "error": error.message}, status=404
+        )
+    try:
+        cart_token, notes = reorder.buy_again(
+            order=order, cart_token=str(request.POST.get("cart", ""))[:64]
+        )
+    except LookoutError as error:
+        return _guest_page(request, token, order, notice=error.message, status=error.status_code)
+    return _to_cart(cart_token, notes)
 
 
 # --- warehouse --------------------------------------------------------------------------------
