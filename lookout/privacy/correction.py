@@ -1,6 +1,7 @@
 """Correction (C6.3): the person fixes what is wrong; the fix reaches every record still using it.
 
-Self-service: the account email (re-sealed, new blind index) and saved addresses. An address
+Self-service: the account email (re-sealed, new blind index), saved addresses, and the delivery
+address of one's own order until picking starts (`change_order_address`). An address
 correction also reaches the deliveries of the person's open orders that are not yet shipped and
 still carry the old address; a shipped or delivered order is never rewritten (its label, its
 carrier's record and its invoice are history). The privacy officer applies what the person
@@ -124,7 +125,12 @@ def correct_saved_address(
 
 
 def _write_delivery(
-    *, order: Order, delivery: Delivery, values: Mapping[str, object], actor: User | None
+    *,
+    order: Order,
+    delivery: Delivery,
+    values: Mapping[str, object],
+    actor: User | None,
+    purpose: Purpose = Purpose.SUBJECT_REQUEST,
 ) -> None:
     changed: list[str] = []
     for name in ("name", "phone", "email"):
@@ -147,7 +153,7 @@ def _write_delivery(
         subject=delivery.subject,
         target=delivery,
         fields=[f"orders.Delivery.{f}" for f in changed],
-        purpose=str(Purpose.SUBJECT_REQUEST),
+        purpose=str(purpose),
         detail={"order": order.number},
     )
 
@@ -175,3 +181,72 @@ def correct_delivery(
         _write_delivery(
             order=order, delivery=Delivery.objects.get(order=order), values=values, actor=actor
         )
+
+
+class AddressLocked(Conflict):
+    """Picking has started (or the order is closed): its delivery address stays as it is."""
+
+
+def customer_may_change() -> tuple[str, ...]:
+    from lookout.orders.models import Status
+
+    return (Status.PLACED, Status.PAID)  # what the buyer may also still cancel
+
+
+def address_locked_reason(status: str) -> str:
+    """Why the buyer cannot change the delivery address of an order in `status`."""
+    from lookout.orders.models import Status
+
+    if status == Status.PROCESSING:
+        return (
+            "Our warehouse has started preparing this order, so its delivery address can no "
+            "longer be changed here. Please contact our customer service."
+        )
+    if status in (Status.SHIPPED, Status.DELIVERED):
+        return "This order has been handed to the carrier; its delivery address stays as it was."
+    return f"This order is {Status(status).label.lower()}: there is no delivery address to change."
+
+
+def change_order_address(
+    *, user: User, number: str, name: str, address: dict[str, str], phone: str | None
+) -> Order:
+    """The signed-in buyer changes the delivery address of one of their orders, in the same
+    country, until the warehouse starts picking it (placed or paid, as for cancelling).
+
+    The same correction as the saved-address path: re-sealed under the buyer's key, audited
+    with the names of the fields changed (purpose self-service), never their values; and the
+    buyer gets a message, so a change they did not make does not go unnoticed. Another
+    person's order is the same NotFound as a missing one; a refusal changes nothing."""
+    from lookout.inbox.services import send_message
+    from lookout.orders.models import Delivery, Order
+
+    if not name.strip():
+        raise LookoutError("The recipient's name cannot be empty.")
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .filter(subject=user.subject, number=(number or "").strip().upper()[:20])
+            .first()
+        )
+        if order is None:
+            raise NotFound("No such order.")
+        if order.status not in customer_may_change():
+            raise AddressLocked(address_locked_reason(order.status))
+        _write_delivery(
+            order=order,
+            delivery=Delivery.objects.get(order=order),
+            values={"name": name.strip(), "address": address, "phone": phone or None},
+            actor=user,
+            purpose=Purpose.SELF_SERVICE,
+        )
+        send_message(
+            subject=order.subject,
+            kind="order_update",
+            title=f"Delivery address changed — order {order.number}",
+            body=(
+                f"The delivery address of order {order.number} was changed from your account. "
+                "We will send the parcel to the new address. If you did not make this change, "
+                "contact our customer service before the order ships."
+            ),
+        )
+    return order

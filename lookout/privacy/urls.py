@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookout.privacy import officer_views, views
+from lookout.privacy import officer_views, order_address, views
 
 app_name = "privacy"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("download/<str:token>/", views.download, name="download"),
     path("email/", views.change_email, name="email"),
     path("addresses/<uuid:address_id>/", views.edit_address, name="address"),
+    path("orders/<str:number>/address/", order_address.change_address, name="order_address"),
     path("guest/", views.guest_start, name="guest"),
     path("guest/code/", views.guest_code, name="guest_code"),
     path("queue/", officer_views.queue, name="queue"),

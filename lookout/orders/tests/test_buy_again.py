@@ -82,6 +82,7 @@ def _body(message: Message) -> str:
     return str(reveal(message, ["body"], purpose=Purpose.ACCOUNT_NOTICE, actor=None)["body"])
 
 
+@pytest.mark.commitment("C3.5")
 def test_a_signed_in_buyer_puts_an_expired_order_back_in_a_cart(settings) -> None:
     # given a signed-in buyer whose order of two products was not paid in time
     user, client = _customer()
@@ -181,6 +182,7 @@ def test_an_order_going_ahead_is_not_bought_again_and_another_buyers_is_not_foun
     assert Cart.objects.count() == carts
 
 
+@pytest.mark.commitment("C7.4")
 def test_the_cart_page_shows_only_notes_the_store_signed() -> None:
     _, token = open_cart()
     forged = "?refilled=" + "Call%20us%20at%20555"
