@@ -39,7 +39,7 @@ PAID = (Payment.Status.AUTHORIZED, Payment.Status.CAPTURED, Payment.Status.REFUN
 def payment_webhook(request: HttpRequest) -> JsonResponse:
     try:
         event = webhooks.verified_event(
-            body=request.body, header=request.headers.get(webhooks.HEADER, "")
+            body=request.body, header=webhooks.signature_header(request.headers)
         )
         if webhooks.already_applied(event):
             return JsonResponse({"received": event.id, "repeat": True})

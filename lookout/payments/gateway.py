@@ -10,6 +10,7 @@ Settings (optional; defaults in brackets):
   LOOKOUT_PAYMENT_PROCESSOR_URL         ["http://127.0.0.1:8000/sandbox-processor"]
   LOOKOUT_PAYMENT_PROCESSOR_IN_PROCESS  call the sandbox in-process instead of HTTP [TESTING]
   LOOKOUT_PAYMENT_TIMEOUT_SECONDS       how long the store waits for the processor [10]
+  LOOKOUT_PAYMENT_GATEWAY               "sandbox" or "stripe" (stripe_gateway.py) ["sandbox"]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from lookout.core.money import usd
 from lookout.payments.sandbox import signing
@@ -216,7 +218,15 @@ def timeout_seconds() -> float:
 
 
 def configured_gateway() -> PaymentGateway:
-    """The gateway the settings describe: the sandbox, over HTTP or in-process."""
+    """The gateway the settings describe: LOOKOUT_PAYMENT_GATEWAY "stripe" (its keys
+    required), else the sandbox, over HTTP or in-process."""
+    choice = getattr(settings, "LOOKOUT_PAYMENT_GATEWAY", "sandbox")
+    if choice == "stripe":
+        return stripe_gateway()
+    if choice != "sandbox":
+        raise ImproperlyConfigured(
+            f"LOOKOUT_PAYMENT_GATEWAY is {choice!r}; it must be 'sandbox' or 'stripe'."
+        )
     from lookout.payments.sandbox.config import default_processor, shared_secret
 
     transport: Transport
@@ -228,6 +238,30 @@ def configured_gateway() -> PaymentGateway:
         url = getattr(settings, "LOOKOUT_PAYMENT_PROCESSOR_URL", DEFAULT_PROCESSOR_URL)
         transport = HttpTransport(url, timeout=timeout_seconds())
     return SandboxGateway(transport=transport, secret=shared_secret())
+
+
+def stripe_gateway() -> PaymentGateway:
+    """The Stripe gateway from LOOKOUT_STRIPE_SECRET_KEY and LOOKOUT_STRIPE_WEBHOOK_SECRET
+    (LOOKOUT_STRIPE_API_BASE: another API address, localstripe in the tests); a clear error
+    naming the missing setting, never its value, when one is empty."""
+    from lookout.payments.stripe_gateway import StripeGateway
+
+    missing = [
+        name
+        for name in ("LOOKOUT_STRIPE_SECRET_KEY", "LOOKOUT_STRIPE_WEBHOOK_SECRET")
+        if not getattr(settings, name, "")
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            "LOOKOUT_PAYMENT_GATEWAY is 'stripe' but " + " and ".join(missing) + " is not set."
+        )
+    return StripeGateway(
+        secret_key=settings.LOOKOUT_STRIPE_SECRET_KEY,
+        webhook_secret=settings.LOOKOUT_STRIPE_WEBHOOK_SECRET,
+        api_base=getattr(settings, "LOOKOUT_STRIPE_API_BASE", "") or None,
+        timeout=timeout_seconds(),
+        site_url=getattr(settings, "LOOKOUT_SITE_URL", ""),
+    )
 
 
 def get_gateway() -> PaymentGateway:

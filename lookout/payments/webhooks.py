@@ -10,12 +10,16 @@ What the event says is only a prompt: `receive` asks the processor for the sessi
 state (`services.sync_with_processor`), so events late, repeated or out of order end in the
 state the processor has now. The order's side (paid, failed) belongs to the orders app, which
 imports this module (payments never imports orders): `lookout/orders/webhooks.py` is the view.
+
+Stripe's events (`stripe_gateway.py`) come to the same view: `Stripe-Signature`, checked by
+the Stripe SDK, and Stripe's event JSON, read by the gateway (decision 0038).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,10 +27,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lookout.core.errors import LookoutError
-from lookout.payments.gateway import get_gateway
+from lookout.payments.gateway import GatewayError, get_gateway
 from lookout.payments.models import Payment, ProcessorEvent
 from lookout.payments.sandbox.signing import WEBHOOK_HEADER, WEBHOOK_TOLERANCE_SECONDS
-from lookout.payments.services import sync_with_processor
+from lookout.payments.services import UNAVAILABLE, ProcessorUnavailable, sync_with_processor
 
 HEADER = WEBHOOK_HEADER
 MAX_BODY = 4096
@@ -49,16 +53,29 @@ class Event:
     reference: str
 
 
+def signature_header(headers: Mapping[str, str]) -> str:
+    """The request's signature header for the gateway in use: `Processor-Signature` for the
+    sandbox, `Stripe-Signature` for Stripe (both come to the same endpoint)."""
+    return headers.get(getattr(get_gateway(), "signature_header", HEADER), "")
+
+
 def verified_event(*, body: bytes, header: str, now: float | None = None) -> Event:
-    """The event, once its signature is the processor's and recent; else WebhookRefused."""
-    if len(body) > MAX_BODY:
+    """The event, once its signature is the processor's and recent; else WebhookRefused.
+
+    A gateway with `read_event` (Stripe) says which session a verified event concerns; the
+    sandbox's events name it themselves."""
+    gateway = get_gateway()
+    if len(body) > getattr(gateway, "max_webhook_body", MAX_BODY):
         raise BadWebhook("The webhook is too large.")
-    if not get_gateway().verify_webhook(body, header, now=time.time() if now is None else now):
+    if not gateway.verify_webhook(body, header, now=time.time() if now is None else now):
         raise WebhookRefused("The webhook's signature is missing, wrong or too old.")
+    read = getattr(gateway, "read_event", None)
     try:
-        data = json.loads(body)
+        data = read(body) if read is not None else json.loads(body)
         event = Event(id=str(data["id"]), kind=str(data["type"]), reference=str(data["reference"]))
-    except (ValueError, KeyError, TypeError) as exc:
+    except GatewayError as exc:
+        raise ProcessorUnavailable(UNAVAILABLE) from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadWebhook("The webhook is not JSON with id, type and reference.") from exc
     if not (1 <= len(event.id) <= 80 and 1 <= len(event.reference) <= 80 and len(event.kind) <= 40):
         raise BadWebhook("The webhook's id, type or reference is malformed.")
