@@ -465,6 +465,20 @@ if "LOOKOUT_PAYMENT_SANDBOX_ENABLED" in os.environ:  # default: mounted outside 
     LOOKOUT_PAYMENT_SANDBOX_ENABLED = os.environ["LOOKOUT_PAYMENT_SANDBOX_ENABLED"] == "1"
 LOOKOUT_PAYMENT_SANDBOX_DB = VAR_DIR / "sandbox-processor.sqlite3"
 LOOKOUT_PAYMENT_SANDBOX_HANG_SECONDS = 1.0 if TESTING else 15.0
+# Which processor takes the money: "sandbox" (the default, also for `make run`) or "stripe"
+# (Stripe Checkout; docs/operations.md, "Taking real payments"). Stripe needs both keys.
+LOOKOUT_PAYMENT_GATEWAY = os.environ.get("LOOKOUT_PAYMENT_GATEWAY", "sandbox").strip().lower()
+LOOKOUT_STRIPE_SECRET_KEY = os.environ.get("LOOKOUT_STRIPE_SECRET_KEY", "")
+LOOKOUT_STRIPE_WEBHOOK_SECRET = os.environ.get("LOOKOUT_STRIPE_WEBHOOK_SECRET", "")
+LOOKOUT_STRIPE_API_BASE = os.environ.get("LOOKOUT_STRIPE_API_BASE", "")  # tests: localstripe
+if LOOKOUT_PAYMENT_GATEWAY not in ("sandbox", "stripe") or (
+    LOOKOUT_PAYMENT_GATEWAY == "stripe"
+    and not (LOOKOUT_STRIPE_SECRET_KEY and LOOKOUT_STRIPE_WEBHOOK_SECRET)
+):
+    raise ImproperlyConfigured(
+        "LOOKOUT_PAYMENT_GATEWAY must be 'sandbox' or 'stripe', and 'stripe' needs "
+        "LOOKOUT_STRIPE_SECRET_KEY and LOOKOUT_STRIPE_WEBHOOK_SECRET."
+    )
 
 # --- Orders and shipping (C1.6) --------------------------------------------------------------
 # Warehouse holidays as ISO dates, comma separated: they are not business days.
