@@ -22,6 +22,7 @@ The keys are never logged or shown: errors carry Stripe's HTTP status, not its m
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from decimal import Decimal
@@ -32,6 +33,10 @@ import stripe
 
 from lookout.core.money import usd
 from lookout.payments.gateway import GatewayError, GatewayTimeout, ProcessorSession
+
+# The SDK logs each request at INFO and its form data at DEBUG: the return address in it holds
+# the guest's access token. The store logs its own payment events; the SDK's only on warnings.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 WEBHOOK_HEADER = "Stripe-Signature"
 WEBHOOK_TOLERANCE_SECONDS = 300

@@ -12,6 +12,7 @@ and cancel code and the real webhook endpoint.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -474,9 +475,11 @@ def test_settings_choose_stripe_only_with_both_keys(localstripe) -> None:
 @pytest.mark.commitment("C2.3")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("audit_triggers_suspended")
-def test_no_card_number_reaches_the_store_paying_with_stripe(gateway, localstripe) -> None:
+def test_no_card_number_reaches_the_store_paying_with_stripe(gateway, localstripe, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
     order, pay_url = _checkout("stripe-card-1")
-    _come_back(_pay_on_stripe(localstripe, pay_url)["redirect"])
+    back = _pay_on_stripe(localstripe, pay_url)["redirect"]
+    _come_back(back)
     order.refresh_from_db()
     assert order.status == Status.PAID
     payment = _payment(order)
@@ -488,3 +491,10 @@ def test_no_card_number_reaches_the_store_paying_with_stripe(gateway, localstrip
     assert b"4242 4242 4242 4242" not in stored
     # nor did the store send or receive it: Stripe's records of the store's calls lack it
     assert SUCCESS_CARD not in json.dumps(_sent_to_stripe(localstripe))
+    # and the logs hold neither the card nor the guest's access token from the return address
+    access = parse_qs(urlsplit(back).query)["access"][0]
+    encoded = urlsplit(back).query.split("access=", 1)[1].split("&", 1)[0]
+    assert caplog.records, "nothing was logged: the log search would prove nothing"
+    assert SUCCESS_CARD not in caplog.text
+    assert access not in caplog.text
+    assert encoded not in caplog.text
