@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +37,7 @@ from lookout.orders.holds import hold_period, settle
 from lookout.orders.models import Order, Status
 from lookout.orders.services import cancel_order
 from lookout.orders.testing import make_cart, make_product, partners, policies, staff  # noqa: F401
-from lookout.payments.gateway import configured_gateway, use_gateway
+from lookout.payments.gateway import GatewayError, GatewayTimeout, configured_gateway, use_gateway
 from lookout.payments.models import Payment
 from lookout.payments.services import refund
 from lookout.payments.stripe_gateway import StripeGateway
@@ -436,6 +437,49 @@ def test_a_refund_made_in_stripe_dashboard_reaches_the_store_by_webhook(
     assert _deliver(body, header).status_code == 200
     payment = _payment(order)
     assert (payment.captured_amount, payment.refunded_amount) == (order.total, Decimal("5.00"))
+
+
+# -- Stripe unreachable ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_stripe() -> Iterator[str]:
+    """An address that accepts connections and never answers, as a hung Stripe would."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_stripe_that_does_not_answer_is_a_clear_503_and_takes_nothing(silent_stripe) -> None:
+    hung = StripeGateway(
+        secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=silent_stripe, timeout=0.3
+    )
+    with pytest.raises(GatewayTimeout):
+        hung.fetch("cs_test_anything")
+    with use_gateway(hung):
+        product = make_product(stock=3)
+        _, cart = make_cart(product, 1)
+        answer = Client().post(
+            CHECKOUT,
+            {"cart": cart, "idempotency_key": "stripe-hung-1", "delivery": DELIVERY},
+            content_type="application/json",
+        )
+    assert answer.status_code == 503
+    assert "cannot be reached" in answer.json()["detail"]
+    assert not Payment.objects.filter(processor_reference__isnull=False).exists()
+
+
+def test_a_stripe_nobody_listens_at_is_a_gateway_error_not_a_crash() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    gone = StripeGateway(secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=closed)
+    with pytest.raises(GatewayError) as failed:
+        gone.capture("cs_test_anything")
+    assert not isinstance(failed.value, GatewayTimeout)
+    assert SECRET_KEY not in failed.value.message
 
 
 # -- configuration -----------------------------------------------------------------------------
