@@ -130,8 +130,8 @@ class StripeGateway:
     def _describe(self, session: Any) -> ProcessorSession:
         intent = self._intent(session)
         charge = _get(intent, "latest_charge")
-        if intent is not None and isinstance(intent["latest_charge"], str):
-            charge = self._call(self.client.v1.charges.retrieve, intent["latest_charge"])
+        if isinstance(charge, str):  # not expanded after all
+            charge = self._call(self.client.v1.charges.retrieve, charge)
         captured_cents = _captured(intent, charge)
         status, message = _status(
             session, intent, captured=captured_cents, refunded=_get(charge, "amount_refunded") or 0
