@@ -35,7 +35,13 @@ def _compliance(directory, *args):
     out = io.StringIO()
     error = None
     try:
-        call_command("compliance", *args, results_dir=directory, stdout=out)
+        call_command(
+            "compliance",
+            *args,
+            results_dir=directory,
+            mutation_report=directory / "no-mutation-run.json",
+            stdout=out,
+        )
     except CommandError as exc:
         error = exc
     return out.getvalue(), error
@@ -71,6 +77,7 @@ def test_json_has_exactly_the_documented_shape(tmp_path):
         "tests": ["a.py::test_a"],
         "outcomes": {"a.py::test_a": {"sqlite": "passed"}},
         "status": "proven",
+        "mutation": None,
     }
 
 
@@ -112,6 +119,7 @@ def test_statuses_from_the_last_full_run_of_every_label(tmp_path):
         "tests": ["t.py::test_ok", "t.py::test_pg_only"],
         "outcomes": rows["C4.2"]["outcomes"],
         "status": "proven",
+        "mutation": None,
     }
     assert (
         rows["C4.2"]["outcomes"]["t.py::test_ok"] and rows["C4.2"]["outcomes"]["t.py::test_pg_only"]
@@ -125,6 +133,7 @@ def test_statuses_from_the_last_full_run_of_every_label(tmp_path):
         "tests": [],
         "outcomes": {},
         "status": "open",
+        "mutation": None,
     }
 
     # and the command fails because one commitment is failing

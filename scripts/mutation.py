@@ -1,0 +1,214 @@
+"""`make mutation`: mutate the code that enforces the commitments and see whether its tests notice.
+
+For each module in lookout/compliance/mutation.json (or only those in MODULES=...), runs mutmut
+(decision 0039) in a working directory of its own, var/mutation/work/<module>/, with the
+module's test selection, then records in var/mutation/report.json the module's counts, its
+undetected mutants with their diffs and fingerprints, its wall time and when it ran, and prints
+a table per module and per commitment. Each module starts from a fresh copy of the code (mutmut
+would otherwise keep copies of files, tests included, from an earlier run). Modules not run keep
+their previous entry in the report.
+
+Exit status: 1 when a module has an undetected mutant not explained in
+lookout/compliance/mutation-survivors.txt, or when mutmut itself failed; else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lookout.compliance import mutation  # noqa: E402
+
+REPORT = REPO / "var" / "mutation" / "report.json"
+WORK = REPO / "var" / "mutation" / "work"
+BIN = Path(sys.executable).parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--modules",
+        default=os.environ.get("MODULES", ""),
+        help="space- or comma-separated module paths from mutation.json (default: all)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("MUTATION_JOBS", "2")),
+        help="mutants tested at once (default 2, or MUTATION_JOBS)",
+    )
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+
+    try:
+        import mutmut
+    except ImportError:
+        print("mutmut is not installed: run `make install` (it is a dev dependency).")
+        return 2
+    tool = f"mutmut {getattr(mutmut, '__version__', '')}".strip()
+
+    config = mutation.load_config()
+    wanted = [m for m in args.modules.replace(",", " ").split() if m]
+    unknown = [m for m in wanted if m not in config]
+    if unknown:
+        print(f"not in lookout/compliance/mutation.json: {', '.join(unknown)}")
+        return 2
+    modules = [config[m] for m in (wanted or list(config))]
+
+    status = 0
+    for module in modules:
+        print(f"==> {module.path}: tests {' '.join(module.tests)}", flush=True)
+        entry = run_module(module, jobs=args.jobs)
+        if entry is None:
+            status = 1
+            continue
+        save(args.report, module.path, entry, tool)
+        print(
+            f"    {entry['counts']}  {entry['wall_seconds']:.0f}s  "
+            f"{len(entry['survivors'])} undetected",
+            flush=True,
+        )
+
+    report = mutation.load_report(args.report)
+    explained = mutation.load_explained()
+    print_tables(config, report, explained)
+    if report and any(
+        mutation.unexplained(result, explained)
+        for path, result in report.modules.items()
+        if path in {m.path for m in modules}
+    ):
+        status = 1
+    return status
+
+
+def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | None:
+    work = WORK / module.path.replace("/", "__").removesuffix(".py")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name in ("lookout", "tests", "conftest.py", "pyproject.toml"):
+        (work / name).symlink_to(REPO / name)
+    lines = [
+        "[mutmut]",
+        "source_paths = lookout",
+        f"only_mutate = {module.path}",
+        "also_copy = conftest.py",
+        "pytest_add_cli_args =",
+        "    -p",
+        "    no:cacheprovider",
+        f"    --results-dir={work / 'test-results'}",
+        "pytest_add_cli_args_test_selection =",
+        *(f"    {arg}" for arg in module.tests),
+    ]
+    (work / "setup.cfg").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    started = time.monotonic()
+    log = work / "run.log"
+    with log.open("w") as out:
+        completed = subprocess.run(  # noqa: S603
+            [str(BIN / "mutmut"), "run", "--max-children", str(jobs)],
+            cwd=work,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    wall = time.monotonic() - started
+    meta = work / "mutants" / f"{module.path}.meta"
+    if completed.returncode != 0 or not meta.exists():
+        print(f"    mutmut failed (exit {completed.returncode}); its output: {log}")
+        print("    " + log.read_text(errors="replace")[-2000:].replace("\n", "\n    "))
+        return None
+
+    from mutmut.stats import status_by_exit_code
+
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    counts: dict[str, int] = {}
+    survivors = []
+    for name, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
+        status = status_by_exit_code[code]
+        counts[status] = counts.get(status, 0) + 1
+        if status in mutation.UNDETECTED:
+            diff = subprocess.run(  # noqa: S603
+                [str(BIN / "mutmut"), "show", name],
+                cwd=work,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            diff = "\n".join(line for line in diff.splitlines() if not line.startswith("# "))
+            survivors.append(
+                {
+                    "name": name,
+                    "status": status,
+                    "fingerprint": mutation.fingerprint(diff),
+                    "diff": diff,
+                }
+            )
+    return {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 1),
+        "tests": list(module.tests),
+        "commitments": list(module.commitments),
+        "source_sha256": hashlib.sha256((REPO / module.path).read_bytes()).hexdigest(),
+        "counts": counts,
+        "survivors": survivors,
+    }
+
+
+def _natural(name: str) -> tuple[str, int]:
+    head, _, number = name.rpartition("_")
+    return (head, int(number)) if number.isdigit() else (name, 0)
+
+
+def save(path: Path, module: str, entry: dict[str, object], tool: str) -> None:
+    data: dict[str, object] = {"format": mutation.REPORT_FORMAT, "modules": {}}
+    if path.exists():
+        with contextlib.suppress(ValueError):  # an unreadable report is replaced
+            data = json.loads(path.read_text(encoding="utf-8"))
+    data["format"] = mutation.REPORT_FORMAT
+    data["tool"] = tool
+    modules = data.setdefault("modules", {})
+    assert isinstance(modules, dict)
+    modules[module] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def print_tables(
+    config: dict[str, mutation.ModuleConfig],
+    report: mutation.Report | None,
+    explained: dict[tuple[str, str], str],
+) -> None:
+    if report is None:
+        return
+    print()
+    print(f"{'module':<44} {'detected':>9} {'undetected':>10} {'unexplained':>11} {'wall':>6}  ran")
+    for path, result in sorted(report.modules.items()):
+        lost = mutation.unexplained(result, explained)
+        print(
+            f"{path:<44} {result.detected:>9} {result.judged - result.detected:>10} "
+            f"{len(lost):>11} {result.wall_seconds:>5.0f}s  {result.finished_at}"
+            f"{'  (changed since)' if result.stale else ''}"
+        )
+        for survivor in lost:
+            print(f"    unexplained: {survivor.name} {survivor.fingerprint} ({survivor.status})")
+    print()
+    for cid, row in mutation.by_commitment(config, report, explained).items():
+        if row.modules:
+            print(f"{cid:<5} {mutation.describe(row, report).removeprefix('mutation: ')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
