@@ -114,6 +114,10 @@ RULES: dict[str, Rule] = {
     "orders:guest": Rule(LINK, "a guest's signed order link"),
     "orders:cancel": Rule(OWNER, "cancelling one's own order (GET asks to confirm)"),
     "orders:guest_cancel": Rule(LINK, "a guest's signed order link, then the order number"),
+    "orders:buy_again": Rule(OWNER, "one's own released order back into a cart", "post"),
+    "orders:guest_buy_again": Rule(
+        LINK, "a guest's signed order link, then the order number", "post"
+    ),
     "orders:warehouse": only(W, why="fulfilment queue"),
     "orders:slip": only(W, why="packing slip with the address"),
     "orders:processing": only(W, why="fulfilment", method="post"),
@@ -128,6 +132,7 @@ RULES: dict[str, Rule] = {
     "privacy:download": Rule(OWNER, "the access file: its link and its person"),
     "privacy:email": Rule(SIGNED_IN, "correcting one's own email", "post"),
     "privacy:address": Rule(OWNER, "correcting one's own saved address"),
+    "privacy:order_address": Rule(OWNER, "changing one's own order's delivery address"),
     "privacy:guest": Rule(PUBLIC, "guests prove their email with a code"),
     "privacy:guest_code": Rule(PUBLIC, "guests prove their email with a code", "post"),
     "privacy:queue": only(PO, why="subject requests"),

@@ -144,6 +144,8 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "orders:guest": lambda x: {"token": x.guest_token},
     "orders:cancel": lambda x: {"number": x.order.number},
     "orders:guest_cancel": lambda x: {"token": x.guest_token},
+    "orders:buy_again": lambda x: {"number": x.order.number},
+    "orders:guest_buy_again": lambda x: {"token": x.guest_token},
     "orders:slip": lambda x: {"order_id": x.guest_order.id},
     "orders:processing": w.fresh(lambda x: {"order_id": w.paid_order().id}),
     "orders:ship": w.fresh(lambda x: {"order_id": w.paid_order().id}),
@@ -157,6 +159,7 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "privacy:request": lambda x: {"request_id": x.access_request.id},
     "privacy:download": lambda x: {"token": x.download_token},
     "privacy:address": lambda x: {"address_id": x.address.id},
+    "privacy:order_address": lambda x: {"number": x.order.number},
     "privacy:queue_request": lambda x: {"request_id": x.access_request.id},
     "privacy:approve": _fresh_request("deletion"),
     "privacy:decide": _fresh_request("access"),
@@ -181,6 +184,7 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
 # Bodies for POSTs the access check reads before the form (the staff dispute names an order).
 BODIES: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "staff:open_dispute": lambda x: {"order": x.order.number, "reason": "not_as_described"},
+    "orders:guest_buy_again": lambda x: {"number": x.guest_order.number},
     "api:add_item": lambda x: {"sku": x.product.sku, "quantity": 1},
     "api:set_item": lambda x: {"quantity": 1},
 }
