@@ -231,6 +231,10 @@ else:
         }
     }
 
+# The model holding each periodic task's schedule and last run (lookout.core.scheduler), named
+# here as AUTH_USER_MODEL is, so that core names no app.
+LOOKOUT_SCHEDULER_STATE_MODEL = "retention.ScheduledJob"
+
 TASKS = {
     "default": {
         "BACKEND": (

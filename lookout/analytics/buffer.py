@@ -233,3 +233,11 @@ def stats() -> dict[str, int]:
     if buffer is None:
         return {"queued": 0, "flushed": 0, "dropped": 0, "flush_errors": 0}
     return {"queued": buffer.queued(), **buffer.stats}
+
+
+def health_figures() -> dict[str, float]:
+    """This process's batching counters as /healthz names them (`_total` for running counts)."""
+    return {
+        f"analytics_events_{name}{'' if name == 'queued' else '_total'}": value
+        for name, value in stats().items()
+    }

@@ -20,6 +20,7 @@ from django.utils import timezone
 from lookout.analytics.models import Event, Kind
 from lookout.catalog.models import Product
 from lookout.core.replica import reads_from_replica
+from lookout.orders.aggregates import orders_per_sku
 
 
 def min_group() -> int:
@@ -53,18 +54,6 @@ def _rate(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
-def _orders_by_sku(since: datetime) -> dict[str, int]:
-    from lookout.orders.models import OrderLine
-
-    rows = (
-        OrderLine.objects.filter(order__placed_at__gte=since, order__closed_at__isnull=True)
-        .values("sku")
-        .annotate(orders=Count("order", distinct=True))
-        .order_by()
-    )
-    return {r["sku"]: r["orders"] for r in rows}
-
-
 def _per_sku(since: datetime, kind: str) -> dict[str, tuple[int, int]]:
     rows = (
         Event.objects.filter(kind=kind, occurred_at__gte=since)
@@ -88,7 +77,7 @@ def _distinct_visitors(since: datetime, kind: str, skus: list[str]) -> int:
 @reads_from_replica
 def products(*, since: datetime) -> Table:
     views, adds = _per_sku(since, Kind.VIEW), _per_sku(since, Kind.CART_ADD)
-    orders = _orders_by_sku(since)
+    orders = orders_per_sku(since)
     info = Product.objects.filter(sku__in=set(views) | set(adds)).select_related("category")
     table = Table(
         "Products",
@@ -125,7 +114,7 @@ def products(*, since: datetime) -> Table:
 
 
 def _grouped(since: datetime, title: str, label: str, groups: dict[str, list[str]]) -> Table:
-    orders = _orders_by_sku(since)
+    orders = orders_per_sku(since)
     table = Table(title, [label, "Viewers", "Add-to-cart visitors", "Orders", "Conversion %"])
     for name, skus in groups.items():
         viewers = _distinct_visitors(since, Kind.VIEW, skus)

@@ -1,4 +1,4 @@
-"""The self-audit as a periodic task (registered in lookout.core.scheduler.PERIODIC)."""
+"""The self-audit as a periodic task (listed in lookout/compliance/schedule.py)."""
 
 from __future__ import annotations
 

@@ -44,18 +44,24 @@ def _cache() -> None:
         raise RuntimeError("the cache did not return what was just written")
 
 
-def _master_key() -> None:
-    from lookout.vault.master import master_cache
-
-    master_cache.get()
-
-
-CHECKS: dict[str, Callable[[], None]] = {
+CHECKS: dict[str, Callable[[], object]] = {
     "database": _database("default"),
     "keystore": _database("keystore"),
     "cache": _cache,
-    "master_key": _master_key,
 }
+# name -> () -> {figure: value}: each app's counters, registered from its AppConfig.ready().
+METRICS: dict[str, Callable[[], dict[str, float]]] = {}
+
+
+def register_check(name: str, check: Callable[[], object]) -> None:
+    """An app adds a check of a part it owns (the vault: its master key). The health check
+    knows no app by name: the apps tell it what to check (import direction, decision 0038)."""
+    CHECKS[name] = check
+
+
+def register_metrics(name: str, figures: Callable[[], dict[str, float]]) -> None:
+    """An app adds counters of this process to /healthz's figures (counts only)."""
+    METRICS[name] = figures
 
 
 def run_checks() -> dict[str, dict[str, object]]:
@@ -76,14 +82,11 @@ def run_checks() -> dict[str, dict[str, object]]:
 
 
 def metrics() -> dict[str, float]:
-    """Counters of this process: page-cache use, analytics batching and uptime. Counts only."""
-    from lookout.analytics import buffer
-    from lookout.catalog.cache import stats
-
-    figures: dict[str, float] = {f"page_cache_{k}_total": v for k, v in stats.items()}
-    for name, value in buffer.stats().items():
-        suffix = "" if name == "queued" else "_total"
-        figures[f"analytics_events_{name}{suffix}"] = value
+    """Counters of this process (each registered app's, e.g. page-cache use and analytics
+    batching) and uptime. Counts only."""
+    figures: dict[str, float] = {}
+    for _, collect in sorted(METRICS.items()):
+        figures.update(collect())
     figures["uptime_seconds"] = round(time.time() - STARTED, 1)
     return figures
 

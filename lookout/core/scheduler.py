@@ -3,7 +3,7 @@ finish, and puts back work a dead worker or a lost queue dropped.
 
 Django Tasks has no scheduler, and the maintained add-on (django-crontask) guards against two
 schedulers only with a Redis lock, while Lookout's embedded default has no Redis. So this is a
-small one: each periodic task has a row (`retention.ScheduledJob`) holding its next due time.
+small one: each periodic task has a row (`LOOKOUT_SCHEDULER_STATE_MODEL`) holding its next due time.
 `tick()` locks that row (SELECT ... FOR UPDATE; on SQLite every write transaction takes the
 database lock up front), enqueues the task if due, and moves the due time to the next slot of
 its cron expression (croniter), in one transaction. Two schedulers running `tick()` at the same
@@ -28,6 +28,8 @@ lets the scheduler retry rather than guess (decision 0030):
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import os
 import socket
@@ -58,14 +60,26 @@ class Periodic:
     task: str
 
 
-PERIODIC: tuple[Periodic, ...] = (
-    Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),
-    Periodic("analytics.daily", "5 0 * * *", "lookout.analytics.tasks.daily_analytics"),
-    Periodic("compliance.self_audit", "41 4 * * *", "lookout.compliance.tasks.run_self_audit_task"),
-    Periodic("audit.checkpoint", "*/15 * * * *", "lookout.audit.tasks.write_checkpoint_task"),
-    Periodic("orders.settle_waiting", "* * * * *", "lookout.orders.tasks.settle_waiting_orders"),
-    Periodic("vault.rewrap_pending", "*/10 * * * *", "lookout.vault.tasks.rewrap_pending_keys"),
-)
+def periodic_jobs() -> tuple[Periodic, ...]:
+    """Every app's periodic tasks: an app that has some lists them in `<app>/schedule.py` as
+    `PERIODIC = [...]`, the way it declares its fields in `personal_data.py`. The scheduler knows
+    no app by name (import direction: core imports no app)."""
+    global _periodic
+    if _periodic is None:
+        found: dict[str, Periodic] = {}
+        for config in apps.get_app_configs():
+            module_name = f"{config.name}.schedule"
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            for item in getattr(importlib.import_module(module_name), "PERIODIC", ()):
+                if item.name in found:
+                    raise ValueError(f"Periodic task {item.name!r} is registered twice.")
+                found[item.name] = item
+        _periodic = tuple(found[name] for name in sorted(found))
+    return _periodic
+
+
+_periodic: tuple[Periodic, ...] | None = None
 
 # What the scheduler last saw of a job's last enqueued run (ScheduledJob.last_status).
 LOST = "LOST"  # the queue no longer knows the result: never run, or its record was dropped
@@ -98,8 +112,9 @@ _warned: set[str] = set()  # missing tasks are reported once per process, not ev
 
 
 def _model() -> Any:
-    # The state row lives in the retention app; resolved lazily so core imports no app.
-    return apps.get_model("retention", "ScheduledJob")
+    # Which model holds the jobs' state is a setting, as Django's AUTH_USER_MODEL is: core
+    # names no app, and resolves it only when it is used.
+    return apps.get_model(settings.LOOKOUT_SCHEDULER_STATE_MODEL)
 
 
 def task_timeout() -> int:
@@ -151,12 +166,13 @@ def _state(job: Any) -> tuple[Any, ...]:
 def tick(
     *,
     now: datetime | None = None,
-    periodic: tuple[Periodic, ...] = PERIODIC,
+    periodic: tuple[Periodic, ...] | None = None,
     backend: str = "default",
 ) -> list[str]:
     """Enqueue every periodic task that is due at `now`, or whose last run failed or was lost
     (see the module's docstring); returns the names enqueued."""
     now = now or timezone.now()
+    periodic = periodic if periodic is not None else periodic_jobs()
     job_model = _model()
     enqueued = []
     for item in periodic:
@@ -347,10 +363,11 @@ def _reclaim_from_dead_local_workers(queue_names: list[str]) -> int:
 
 
 def seconds_until_next(
-    *, now: datetime | None = None, periodic: tuple[Periodic, ...] = PERIODIC, cap: float = 60.0
+    *, now: datetime | None = None, periodic: tuple[Periodic, ...] | None = None, cap: float = 60.0
 ) -> float:
     """How long the scheduler may sleep: until the earliest due time, 1 to `cap` seconds."""
     now = now or timezone.now()
+    periodic = periodic if periodic is not None else periodic_jobs()
     due = _model().objects.filter(name__in=[p.name for p in periodic]).order_by("next_run_at")
     first = due.values_list("next_run_at", flat=True).first()
     if first is None:
@@ -466,13 +483,14 @@ def _overdue(job: Any, now: datetime) -> str:
 
 
 def job_states(
-    *, now: datetime | None = None, periodic: tuple[Periodic, ...] = PERIODIC
+    *, now: datetime | None = None, periodic: tuple[Periodic, ...] | None = None
 ) -> list[JobState]:
     """Each periodic job's last runs and whether it is overdue: its due time is more than
     `LATE_AFTER` past (no scheduler enqueued it), or a slot came after its last success and no
     run succeeded within the grace after it (`SUCCESS_GRACE`, or ten intervals for a frequent
     job): it was enqueued, but lost or failing. One query."""
     now = now or timezone.now()
+    periodic = periodic if periodic is not None else periodic_jobs()
     rows = {job.name: job for job in _model().objects.filter(name__in=[p.name for p in periodic])}
     states = []
     for item in periodic:

@@ -9,9 +9,9 @@ from django.db.models import OuterRef, Subquery
 
 from lookout.accounts.models import MarketingChoice, User
 from lookout.core.inventory import CONSENT_RETENTION
+from lookout.core.retention_rules import queryset_rule
 from lookout.marketing.models import Promotion, PurposeConsent
 from lookout.marketing.personal_data import PROMOTION_RETENTION
-from lookout.retention.registry import queryset_rule
 
 
 def _withdrawn_marketing(cutoff: datetime) -> models.QuerySet[MarketingChoice]:

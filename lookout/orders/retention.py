@@ -10,8 +10,8 @@ from typing import Any
 from django.db import models
 
 from lookout.core.inventory import CACHE_RETENTION, ORDER_RETENTION
+from lookout.core.retention_rules import queryset_rule
 from lookout.orders.models import Cancellation, Order
-from lookout.retention.registry import queryset_rule
 
 
 def _reasons_due(cutoff: datetime) -> models.QuerySet[Cancellation]:

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models, transaction
 
 from lookout.core.inventory import ORDER_RETENTION
-from lookout.retention.registry import queryset_rule
+from lookout.core.retention_rules import queryset_rule
 from lookout.sharing.models import ConsentedDisclosure, InstanceConsent
 
 

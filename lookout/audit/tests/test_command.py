@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from lookout.audit.management.commands import audit as audit_command
 from lookout.audit.services import record
 from lookout.audit.testing import append_only_suspended
+from lookout.compliance.management.commands import audit as audit_command
 
 
 def _run():

@@ -271,9 +271,9 @@ def test_migration_refuses_to_bless_a_log_already_tampered_with():
 @pytest.mark.django_db
 @pytest.mark.commitment("C4.4")
 def test_the_scheduler_writes_checkpoints():
-    from lookout.core.scheduler import PERIODIC, resolve
+    from lookout.core.scheduler import periodic_jobs, resolve
 
-    entry = next(p for p in PERIODIC if p.name == "audit.checkpoint")
+    entry = next(p for p in periodic_jobs() if p.name == "audit.checkpoint")
     entries = _lane(2)
 
     task = resolve(entry.task)

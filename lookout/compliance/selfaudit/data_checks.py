@@ -165,19 +165,21 @@ def keys() -> CheckResult:
     (the keyset itself carries no dates). Older than LOOKOUT_MASTER_KEY_MAX_AGE_DAYS (default
     365) fails: rotate with `lookout keys rotate`.
     """
-    from lookout.vault.crypto import VaultError, _unwrap
-    from lookout.vault.models import DataKey
+    from lookout.audit.models import Outcome
+    from lookout.audit.services import record
+    from lookout.vault.crypto import verify_data_keys
     from lookout.vault.rotation import status
 
     state = status()
-    failed: list[str] = []
-    checked = 0
-    for row in DataKey.objects.only("subject", "wrapped").order_by("subject").iterator(500):
-        checked += 1
-        try:
-            _unwrap(row)
-        except VaultError:
-            failed.append(str(row.subject))
+    # Through the vault's public check: no key leaves the vault, and the check is on record.
+    found = verify_data_keys()
+    checked, failed = found.checked, [str(subject) for subject in found.failed]
+    record(
+        actor=None,
+        action="vault.keys_verified",
+        outcome=Outcome.OK if not failed else Outcome.FAILED,
+        detail={"checked": checked, "failed": len(failed)},
+    )
     since = _in_use_since(state.primary_key_id)
     age = (timezone.now() - since).days if since else 0
     max_age = int(getattr(settings, "LOOKOUT_MASTER_KEY_MAX_AGE_DAYS", 365))

@@ -9,7 +9,8 @@ import pytest
 from freezegun import freeze_time
 
 from lookout.compliance.selfaudit.job_checks import periodic_jobs
-from lookout.core.scheduler import PERIODIC, tick
+from lookout.core.scheduler import periodic_jobs as scheduled_jobs
+from lookout.core.scheduler import tick
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 DAILY = ("retention.daily", "analytics.daily", "compliance.self_audit")
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.commitment("C4.6")
 def test_a_periodic_job_that_missed_its_slot_fails_the_self_audit():
     # given a scheduler saw every periodic job the day before, then stopped
-    tick(now=DAY - timedelta(days=1), periodic=PERIODIC)
+    tick(now=DAY - timedelta(days=1), periodic=scheduled_jobs())
     # when the self-audit looks before any slot came, every job is on time
     with freeze_time(DAY - timedelta(days=1, minutes=-1)):
         assert periodic_jobs().ok

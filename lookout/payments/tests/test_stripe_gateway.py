@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from lookout.payments.gateway import GatewayError, GatewayTimeout, configured_ga
 from lookout.payments.models import Payment
 from lookout.payments.services import refund
 from lookout.payments.stripe_gateway import StripeGateway
+from lookout.testing.parts import missing
 from lookout.testing.raw import raw_database_bytes
 
 SECRET_KEY = "sk_test_lookout_localstripe"  # localstripe accepts any sk_ key
@@ -73,9 +73,7 @@ def localstripe(tmp_path_factory) -> Iterator[str]:
     try:
         import localstripe as _
     except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("localstripe is not installed (pip install -e '.[dev]' installs it)")
-        pytest.skip("localstripe is not installed: pip install -e '.[dev]'")
+        missing("localstripe", "pip install -e '.[dev]' installs it")
     log = tmp_path_factory.mktemp("localstripe") / "server.log"
     with log.open("wb") as errors:
         process = subprocess.Popen(

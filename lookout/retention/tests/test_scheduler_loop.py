@@ -121,7 +121,10 @@ def test_the_scheduler_loop_outlives_a_redis_restart_and_enqueues_the_next_due_j
     loop.start()
     try:
         deadline = time.monotonic() + 30
-        while ScheduledJob.objects.count() < 3 and time.monotonic() < deadline:
+        used = ["retention.daily", "analytics.daily"]  # their rows exist after the first pass
+        while (
+            ScheduledJob.objects.filter(name__in=used).count() < 2 and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         _due("retention.daily")
         _until(lines, "Enqueued retention.daily", loop)

@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.tasks import task_backends
 
-from lookout.core.scheduler import PERIODIC, one_pass, run_forever
+from lookout.core.scheduler import one_pass, periodic_jobs, run_forever
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, on_signal)
             self.stdout.write(
-                "Scheduler started: " + ", ".join(f"{p.name} ({p.cron})" for p in PERIODIC)
+                "Scheduler started: " + ", ".join(f"{p.name} ({p.cron})" for p in periodic_jobs())
             )
         if options["once"]:  # one pass, its errors shown to the operator who asked for it
             names, _ = one_pass(backend=options["backend"], max_sleep=options["max_sleep"])
