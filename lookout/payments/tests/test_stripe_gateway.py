@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -509,6 +510,35 @@ def test_settings_choose_stripe_only_with_both_keys(localstripe) -> None:
         configured_gateway()
     with override_settings(LOOKOUT_PAYMENT_GATEWAY="sandbox"):
         assert not isinstance(configured_gateway(), StripeGateway)
+
+
+@pytest.mark.parametrize(
+    ("gateway_setting", "webhook_secret"),
+    [("stripe", ""), ("stripe", WEBHOOK_SECRET), ("paypal", "")],
+)
+def test_the_store_does_not_start_with_stripe_half_configured(gateway_setting, webhook_secret):
+    environment = {
+        **os.environ,
+        "LOOKOUT_ENV": "test",
+        "LOOKOUT_PAYMENT_GATEWAY": gateway_setting,
+        "LOOKOUT_STRIPE_SECRET_KEY": SECRET_KEY,
+        "LOOKOUT_STRIPE_WEBHOOK_SECRET": webhook_secret,
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "import lookout.settings"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if gateway_setting == "stripe" and webhook_secret:
+        assert started.returncode == 0, started.stderr
+        return
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr
+    assert "LOOKOUT_STRIPE_WEBHOOK_SECRET" in started.stderr
+    assert SECRET_KEY not in started.stderr
 
 
 # -- C2.3: no card number in the store ----------------------------------------------------------
