@@ -147,3 +147,45 @@ def test_a_signed_in_buyer_gets_no_email(processor) -> None:
     Order.objects.filter(pk=order.pk).update(status=Status.PAID, paid_at=order.placed_at)
     assert guest.email_missing_links() == 0
     assert not mail.outbox
+
+
+@pytest.mark.parametrize(
+    ("site", "hosts", "expected"),
+    [
+        ("http://shop.example.com", "shop.example.com", None),
+        ("", "*", None),
+        ("https://shop.example.com/", "shop.example.com", "https://shop.example.com"),
+        ("", "shop.example.com,www.example.com", "https://shop.example.com"),
+    ],
+)
+def test_production_needs_an_https_site_address(tmp_path, site, hosts, expected) -> None:
+    """Links in mail sent outside a request must point at the live store over https."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LOOKOUT_ENV": "production",
+        "LOOKOUT_SECRET_KEY": secrets.token_urlsafe(64),
+        "LOOKOUT_MASTER_KEY_FILE": str(tmp_path / "master-keyset.json"),
+        "LOOKOUT_VAR_DIR": str(tmp_path),
+        "LOOKOUT_ALLOWED_HOSTS": hosts,
+        "LOOKOUT_SITE_URL": site,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import lookout.settings as s; print(s.LOOKOUT_SITE_URL)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if expected is None:
+        assert result.returncode != 0
+        assert "LOOKOUT_SITE_URL must be the store's https:// address" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
