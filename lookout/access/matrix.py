@@ -123,6 +123,13 @@ GRANTS: tuple[Grant, ...] = (
     # after-sales, and shown back to the buyer in their access file.
     grant(Role.AFTER_SALES, "orders.Cancellation.reason", P.AFTER_SALES),
     *(grant(who, "orders.Cancellation.reason", P.SUBJECT_REQUEST) for who in (SELF, SYSTEM)),
+    # Internal notes staff write on an order at the order desk (free text, sealed): read by the
+    # roles that act on orders, each for its own job, and shown back to the buyer in their
+    # access file. The privacy officer, the administrator and the catalog manager see a mask.
+    grant(Role.AFTER_SALES, "orders.OrderNote.body", P.AFTER_SALES),
+    grant(Role.WAREHOUSE, "orders.OrderNote.body", P.FULFILMENT),
+    grant(Role.FINANCE, "orders.OrderNote.body", P.REFUND),
+    *(grant(who, "orders.OrderNote.body", P.SUBJECT_REQUEST) for who in (SELF, SYSTEM)),
     # A one-off consent to share outside the partner system (C5.6): the person's own record of
     # whom they let us tell, and why, shown back to them in their access file (C5.4, C6.2).
     *(

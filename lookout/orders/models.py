@@ -175,3 +175,28 @@ class Cancellation(models.Model):
 
     def __str__(self) -> str:
         return f"cancellation of {self.order_id} by {self.by}"
+
+
+class OrderNote(models.Model):
+    """An internal note staff wrote on an order at the order desk (issue 20).
+
+    Free text a person typed about a customer's order, so, like a cancellation's reason, it is
+    sealed under the buyer's data key (erased with the key, read only through `reveal`, by the
+    roles the matrix names) and never copied into the audit log or the plain-text history. The
+    author is named by pseudonymous id and role only.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    author_ref = models.CharField(max_length=36)  # subject id of the staff member
+    author_role = models.CharField(max_length=32)
+    body = EncryptedField(subject_field="subject")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        # Never the body: this string may reach logs and error reports.
+        return f"note on {self.order_id} by {self.author_role}"

@@ -1,9 +1,16 @@
-"""Declarations of every order field (C2.1): `Delivery` holds personal data, and so does the
-staff's reason for a cancellation (free text, sealed)."""
+"""Declarations of every order field (C2.1): `Delivery` holds personal data, and so do the
+staff's reason for a cancellation and their internal notes on an order (free text, sealed)."""
 
 from lookout.core.inventory import CACHE_RETENTION, ORDER_RETENTION, NotPersonal, personal
 from lookout.core.purposes import Purpose as P
-from lookout.orders.models import Cancellation, Delivery, Order, OrderEvent, OrderLine
+from lookout.orders.models import (
+    Cancellation,
+    Delivery,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderNote,
+)
 
 R = ORDER_RETENTION
 # Every delivery field: the buyer's own view, access requests, after-sales, notices to the buyer.
@@ -90,5 +97,23 @@ FIELDS = {
         # Removed by erasure (privacy.erasure), like every free text.
         "reason": personal("user.content.private", P.AFTER_SALES, P.SUBJECT_REQUEST, retention=R),
         "at": NotPersonal("when cancelled", retention=R),
+    },
+    OrderNote: {
+        "id": NotPersonal("random row id", retention=R),
+        "subject": NotPersonal("pseudonymous buyer id", retention=R),
+        "order": NotPersonal("which order", retention=R),
+        "author_ref": NotPersonal("pseudonymous subject id of the staff member", retention=R),
+        "author_role": NotPersonal("the staff member's role when they wrote it", retention=R),
+        # Free text typed by staff about the buyer's order: it may say anything about them.
+        # Deleted by erasure (privacy.erasure) and by retention (orders.retention).
+        "body": personal(
+            "user.content.private",
+            P.AFTER_SALES,
+            P.FULFILMENT,
+            P.REFUND,
+            P.SUBJECT_REQUEST,
+            retention=R,
+        ),
+        "at": NotPersonal("when written", retention=R),
     },
 }

@@ -11,7 +11,7 @@ from django.db import models
 
 from lookout.core.inventory import CACHE_RETENTION, ORDER_RETENTION
 from lookout.core.retention_rules import queryset_rule
-from lookout.orders.models import Cancellation, Order
+from lookout.orders.models import Cancellation, Order, OrderNote
 
 
 def _reasons_due(cutoff: datetime) -> models.QuerySet[Cancellation]:
@@ -22,6 +22,10 @@ def _blank_reasons(keys: list[Any], now: datetime) -> int:
     """The reason goes; the cancellation (who, when, the payment's outcome) stays with the
     order's other anonymous facts."""
     return Cancellation.objects.filter(pk__in=keys).update(reason=None)
+
+
+def _notes_due(cutoff: datetime) -> models.QuerySet[OrderNote]:
+    return OrderNote.objects.filter(at__lt=cutoff)
 
 
 def _hold_clients_due(cutoff: datetime) -> models.QuerySet[Order]:
@@ -53,5 +57,14 @@ RULES = [
         "after the cancellation is over",
         due=_reasons_due,
         apply=_blank_reasons,
+    ),
+    # Staff's internal notes on an order (order desk): free text about the buyer, kept for the
+    # order period after it was written, then deleted (a note without its text says nothing).
+    queryset_rule(
+        name="orders.notes",
+        retention=ORDER_RETENTION,
+        does="deletes the internal notes staff wrote on an order, once the order period after "
+        "the note is over",
+        due=_notes_due,
     ),
 ]

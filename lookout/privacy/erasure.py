@@ -138,6 +138,13 @@ def _cancellation_reasons(subject: uuid.UUID) -> int:
     return Cancellation.objects.filter(subject=subject, reason__isnull=False).update(reason=None)
 
 
+def _order_notes(subject: uuid.UUID) -> int:
+    """Staff's internal notes on the person's orders are free text about them: they go."""
+    from lookout.orders.models import OrderNote
+
+    return OrderNote.objects.filter(subject=subject).delete()[0]
+
+
 def _messages(subject: uuid.UUID) -> int:
     from lookout.inbox.models import Message
 
@@ -192,6 +199,7 @@ register_eraser("accounts.marketing_choices", _marketing_choices)
 register_eraser("checkout.saved_addresses", _saved_addresses)
 register_eraser("orders.deliveries", _deliveries)
 register_eraser("orders.cancellation_reasons", _cancellation_reasons)
+register_eraser("orders.notes", _order_notes)
 register_eraser("inbox.messages", _messages)
 register_eraser("payments.card_facts", _card_facts)
 register_eraser("policies.acceptances", _policy_acceptances)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookout.staff import actions, admin_views, views
+from lookout.staff import actions, admin_views, desk, views
 
 app_name = "staff"
 urlpatterns = [
@@ -33,4 +33,11 @@ urlpatterns = [
     path("disputes/", actions.open_dispute, name="open_dispute"),
     path("orders/cancel/", actions.cancel_order, name="cancel_order"),
     path("refunds/<uuid:refund_id>/settle/", actions.settle, name="settle"),
+    # The order desk (issue 20): search, an order's whole history, its actions, late orders.
+    path("desk/", desk.home, name="desk"),
+    path("desk/search/email/", desk.email_search, name="desk_email_search"),
+    path("desk/orders/<str:number>/", desk.order_page, name="desk_order"),
+    path("desk/orders/<str:number>/cancel/", desk.cancel, name="desk_cancel"),
+    path("desk/orders/<str:number>/tracking/", desk.resend_tracking, name="desk_resend_tracking"),
+    path("desk/orders/<str:number>/notes/", desk.add_note, name="desk_add_note"),
 ]

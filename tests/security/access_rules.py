@@ -165,6 +165,14 @@ RULES: dict[str, Rule] = {
     "staff:open_dispute": only(AS, why="disputes", method="post"),
     "staff:cancel_order": only(AS, why="cancelling an order before it ships", method="post"),
     "staff:settle": only(F, why="refunds", method="post"),
+    # The order desk (issue 20): roles that handle orders; by email only those granted a
+    # customer's email; each action only the roles that take it (lookout/staff/desk_selectors).
+    "staff:desk": only(AS, W, F, PO, why="order desk: search and late orders"),
+    "staff:desk_email_search": only(AS, PO, why="finding orders by email", method="post"),
+    "staff:desk_order": only(AS, W, F, PO, why="an order's whole history"),
+    "staff:desk_cancel": only(AS, why="cancelling an order before it ships", method="post"),
+    "staff:desk_resend_tracking": only(AS, why="tracking sent again", method="post"),
+    "staff:desk_add_note": only(AS, W, F, why="internal notes on an order", method="post"),
     "compliance:self_audit": only(PO, why="the live self-audit report"),
     # JSON API (method from the OpenAPI document)
     "api:openapi-json": Rule(PUBLIC, "the API's description"),

@@ -256,6 +256,38 @@ def cancellations(ctx: SectionContext) -> Reading:
 
 
 @section(
+    "order_notes",
+    "Our staff's notes on your orders",
+    order=36,
+    description="What our staff wrote down while handling your orders at the order desk, and "
+    "which team wrote it (never who).",
+)
+def order_notes(ctx: SectionContext) -> Reading:
+    """Each note goes through the gate sealed, like every free text about the person; the
+    author is named by role only."""
+    from lookout.access.roles import Role
+    from lookout.orders.models import OrderNote
+
+    rows = list(
+        OrderNote.objects.filter(subject=ctx.subject)
+        .select_related("order")
+        .only("id", "subject", "body", "author_role", "at", "order__number")
+        .order_by("at", "id")
+    )
+    opened = yield ctx.read_many(rows, ["body"])
+    labels = dict(Role.choices)
+    return [
+        {
+            "order": row.order.number,
+            "by": str(labels.get(row.author_role, "Staff")),
+            "note": values["body"],
+            "at": _iso(row.at),
+        }
+        for row, values in zip(rows, opened, strict=True)
+    ]
+
+
+@section(
     "payments",
     "Payments",
     order=40,
