@@ -194,12 +194,16 @@ def print_tables(
     if report is None:
         return
     print()
-    print(f"{'module':<44} {'detected':>9} {'undetected':>10} {'unexplained':>11} {'wall':>6}  ran")
+    print(
+        f"{'module':<36} {'detected':>8} {'undetected':>10} {'unexplained':>11} {'score':>6} "
+        f"{'wall':>6}  ran"
+    )
     for path, result in sorted(report.modules.items()):
         lost = mutation.unexplained(result, explained)
+        score = f"{result.detected / result.judged:.0%}" if result.judged else "-"
         print(
-            f"{path:<44} {result.detected:>9} {result.judged - result.detected:>10} "
-            f"{len(lost):>11} {result.wall_seconds:>5.0f}s  {result.finished_at}"
+            f"{path:<36} {result.detected:>8} {result.judged - result.detected:>10} "
+            f"{len(lost):>11} {score:>6} {result.wall_seconds:>5.0f}s  {result.finished_at}"
             f"{'  (changed since)' if result.stale else ''}"
         )
         for survivor in lost:
