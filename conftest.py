@@ -28,7 +28,7 @@ IN_THE_OTHER_PASS = pytest.mark.skip(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every database test may use both databases; and in the PostgreSQL pass of `make test`,
     tests marked `database_independent` are skipped with the reason: they would repeat exactly
-    what the SQLite pass beside it runs (decision 0024, 2026-11-26 addendum). Long tests of that
+    what the SQLite pass beside it runs (decision 0024). Long tests of that
     kind marked `in_postgres_pass` (the fault test) run in the PostgreSQL pass instead, and are
     skipped in the SQLite pass when `make test` runs both (LOOKOUT_POSTGRES_PASS_RUNS=1), so that
     the two passes side by side take about as long."""

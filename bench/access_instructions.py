@@ -1,6 +1,6 @@
 """Instructions the Python process executes per access file of a customer with 1,000 orders: a
 repeatable count for comparing two versions of the code on a machine whose timings swing
-(decision 0025, addendum of 2026-11-26); the counting itself is `bench/callgrind.py`.
+(decision 0025); the counting itself is `bench/callgrind.py`.
 
 The customer and their orders are made in a throwaway store by a first process; a second one,
 under `valgrind --tool=callgrind`, builds the file a few times with counting switched on only

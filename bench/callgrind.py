@@ -1,7 +1,7 @@
 """Counting the instructions a Python process executes in a measured stretch, under callgrind.
 
 Why: on this machine timings swing by half within minutes, while the same code gives the same
-count to within a few hundredths of a percent (decision 0023, sixth addendum). The process
+count to within a few hundredths of a percent (decision 0023). The process
 under count prepares itself, says it is ready, runs the measured work when told to go, says it
 is done and waits to be stopped; counting is switched on only between "go" and "done"
 (`callgrind_control`), so start-up and preparation are not counted. A database server's own

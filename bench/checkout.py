@@ -86,9 +86,9 @@ def throughput(label: str, *, postgres: str, orders: int) -> dict:
         prepare(env)
         lookout(env, "shell", "-c", STOCK_SQL)
         # Four processes of two threads: on 2 cores, checkout's Python work contends for each
-        # process's GIL. 4 x 4 completed about a fifth more orders than 2 x 8 (decision 0023,
-        # third addendum); once a checkout cost less, 4 x 2 used less CPU per order than 4 x 4
-        # and completed about a tenth more in alternated runs (fifth addendum).
+        # process's GIL. 4 x 4 completed about a fifth more orders than 2 x 8 (decision 0023);
+        # once a checkout cost less, 4 x 2 used less CPU per order than 4 x 4 and completed
+        # about a tenth more in alternated runs.
         with server(env, workers=WORKERS, threads=THREADS) as base:
             tokens = _carts(base, orders + 40)
             warm, tokens = tokens[:40], tokens[40:]

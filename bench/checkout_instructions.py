@@ -1,5 +1,5 @@
 """Instructions the Python process executes per checkout: a repeatable count for comparing two
-versions of the code on a machine whose timings swing (decision 0023, sixth addendum).
+versions of the code on a machine whose timings swing (decision 0023).
 
 Checkout runs in one process through Django's full request handling (as `bench/checkout.py
 --profile-here` does) under `valgrind --tool=callgrind`, with counting switched on only around

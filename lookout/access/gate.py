@@ -441,7 +441,7 @@ def _decrypt(plan: _Plan, ring: KeyRing) -> list[dict[str, str | None]]:
 
     Column by column for each person: the vault opens a whole column of their values in one
     call (`KeyRing.open_all`), and each row's dict is zipped from the opened columns, instead
-    of a call into the vault and a dict assignment per value (decision 0025, last addendum).
+    of a call into the vault and a dict assignment per value (decision 0025).
     """
     names = list(plan.encrypted)
     fields = list(plan.encrypted.values())

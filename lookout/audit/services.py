@@ -207,7 +207,7 @@ def batch(using: str | None = None, *, savepoint: bool = True) -> Iterator[None]
     entry.
 
     Why: checkout writes four entries per order and an access file one per person per read;
-    each entry written on its own cost one or two round trips (decision 0023, fifth addendum).
+    each entry written on its own cost one or two round trips (decision 0023).
     The entries still commit or roll back with the change they describe: they are written in
     the same transaction, just before the block ends, and only if it ends without an error. An
     entry recorded in a savepoint that rolled back is dropped with that savepoint, and nothing

@@ -64,7 +64,7 @@ def get_cart(*, token: str) -> Cart:
     if not is_well_formed(token):
         raise NotFound("We could not find that cart. It may have expired.")
     # Written out: every cart page and checkout asks, and the ORM's compile step cost more CPU
-    # than the lookup itself (decision 0023, fourth addendum).
+    # than the lookup itself (decision 0023).
     found = read(Cart, _CART_BY_HASH_SQL, [_hash(token)], fields=_CART_FIELDS)
     if not found:
         raise NotFound("We could not find that cart. It may have expired.")

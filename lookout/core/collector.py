@@ -6,7 +6,7 @@ process on the reference machine (Django's modules, models and URL patterns are 
 objects). Building a customer's access file keeps some 100,000 new dicts, lists and strings
 alive until it is done, so it set off one or two full collections per file, each finding
 nothing (a document is a tree: no cycles), and a file took 0.3 s instead of 0.17 s one time in
-three (decision 0025, last addendum). Reference counting still frees everything as usual
+three (decision 0025). Reference counting still frees everything as usual
 while the collector is paused; only cycles wait for the next collection after the pause.
 
 The collector is one per process, so pauses from several threads are counted: it runs again

@@ -2,7 +2,7 @@
 for statements of at most 50 parameters. The audit log writes a unit of work's entries in one
 INSERT of 16 columns per entry (`audit.batch`), so checkout's four entries (64 parameters) were
 parsed again on every order: about 1.3 million instructions, near 6 % of a checkout's Python
-work, measured with callgrind (decision 0023, sixth addendum).
+work, measured with callgrind (decision 0023).
 
 `allow_longer_statements()` raises that limit. The cache itself stays bounded (psycopg's LRU of
 128 statements), and what it holds is the statement text, never a parameter value. The limit is

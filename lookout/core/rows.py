@@ -3,17 +3,17 @@ compile step.
 
 Why: checkout inserts about ten rows per order, and on the development machine Django spent
 0.5 to 0.8 ms of CPU compiling and running each `create()` against about 0.2 to 0.3 ms for the same
-statement built once (decision 0023, fourth addendum). The statement for each model and
+statement built once (decision 0023). The statement for each model and
 database is built once; each value still goes through its field's `pre_save(add=True)` and
 `get_db_prep_save`, exactly as the ORM's insert compiler calls them, so defaults,
 `auto_now_add` and database-specific conversions are the same.
 
 Personal (encrypted) fields are sealed exactly as by the ORM's save: `EncryptedField` seals in
 its `pre_save`, which both paths call, and its `get_db_prep_value` refuses anything but a
-sealed value, so neither path can write plaintext (decision 0023, fifth addendum, which
-reverses the fourth addendum's refusal). Refused: models this helper does not cover
-(inheritance, an own `save()`, database defaults, generated fields). Signals are not sent: no
-model of this project listens to them (a test keeps it that way for the models inserted here).
+sealed value, so neither path can write plaintext (decision 0023). Refused: models this helper
+does not cover (inheritance, an own `save()`, database defaults, generated fields). Signals are
+not sent: no model of this project listens to them (a test keeps it that way for the models
+inserted here).
 """
 
 from __future__ import annotations
@@ -196,8 +196,7 @@ def together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     one after the other on SQLite.
 
     Why: placing an order writes ten rows into nine tables; each INSERT on its own cost a round
-    trip and its share of Django's and psycopg's work per statement (decision 0023, sixth
-    addendum).
+    trip and its share of Django's and psycopg's work per statement (decision 0023).
 
     What changes for the code inside:
     - Each row is written as its object stands when the block ends, and its values are prepared
@@ -270,7 +269,7 @@ def read[M: models.Model](
 
     Why not `Model.objects.raw`: it works out the columns, their order and their converters
     again on every query, which on checkout's three hottest reads cost more than the reads
-    (decision 0023, sixth addendum). This works them out once per model and field list."""
+    (decision 0023). This works them out once per model and field list."""
     alias = using or router.db_for_read(model)
     connection = connections[alias]
     key = (model, tuple(fields), connection.vendor)

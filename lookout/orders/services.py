@@ -327,7 +327,7 @@ def _place(
 
 
 # Checkout's reads, written out: placing an order runs them every time, and compiling them with
-# the ORM cost more CPU than running them (decision 0023, fourth addendum). Read through
+# the ORM cost more CPU than running them (decision 0023). Read through
 # `core.rows.read`, so every column still goes through its field's conversion.
 _CART_PRODUCTS_SQL = (
     "SELECT p.id, p.sku, p.name, p.price, p.stock, l.quantity AS cart_quantity, "

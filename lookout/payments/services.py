@@ -206,7 +206,7 @@ def start_payment(
 
 
 # Written out: every checkout runs it, and the ORM's compile step of a conditional update cost
-# more CPU than the statement (decision 0023, fifth addendum).
+# more CPU than the statement (decision 0023).
 _CLAIM_SQL = (
     "UPDATE payments_payment SET processor_reference = %s, redirect_url = %s "
     "WHERE id = %s AND processor_reference IS NULL"

@@ -138,7 +138,7 @@ def call_wsgi(
 
 
 # In-process calls run on a small shared pool rather than a new thread each: starting a thread
-# cost about a millisecond of a checkout under load (decision 0023, fifth addendum). A call that
+# cost about a millisecond of a checkout under load (decision 0023). A call that
 # hangs keeps its worker until it returns, as a thread of its own did; callers still stop
 # waiting at their timeout, also when every worker is busy.
 POOL_WORKERS = 16

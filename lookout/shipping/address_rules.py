@@ -2,8 +2,8 @@
 
 Why: the library re-reads and re-parses its bundled JSON for the country (and the "ZZ"
 defaults) on every `normalize_address` and `format_address` call: about 1.5 ms of CPU per
-checkout on the development machine, a twentieth of the whole request (decision 0023, fifth
-addendum). The data ships inside the package and never changes while the process runs, so the
+checkout on the development machine, a twentieth of the whole request (decision 0023). The
+data ships inside the package and never changes while the process runs, so the
 rules an address gets depend only on the four parts the library reads to pick them: the
 country, and the region, city and district it matches against its lists.
 

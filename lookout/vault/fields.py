@@ -108,8 +108,8 @@ def sealed_bytes(name: str) -> models.ExpressionWrapper:
 
     Why: a bulk read (an access file opens thousands of values) paid for a `Sealed` object
     and a converter call per value only for the gate to take the bytes out again; reading the
-    column as plain binary cost the ORM half the time of the whole query (decision 0025,
-    last addendum). The bytes are still ciphertext: only the gate opens them.
+    column as plain binary cost the ORM half the time of the whole query (decision 0025). The
+    bytes are still ciphertext: only the gate opens them.
     """
     return models.ExpressionWrapper(models.F(name), output_field=models.BinaryField())
 

@@ -1,5 +1,5 @@
 """PostgreSQL connection settings: parameters bound by the server, statements prepared after a
-few runs (decision 0023, fifth addendum), and a way to turn preparing off for a pooler."""
+few runs (decision 0023), and a way to turn preparing off for a pooler."""
 
 from __future__ import annotations
 
