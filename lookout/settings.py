@@ -40,7 +40,12 @@ if PRODUCTION:
 else:
     SECRET_KEY = os.environ.get("LOOKOUT_SECRET_KEY", "dev-only-insecure-key-" + "x" * 40)
 
-DEBUG = os.environ.get("LOOKOUT_DEBUG", "1" if ENV == "development" else "0") == "1"
+# Off in every profile, `make run` too: Django's debug pages show stack traces, settings and the
+# list of every route to whoever opens the site. LOOKOUT_DEBUG=1 turns them on for a developer's
+# own machine; production refuses it.
+DEBUG = os.environ.get("LOOKOUT_DEBUG", "0") == "1"
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("LOOKOUT_DEBUG=1 is refused in production: it shows stack traces.")
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("LOOKOUT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -98,6 +103,7 @@ MIDDLEWARE = [
     # listed before Django's CSP middleware so its response phase runs after the header is set.
     "lookout.consent.middleware.ConsentCSPMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "lookout.core.middleware.RefusalPageMiddleware",
 ]
 
 ROOT_URLCONF = "lookout.urls"

@@ -36,5 +36,6 @@ urlpatterns = [
 ]
 
 handler400 = core_views.bad_request
+handler403 = core_views.forbidden
 handler404 = core_views.not_found
 handler500 = core_views.server_error

@@ -84,3 +84,25 @@ class RejectNulMiddleware:
         if has_nul(request):
             return _refusal(request)
         return self.get_response(request)
+
+
+class RefusalPageMiddleware:
+    """A refusal a page view let through (`LookoutError`: throttled, too many unpaid orders, not
+    found, ...) answers its own status with the shop's error page and the refusal's message,
+    never a 500. The JSON API answers these itself, as Problem JSON (lookout.api).
+
+    Position: anywhere; only its exception phase acts."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from lookout.core.errors import LookoutError
+        from lookout.core.views import refusal_page
+
+        if not isinstance(exception, LookoutError) or request.path_info.startswith("/api/"):
+            return None
+        return refusal_page(request, exception)

@@ -108,9 +108,10 @@ class Command(BaseCommand):
 
     def _collect_static(self) -> None:
         """Production serves the hashed, compressed copies in STATIC_ROOT (whitenoise); in
-        development whitenoise reads the app folders directly, so collect only once."""
+        development whitenoise reads the app folders directly (its finders), so collect only
+        once."""
         static_root = Path(settings.STATIC_ROOT)
-        if settings.DEBUG and static_root.is_dir():
+        if settings.WHITENOISE_USE_FINDERS and static_root.is_dir():
             return
         self.stdout.write(f"Collecting static files into {static_root} ...")
         call_command("collectstatic", interactive=False, verbosity=0)
