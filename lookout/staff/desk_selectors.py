@@ -169,9 +169,10 @@ def _order_entries(order: Order) -> list[Entry]:
     ]
 
 
-def _payment_entries(order: Order) -> list[Entry]:
+def _payment_entries(order: Order, *, role: str) -> list[Entry]:
     """What the payment went through, from the audit log (each change of a payment is
-    audited with its amount); nothing of the card beyond brand and last four digits."""
+    audited with its amount). The card's brand and last four digits and the processor's
+    reference are payment data: finance's alone, as on the queues (C4.3)."""
     from lookout.audit.models import AuditEntry
     from lookout.payments.models import Payment
 
@@ -195,9 +196,9 @@ def _payment_entries(order: Order) -> list[Entry]:
         f"captured {format_usd(payment.captured_amount)},",
         f"refunded {format_usd(payment.refunded_amount)}.",
     ]
-    if card:
+    if card and role == Role.FINANCE:
         parts.append(f"Card: {card}.")
-    if payment.processor_reference:
+    if payment.processor_reference and role == Role.FINANCE:
         parts.append(f"Processor reference {payment.processor_reference}.")
     summary = " ".join(parts)
     entries.append(Entry(payment.created_at, "payment", "Payment opened", summary.strip()))
@@ -298,7 +299,11 @@ def _message_entries(order: Order) -> list[Entry]:
     for at, key, read_at in rows:
         parts = (key or "").split(":")
         about = parts[2] if len(parts) > 2 else ""
-        what = "tracking details" if about == "tracking" else _status_label(about).lower()
+        what = (
+            "tracking details"
+            if about == "tracking"
+            else _status_label(about).lower().replace("-", " ")
+        )
         entries.append(
             Entry(
                 at,
@@ -384,7 +389,7 @@ def timeline(*, order: Order, actor: User) -> list[Entry]:
     purpose = PAGE_PURPOSE[role_of(actor)]
     entries = [
         *_order_entries(order),
-        *_payment_entries(order),
+        *_payment_entries(order, role=role_of(actor)),
         *_shipment_entries(order),
         *_return_entries(order),
         *_dispute_entries(order),

@@ -13,6 +13,7 @@ from django.db import connection
 from lookout.access.roles import Role
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
+from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
 from lookout.inbox.models import Message
 from lookout.orders.models import Order, OrderNote, Status
 from lookout.orders.testing import GUEST_EMAIL, PHONE, RECIPIENT, place
@@ -126,6 +127,10 @@ def test_the_timeline_holds_events_payment_shipment_return_refund_messages_and_n
     # oldest first
     times = re.findall(r'<time datetime="([^"]+)"', timeline)
     assert times == sorted(times)
+    # and the payment's card and processor reference are finance's alone
+    assert "ps_" not in page and "Card:" not in page
+    _, finance = staff(Role.FINANCE)
+    assert "Processor reference ps_" in _page(finance, order)
 
 
 @pytest.mark.commitment("C4.2", "C4.3", "C4.4")
@@ -242,3 +247,17 @@ def test_tracking_cannot_be_resent_before_the_order_ships(staff) -> None:
     answer = client.post(f"/staff/desk/orders/{order.number}/tracking/")
     assert answer.status_code == 409 and "no tracking number" in answer.content.decode()
     assert not Message.objects.filter(dedupe_key__contains=":tracking:").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended")
+@pytest.mark.commitment("C6.4")
+def test_an_erased_customers_order_still_opens_with_its_details_shown_as_erased(staff) -> None:
+    from lookout.privacy.erasure import erase_subject
+
+    order = place()
+    erase_subject(subject=order.subject)
+    _, client = staff(Role.AFTER_SALES)
+    page = _page(client, order)
+    assert RECIPIENT not in page and page.count("(erased)") == 4
+    assert "Order placed" in page
