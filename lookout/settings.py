@@ -168,7 +168,7 @@ def _database(url: str) -> dict[str, Any]:
             # Parameters sent apart from the statement, and statements run a few times on a
             # connection prepared there: PostgreSQL parses and plans each of checkout's
             # statements once per connection instead of once per order (about a third less
-            # database CPU per order; decision 0023, fifth addendum).
+            # database CPU per order; decision 0023).
             "server_side_binding": True,
             "prepare_threshold": _prepare_threshold(),
         }

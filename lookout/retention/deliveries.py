@@ -15,7 +15,8 @@ Why it is written this way (docs/decisions/0021-retention-throughput.md):
   an order due are final (no transition leaves them), so a picked row cannot stop being due
   before it is blanked.
 - Key lists go to the database as one parameter: a JSON array on SQLite (`json_each`), an
-  array on PostgreSQL (`= ANY`). Thousands of separate parameters cost more than the updates.
+  comma-separated text unnested on PostgreSQL (`unnest(string_to_array(...))`). Thousands of
+  separate parameters cost more than the updates.
 - On SQLite the statements are plain SQL. The engine runs inside the worker, so everything the
   ORM adds per statement and per row (compiling, a converter and a Cast per column) is worker
   time; PostgreSQL keeps the ORM statements (its engine's time is not the worker's).
