@@ -99,6 +99,8 @@ def localstripe(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _auth() -> dict[str, str]:
