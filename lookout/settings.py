@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "lookout.consent",
     "lookout.analytics",
     "lookout.policies",
+    "lookout.support",
     "lookout.privacy",
     "lookout.retention",
     "lookout.staff",
@@ -489,6 +490,17 @@ if LOOKOUT_PAYMENT_GATEWAY not in ("sandbox", "stripe") or (
         "LOOKOUT_PAYMENT_GATEWAY must be 'sandbox' or 'stripe', and 'stripe' needs "
         "LOOKOUT_STRIPE_SECRET_KEY and LOOKOUT_STRIPE_WEBHOOK_SECRET."
     )
+
+# --- Customer service (issue 23) ----------------------------------------------------------
+# The store's operating entity, shown on the help and contact page: who answers for the store,
+# where, and how to reach it. Set by the operator; the defaults say so on the page.
+LOOKOUT_OPERATOR_NAME = os.environ.get("LOOKOUT_OPERATOR_NAME", "Lookout (operator not set)")
+LOOKOUT_OPERATOR_ADDRESS = os.environ.get("LOOKOUT_OPERATOR_ADDRESS", "Postal address not set")
+LOOKOUT_OPERATOR_CONTACT = os.environ.get("LOOKOUT_OPERATOR_CONTACT", "")
+# Business days (warehouse calendar) within which a new conversation gets its first answer (C1.9).
+LOOKOUT_SUPPORT_REPLY_DAYS = int(os.environ.get("LOOKOUT_SUPPORT_REPLY_DAYS", "1"))
+# New conversations one client network may open per limiter window.
+LOOKOUT_SUPPORT_OPEN_LIMIT = int(os.environ.get("LOOKOUT_SUPPORT_OPEN_LIMIT", "10"))
 
 # --- Orders and shipping (C1.6) --------------------------------------------------------------
 # Warehouse holidays as ISO dates, comma separated: they are not business days.

@@ -130,6 +130,15 @@ GRANTS: tuple[Grant, ...] = (
     grant(Role.WAREHOUSE, "orders.OrderNote.body", P.FULFILMENT),
     grant(Role.FINANCE, "orders.OrderNote.body", P.REFUND),
     *(grant(who, "orders.OrderNote.body", P.SUBJECT_REQUEST) for who in (SELF, SYSTEM)),
+    # Customer-service conversations (issue 23): the person and the store (for a verified guest,
+    # and the access file) read them; each staff role whose queue holds one reads it for its job.
+    *(
+        grant(who, "support.Post.body", P.SELF_SERVICE, P.SUBJECT_REQUEST, P.ACCOUNT_NOTICE)
+        for who in (SELF, SYSTEM)
+    ),
+    grant(Role.AFTER_SALES, "support.Post.body", P.AFTER_SALES),
+    grant(Role.FINANCE, "support.Post.body", P.REFUND),
+    grant(Role.PRIVACY_OFFICER, "support.Post.body", P.SUBJECT_REQUEST),
     # A one-off consent to share outside the partner system (C5.6): the person's own record of
     # whom they let us tell, and why, shown back to them in their access file (C5.4, C6.2).
     *(

@@ -145,6 +145,15 @@ def _order_notes(subject: uuid.UUID) -> int:
     return OrderNote.objects.filter(subject=subject).delete()[0]
 
 
+def _conversations(subject: uuid.UUID) -> int:
+    """Customer-service conversations are free text about the person: they go, with every
+    message and staff note in them, and the email-notice choice."""
+    from lookout.support.models import Conversation, NoticeChoice
+
+    NoticeChoice.objects.filter(subject=subject).delete()
+    return Conversation.objects.filter(subject=subject).delete()[0]
+
+
 def _messages(subject: uuid.UUID) -> int:
     from lookout.inbox.models import Message
 
@@ -201,6 +210,7 @@ register_eraser("orders.deliveries", _deliveries)
 register_eraser("orders.cancellation_reasons", _cancellation_reasons)
 register_eraser("orders.notes", _order_notes)
 register_eraser("inbox.messages", _messages)
+register_eraser("support.conversations", _conversations)
 register_eraser("payments.card_facts", _card_facts)
 register_eraser("policies.acceptances", _policy_acceptances)
 register_eraser("privacy.requests", _requests)

@@ -359,6 +359,46 @@ def messages(ctx: SectionContext) -> Reading:
 
 
 @section(
+    "conversations",
+    "Your conversations with customer service",
+    order=52,
+    description="Every message you and our staff wrote, and our staff's internal notes on the "
+    "conversation (staff named by team, never who); and whether you asked for an email when a "
+    "message waits.",
+)
+def conversations(ctx: SectionContext) -> Reading:
+    from lookout.support.models import Conversation, NoticeChoice, Post
+
+    threads = list(Conversation.objects.filter(subject=ctx.subject).select_related("order"))
+    posts = list(Post.objects.filter(subject=ctx.subject).order_by("at", "id"))
+    opened = yield ctx.read_many(posts, ["body"])
+    by_thread: dict[Any, list[dict[str, Any]]] = {}
+    for post, values in zip(posts, opened, strict=True):
+        by_thread.setdefault(post.conversation_id, []).append(
+            {
+                "by": post.get_author_display() if not post.author_role else post.author_role,
+                "kind": post.author,
+                "text": values["body"],
+                "at": _iso(post.at),
+            }
+        )
+    choice = NoticeChoice.objects.filter(subject=ctx.subject).first()
+    return {
+        "email_when_a_message_waits": bool(choice and choice.email_on_message),
+        "conversations": [
+            {
+                "about": t.order.number if t.order is not None else t.get_topic_display(),
+                "state": t.get_state_display(),
+                "opened_at": _iso(t.opened_at),
+                "closed_at": _iso(t.closed_at),
+                "messages": by_thread.get(t.pk, []),
+            }
+            for t in sorted(threads, key=lambda t: (t.opened_at, str(t.pk)))
+        ],
+    }
+
+
+@section(
     "marketing_choices",
     "Offers and news by email",
     order=60,

@@ -1,0 +1,96 @@
+"""Customer service: conversations between a person and the store's staff (issue 23).
+
+A conversation is about one person, named only by the pseudonymous `subject` (the account's, or
+a guest order's own), and every word in it is sealed under that person's data key: erasure
+crypto-shreds it with the rest of their data, in the database and in old backups. Staff read the
+words only through the gate, with the purpose of their role's job (C4.4).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from lookout.vault.fields import EncryptedField
+
+
+class Topic(models.TextChoices):
+    ORDER = "order", "An order"
+    GENERAL = "general", "A general question"
+
+
+class State(models.TextChoices):
+    WAITING_FOR_US = "waiting", "Waiting for our answer"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"
+
+
+class Conversation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    topic = models.CharField(max_length=16, choices=Topic.choices)
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Opened by a guest (order link and number) rather than a signed-in account: replies are
+    # shown on the guest's order page, and no email notice is sent (the guest chose none).
+    guest = models.BooleanField(default=False)
+    # Whose queue holds it: after-sales first; staff hand it over (finance, privacy officer).
+    role = models.CharField(max_length=32, default="after_sales", db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING_FOR_US)
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_reply_due = models.DateField()
+    first_reply_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["first_reply_due", "opened_at", "id"]
+        indexes = [models.Index(fields=["role", "state", "first_reply_due"])]
+
+    def __str__(self) -> str:
+        # Never the words: this string may reach logs and error reports.
+        return f"conversation {str(self.id)[:8]}"
+
+    def is_overdue(self, today: object = None) -> bool:
+        """No first reply yet and its due day is past (C1.9)."""
+        day = today or timezone.localdate()
+        return self.first_reply_at is None and self.first_reply_due < day  # type: ignore[operator]
+
+
+class Author(models.TextChoices):
+    CUSTOMER = "customer", "You"
+    STAFF = "staff", "Our staff"
+    NOTE = "note", "Internal note"  # staff only, never shown to the customer
+
+
+class Post(models.Model):
+    """One message in a conversation, or an internal staff note on it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="posts")
+    author = models.CharField(max_length=16, choices=Author.choices)
+    author_role = models.CharField(max_length=32, blank=True)  # staff: the role, never who
+    body = EncryptedField(subject_field="subject")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} post {str(self.id)[:8]}"
+
+
+class NoticeChoice(models.Model):
+    """Whether a signed-in customer wants an email when a new message waits for them (off until
+    they choose it). The email carries no personal content (issue 23, item 6)."""
+
+    subject = models.UUIDField(primary_key=True, editable=False)
+    email_on_message = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "notice choice"

@@ -1,0 +1,78 @@
+"""What each customer-service field holds, why, for how long (C2.1); see core/inventory.py."""
+
+from datetime import timedelta
+
+from lookout.core.inventory import ACCOUNT_LIFETIME, NotPersonal, Retention, personal
+from lookout.core.purposes import Purpose as P
+from lookout.support.models import Conversation, NoticeChoice, Post
+
+# A conversation is kept 2 years after it was closed (or went quiet), then deleted with its
+# messages (lookout/support/retention.py, C4.6).
+SUPPORT_RETENTION = Retention("support", timedelta(days=2 * 365), "the conversation was closed")
+R = SUPPORT_RETENTION
+
+# The person's own view and access file, the store showing a verified guest their conversation,
+# and the staff roles a conversation can be with, each for its own job.
+READ_FOR = (
+    P.SELF_SERVICE,
+    P.SUBJECT_REQUEST,
+    P.ACCOUNT_NOTICE,
+    P.AFTER_SALES,
+    P.REFUND,
+)
+
+FIELDS = {
+    Conversation: {
+        "id": NotPersonal("random conversation id", retention=R),
+        "subject": NotPersonal(
+            "pseudonymous id of the person asking; names nobody without the vault", retention=R
+        ),
+        "topic": NotPersonal("what kind of question (order or general)", retention=R),
+        "order": NotPersonal("which order the question is about", retention=R),
+        "guest": NotPersonal("whether it was opened through a guest order link", retention=R),
+        "role": NotPersonal("which staff role's queue holds it", retention=R),
+        "state": NotPersonal("waiting, answered or closed", retention=R),
+        "opened_at": NotPersonal("when opened", retention=R),
+        "first_reply_due": NotPersonal("the day the first answer is due (C1.9)", retention=R),
+        "first_reply_at": NotPersonal("when first answered", retention=R),
+        "last_message_at": NotPersonal("when last written in", retention=R),
+        "closed_at": NotPersonal("when closed (starts the retention period)", retention=R),
+    },
+    Post: {
+        "id": NotPersonal("random message id", retention=R),
+        "subject": NotPersonal(
+            "pseudonymous id of the person the conversation is with (their data key's id)",
+            retention=R,
+        ),
+        "conversation": NotPersonal("which conversation", retention=R),
+        "author": NotPersonal("customer, staff or internal note", retention=R),
+        "author_role": NotPersonal("the staff role that wrote it, never who", retention=R),
+        "body": personal("user.content.private", *READ_FOR, retention=R),
+        "at": NotPersonal("when written", retention=R),
+    },
+    NoticeChoice: {
+        "subject": personal(
+            "user.unique_id.pseudonymous",
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            P.ACCOUNT_NOTICE,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="random UUID (the id of the person's data key)",
+        ),
+        "email_on_message": personal(
+            "user.account.settings",
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            P.ACCOUNT_NOTICE,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain yes/no on a pseudonymous row",
+        ),
+        "changed_at": personal(
+            "user.account.settings",
+            P.SELF_SERVICE,
+            P.SUBJECT_REQUEST,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp on a pseudonymous row",
+        ),
+    },
+}

@@ -1,0 +1,207 @@
+"""Writes on customer-service conversations (issue 23). Views call only these.
+
+Every message body is sealed under the person's data key on save (vault fields); nothing here
+logs or mails a word of it. A staff reply lands in the person's inbox (and, for a guest, on their
+order page, which shows the guest's inbox), and a signed-in customer who asked for it gets an
+email that says only that a message waits (`notices`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from lookout.access.roles import Role
+from lookout.core.errors import Conflict, LookoutError
+from lookout.inbox.services import send_message
+from lookout.shipping.calendar import add_business_days
+from lookout.support.models import Author, Conversation, NoticeChoice, Post, State, Topic
+
+BODY_MAX = 5000
+# Roles a conversation may be handed to: after-sales answers; finance for a refund question,
+# the privacy officer for a privacy question.
+HANDOVER_ROLES = (Role.AFTER_SALES, Role.FINANCE, Role.PRIVACY_OFFICER)
+# Which purpose each role reads a conversation for (the gate checks the role x purpose cell).
+PURPOSE_OF_ROLE = {
+    Role.AFTER_SALES: "after_sales",
+    Role.FINANCE: "refund",
+    Role.PRIVACY_OFFICER: "subject_request",
+}
+
+
+class InvalidMessage(LookoutError):
+    """The message is empty or too long; the person is told which."""
+
+
+def reply_days() -> int:
+    return max(0, int(getattr(settings, "LOOKOUT_SUPPORT_REPLY_DAYS", 1)))
+
+
+def first_reply_due(opened_on: date) -> date:
+    """The business day (warehouse calendar) by which a new conversation gets its first answer:
+    `LOOKOUT_SUPPORT_REPLY_DAYS` business days after the day it was opened (C1.9)."""
+    return add_business_days(opened_on, reply_days())
+
+
+def clean_body(body: Any) -> str:
+    text = str(body or "").replace("\x00", "").strip()
+    if not text:
+        raise InvalidMessage("Please write your message.")
+    if len(text) > BODY_MAX:
+        raise InvalidMessage(f"A message can have at most {BODY_MAX} characters.")
+    return text
+
+
+def open_conversation(
+    *, subject: uuid.UUID, topic: str, body: Any, order: Any = None, guest: bool = False
+) -> Conversation:
+    """A new conversation with its first message, in the after-sales queue, due for a first
+    answer by `first_reply_due`."""
+    text = clean_body(body)
+    if topic not in Topic.values:
+        raise InvalidMessage("Please choose what your question is about.")
+    if topic == Topic.ORDER and order is None:
+        raise InvalidMessage("Please choose the order your question is about.")
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            subject=subject,
+            topic=topic,
+            order=order if topic == Topic.ORDER else None,
+            guest=guest,
+            role=Role.AFTER_SALES,
+            opened_at=now,
+            last_message_at=now,
+            first_reply_due=first_reply_due(timezone.localdate(now)),
+        )
+        Post.objects.create(
+            subject=subject, conversation=conversation, author=Author.CUSTOMER, body=text, at=now
+        )
+    return conversation
+
+
+def customer_writes(*, conversation: Conversation, body: Any) -> Post:
+    """The person answers; the conversation waits for us again."""
+    text = clean_body(body)
+    if conversation.state == State.CLOSED:
+        raise Conflict("This conversation is closed. Reopen it to write again.")
+    now = timezone.now()
+    with transaction.atomic():
+        post = Post.objects.create(
+            subject=conversation.subject,
+            conversation=conversation,
+            author=Author.CUSTOMER,
+            body=text,
+            at=now,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            state=State.WAITING_FOR_US, last_message_at=now
+        )
+    conversation.refresh_from_db()
+    return post
+
+
+def _reply_title(conversation: Conversation) -> str:
+    if conversation.order_id is not None:
+        return f"We answered your question about order {conversation.order.number}"  # type: ignore[union-attr]
+    return "We answered your question"
+
+
+def conversation_path(conversation: Conversation) -> str:
+    return reverse("support:conversation", args=[conversation.pk])
+
+
+def staff_replies(*, conversation: Conversation, body: Any, role: str) -> Post:
+    """A staff answer: shown in the conversation and posted to the person's inbox (sealed under
+    their key), the first one stops the due-time clock; then the email notice, if chosen."""
+    from lookout.support import notices
+
+    text = clean_body(body)
+    if conversation.state == State.CLOSED:
+        raise Conflict("This conversation is closed. Reopen it to answer.")
+    now = timezone.now()
+    with transaction.atomic():
+        post = Post.objects.create(
+            subject=conversation.subject,
+            conversation=conversation,
+            author=Author.STAFF,
+            author_role=str(role),
+            body=text,
+            at=now,
+        )
+        changes: dict[str, Any] = {"state": State.ANSWERED, "last_message_at": now}
+        if conversation.first_reply_at is None:
+            changes["first_reply_at"] = now
+        Conversation.objects.filter(pk=conversation.pk).update(**changes)
+        where = (
+            "Answer it from your order page (the link we emailed you and the order number)."
+            if conversation.guest
+            else f"Read the whole conversation and answer it: {conversation_path(conversation)}"
+        )
+        send_message(
+            subject=conversation.subject,
+            kind="account",
+            title=_reply_title(conversation),
+            body=f"{text}\n\n{where}",
+            dedupe_key=f"support:{post.pk}",
+            new_key=True,
+        )
+    conversation.refresh_from_db()
+    if not conversation.guest:
+        notices.message_waits(subject=conversation.subject)
+    return post
+
+
+def staff_note(*, conversation: Conversation, body: Any, role: str) -> Post:
+    """An internal note: for staff only, never shown to the customer (it is in their access
+    file, like every word written about them)."""
+    return Post.objects.create(
+        subject=conversation.subject,
+        conversation=conversation,
+        author=Author.NOTE,
+        author_role=str(role),
+        body=clean_body(body),
+    )
+
+
+def close(*, conversation: Conversation) -> Conversation:
+    """Closing starts the retention clock (conversations are kept 2 years after closing)."""
+    if conversation.state != State.CLOSED:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            state=State.CLOSED, closed_at=timezone.now()
+        )
+        conversation.refresh_from_db()
+    return conversation
+
+
+def reopen(*, conversation: Conversation) -> Conversation:
+    if conversation.state == State.CLOSED:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            state=State.WAITING_FOR_US, closed_at=None, last_message_at=timezone.now()
+        )
+        conversation.refresh_from_db()
+    return conversation
+
+
+def hand_over(*, conversation: Conversation, to_role: str) -> Conversation:
+    """Move the conversation to another role's queue (finance for a refund question, the
+    privacy officer for a privacy question); that role then reads it for its own purpose."""
+    if to_role not in [str(r) for r in HANDOVER_ROLES]:
+        raise InvalidMessage("Conversations go to after-sales, finance or the privacy officer.")
+    Conversation.objects.filter(pk=conversation.pk).update(role=to_role)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def set_notice_choice(*, subject: uuid.UUID, email_on_message: bool) -> NoticeChoice:
+    choice, _ = NoticeChoice.objects.update_or_create(
+        subject=subject,
+        defaults={"email_on_message": email_on_message, "changed_at": timezone.now()},
+    )
+    return choice

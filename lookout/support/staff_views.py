@@ -1,0 +1,169 @@
+"""The back office's side: each role's conversation queue, one conversation, and what staff do
+with it (answer, write an internal note, close, reopen, hand over), plus search by order number
+or exact email (C1.9, C4.3, C4.4).
+
+A role sees only its own queue. Words are read through the gate with the purpose of the role's
+job (after-sales for after-sales, refund for finance, subject request for the privacy officer),
+so every page that shows them writes its audit entry. The queue itself shows no personal field:
+order numbers, dates and whether the first answer is overdue.
+
+The role check is this module's own (the staff app sits above this one and may not be imported).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from lookout.access import reveal_many
+from lookout.access.roles import Role
+from lookout.accounts.models import User
+from lookout.core.errors import LookoutError
+from lookout.orders.models import Delivery
+from lookout.support import selectors, services
+from lookout.support.models import Conversation
+from lookout.vault.blind_index import email_index
+
+View = Callable[..., HttpResponse]
+QUEUE_ROLES = tuple(str(r) for r in services.HANDOVER_ROLES)
+
+
+def _support_role(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_active and getattr(user, "role", "") in QUEUE_ROLES):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _role(request: HttpRequest) -> str:
+    return str(getattr(request.user, "role", ""))
+
+
+@_support_role
+@require_safe
+def queue(request: HttpRequest) -> HttpResponse:
+    role = _role(request)
+    today = timezone.localdate()
+    rows = [
+        {"conversation": c, "overdue": c.is_overdue(today)}
+        for c in selectors.queue(role=role)[:200]
+    ]
+    return render(
+        request,
+        "support/staff_queue.html",
+        {
+            "rows": rows,
+            "overdue": selectors.overdue(role=role).count(),
+            "role_label": Role(role).label,
+        },
+    )
+
+
+@_support_role
+@require_POST
+def search(request: HttpRequest) -> HttpResponse:
+    """By order number or exact email (a POST, so no email lands in a URL or an access log).
+    The email is compared as a blind index; message text is never searched."""
+    number = str(request.POST.get("number", ""))[:20].strip()
+    email = str(request.POST.get("email", ""))[:254].strip()
+    if not number and not email:
+        return render(
+            request,
+            "support/staff_queue.html",
+            {"rows": [], "error": "Type an order number or an exact email.", "searched": True},
+            status=400,
+        )
+    subjects: list[uuid.UUID] = []
+    if email:
+        digest = email_index(email)
+        subjects += list(User.objects.filter(email_index=digest).values_list("subject", flat=True))
+        subjects += list(
+            Delivery.objects.filter(email_index=digest).values_list("subject", flat=True)
+        )
+    role = _role(request)
+    found = selectors.search(order_number=number, email_subjects=subjects).filter(role=role)
+    today = timezone.localdate()
+    rows = [{"conversation": c, "overdue": c.is_overdue(today)} for c in found[:100]]
+    return render(
+        request,
+        "support/staff_queue.html",
+        {"rows": rows, "searched": True, "role_label": Role(role).label},
+    )
+
+
+def _conversation_for(request: HttpRequest, conversation_id: uuid.UUID) -> Conversation:
+    """Only a conversation in the reader's own role's queue: another role's is a 404."""
+    found = (
+        Conversation.objects.select_related("order")
+        .filter(pk=conversation_id, role=_role(request))
+        .first()
+    )
+    if found is None:
+        raise Http404("No such conversation in your queue.")
+    return found
+
+
+def _page(
+    request: HttpRequest, found: Conversation, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    role = _role(request)
+    posts = list(selectors.posts_for_staff(found))
+    words = (
+        reveal_many(
+            posts,
+            ["body"],
+            purpose=services.PURPOSE_OF_ROLE[Role(role)],
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        if posts
+        else []
+    )
+    context = {
+        "conversation": found,
+        "posts": [{"post": p, "body": w["body"]} for p, w in zip(posts, words, strict=True)],
+        "overdue": found.is_overdue(),
+        "handover": [(str(r), r.label) for r in services.HANDOVER_ROLES if str(r) != role],
+        **extra,
+    }
+    return render(request, "support/staff_conversation.html", context, status=status)
+
+
+@_support_role
+@require_http_methods(["GET", "HEAD", "POST"])
+def conversation(request: HttpRequest, conversation_id: uuid.UUID) -> HttpResponse:
+    found = _conversation_for(request, conversation_id)
+    if request.method != "POST":
+        return _page(request, found)
+    action = str(request.POST.get("action", ""))[:10]
+    body = str(request.POST.get("body", ""))[: services.BODY_MAX + 1]
+    role = _role(request)
+    try:
+        if action == "reply":
+            services.staff_replies(conversation=found, body=body, role=role)
+        elif action == "note":
+            services.staff_note(conversation=found, body=body, role=role)
+        elif action == "close":
+            services.close(conversation=found)
+        elif action == "reopen":
+            services.reopen(conversation=found)
+        elif action == "handover":
+            services.hand_over(conversation=found, to_role=str(request.POST.get("to", ""))[:32])
+            return redirect("support:staff_queue")
+        else:
+            raise LookoutError("Unknown action.")
+    except LookoutError as error:
+        return _page(request, found, status=error.status_code, error=error.message, body=body)
+    return redirect("support:staff_conversation", conversation_id=found.pk)
