@@ -117,7 +117,9 @@ def _redis_or_skip():
 @pytest.mark.commitment("C4.6")
 def test_redis_backend_enqueues_once_and_an_rq_worker_runs_retention(task_settings):
     from django_tasks_rq.backend import Job
-    from rq import Queue, SimpleWorker
+    from rq import Queue
+
+    from lookout.testing.rq import BurstWorker
 
     connection = _redis_or_skip()
     connection.flushdb()
@@ -130,7 +132,7 @@ def test_redis_backend_enqueues_once_and_an_rq_worker_runs_retention(task_settin
     queue = Queue("default", connection=connection, job_class=Job)
     assert queue.count == 1
     # when an RQ worker works the queue in burst mode
-    SimpleWorker([queue], connection=connection, job_class=Job).work(burst=True)
+    BurstWorker([queue], connection=connection, job_class=Job).work(burst=True)
     # then retention ran through RQ, and the task result says so
     result_id = ScheduledJob.objects.get().last_result_id
     assert task_backends["redis"].get_result(result_id).status == TaskResultStatus.SUCCESSFUL

@@ -180,14 +180,15 @@ def rq_queue(task_settings):
 def test_an_rq_job_whose_worker_died_is_requeued_by_rqs_cleanup_and_finishes(rq_queue):
     import django_rq
     from django_tasks_rq.backend import Job
-    from rq import SimpleWorker
     from rq.job import JobStatus
+
+    from lookout.testing.rq import BurstWorker
 
     subjects = _keys_rotated(4)
     result = rewrap_data_keys.using(backend="redis", queue_name=rq_queue).enqueue()
     queue = django_rq.get_queue(rq_queue, job_class=Job)
     # given a worker took the job and started it (RQ's own steps), re-wrapped one key, and died
-    worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
+    worker = BurstWorker([queue], connection=queue.connection, job_class=Job)
     taken = worker.dequeue_job_and_maintain_ttl(timeout=1)
     assert taken is not None
     job = taken[0]
@@ -203,7 +204,7 @@ def test_an_rq_job_whose_worker_died_is_requeued_by_rqs_cleanup_and_finishes(rq_
         assert job.get_status() == JobStatus.QUEUED
         assert job.retries_left == 2
         # and a live worker finishes it: only the three keys left are re-wrapped
-        SimpleWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
+        BurstWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
         done = rewrap_data_keys.using(backend="redis", queue_name=rq_queue).get_result(result.id)
         assert done.status == TaskResultStatus.SUCCESSFUL
         assert done.return_value == 3
