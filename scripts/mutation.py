@@ -35,6 +35,7 @@ from lookout.compliance import mutation  # noqa: E402
 REPORT = REPO / "var" / "mutation" / "report.json"
 WORK = REPO / "var" / "mutation" / "work"
 BIN = Path(sys.executable).parent
+TIMEOUT_CONSTANT = 90  # seconds added to 15 times a mutant's tests' clean duration
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +106,10 @@ def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | 
         "source_paths = lookout",
         f"only_mutate = {module.path}",
         "also_copy = conftest.py",
+        # Each mutant's run sets up the test databases again (many seconds on a busy machine),
+        # which mutmut's estimate leaves out: without this, a slow setup is taken for a hang and
+        # the mutant counted as detected. A real hang now waits this long.
+        f"timeout_constant = {TIMEOUT_CONSTANT}",
         "pytest_add_cli_args =",
         "    -p",
         "    no:cacheprovider",
