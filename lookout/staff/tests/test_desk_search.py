@@ -164,3 +164,19 @@ def test_bad_input_and_purposes_outside_the_roles_grant_are_refused_unaudited(st
     assert _searches(agent) == []
     # and a search by GET (the email would land in access logs) is not accepted
     assert client.get("/staff/desk/search/email/", {"email": GUEST_EMAIL}).status_code == 405
+
+
+@pytest.mark.parametrize("role", ["after_sales", "warehouse", "finance", "privacy_officer"])
+def test_the_back_office_links_the_desk_for_the_roles_that_may_open_it(staff, role) -> None:
+    _, client = staff(role)
+    page = client.get("/staff/", follow=True)  # their role's queue
+    assert page.status_code == 200
+    assert 'href="/staff/desk/"' in page.content.decode()
+    assert client.get("/staff/desk/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["administrator", "catalog_manager"])
+def test_the_back_office_offers_no_desk_link_to_roles_it_refuses(staff, role) -> None:
+    _, client = staff(role)
+    page = client.get("/staff/", follow=True)
+    assert 'href="/staff/desk/"' not in page.content.decode()
