@@ -318,7 +318,7 @@ else:
                 "LOOKOUT_EMAIL_BACKEND",
                 "django.core.mail.backends.locmem.EmailBackend"
                 if TESTING
-                else "django.core.mail.backends.console.EmailBackend",
+                else "lookout.support.outbox.OutboxBackend",  # shown on /help/outbox/
             ),
         }
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +19,22 @@ BODY_MAX = 20_000
 
 class InvalidMessage(LookoutError):
     """A sender asked for a message the inbox cannot hold (a bug in the sender, not the person)."""
+
+
+# Told, once the posting transaction commits, that a message waits for a person (the support
+# app's email notice registers here): the subject only, never the words, and never inside the
+# sender's transaction, so a slow mail server cannot hold a checkout.
+_listeners: list[Callable[[uuid.UUID], object]] = []
+
+
+def on_message_posted(listener: Callable[[uuid.UUID], object]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _announce(subject: uuid.UUID) -> None:
+    for listener in _listeners:
+        transaction.on_commit(partial(listener, subject), robust=True)
 
 
 def send_message(
@@ -52,7 +70,9 @@ def send_message(
     if new_key or dedupe_key is None:
         # Nothing to fall back to: a failure is the caller's. Sealed by the fields' pre_save, as
         # save() would, without the ORM's compile step (core.rows).
-        return insert(message)
+        posted = insert(message)
+        _announce(subject)
+        return posted
     try:
         with transaction.atomic():
             message.save(force_insert=True)
@@ -60,6 +80,7 @@ def send_message(
         if dedupe_key is not None and Message.objects.filter(dedupe_key=dedupe_key).exists():
             return None  # another worker posted it between our check and our insert
         raise
+    _announce(subject)
     return message
 
 

@@ -43,6 +43,11 @@ def sign_in_link() -> str:
     return f"{site}{reverse('accounts:login')}?next={reverse('inbox:inbox')}"
 
 
+def announce(subject: uuid.UUID) -> None:
+    """The inbox's listener, run after the message's transaction committed."""
+    message_waits(subject=subject)
+
+
 def message_waits(*, subject: uuid.UUID) -> bool:
     """Email the account holder that a message waits, if they chose to be told. Returns whether
     an email was handed to the mail server. Never raises for a mail failure: the message is in

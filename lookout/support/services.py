@@ -119,9 +119,8 @@ def conversation_path(conversation: Conversation) -> str:
 
 def staff_replies(*, conversation: Conversation, body: Any, role: str) -> Post:
     """A staff answer: shown in the conversation and posted to the person's inbox (sealed under
-    their key), the first one stops the due-time clock; then the email notice, if chosen."""
-    from lookout.support import notices
-
+    their key), the first one stops the due-time clock. The inbox then tells the email notice
+(`notices`), which mails a signed-in person who chose it once the answer is committed."""
     text = clean_body(body)
     if conversation.state == State.CLOSED:
         raise Conflict("This conversation is closed. Reopen it to answer.")
@@ -153,8 +152,6 @@ def staff_replies(*, conversation: Conversation, body: Any, role: str) -> Post:
             new_key=True,
         )
     conversation.refresh_from_db()
-    if not conversation.guest:
-        notices.message_waits(subject=conversation.subject)
     return post
 
 

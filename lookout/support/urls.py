@@ -9,6 +9,7 @@ urlpatterns = [
     path("conversations/new/", views.new_conversation, name="new"),
     path("conversations/<uuid:conversation_id>/", views.conversation, name="conversation"),
     path("notices/", views.notices, name="notices"),
+    path("outbox/", views.outbox, name="outbox"),
     path("guest/<str:token>/", views.guest, name="guest"),
     path("staff/", staff_views.queue, name="staff_queue"),
     path("staff/search/", staff_views.search, name="staff_search"),

@@ -282,3 +282,13 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
         return None
+
+
+@require_safe
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Development only: the mail the store sent, as a customer would get it."""
+    from lookout.support import outbox as dev_outbox
+
+    if not dev_outbox.enabled():
+        raise Http404("No such page.")
+    return render(request, "support/outbox.html", {"mails": dev_outbox.messages()})
