@@ -3,9 +3,9 @@
 Each app that holds personal data contributes a function that takes a `SectionContext` (whose
 data, read for which purpose, by whom) and returns JSON-ready data (lists and dicts of strings,
 numbers, booleans and None). Sections register with `@section("name", "Title", order=...)`.
-The built-in sections live in this package (one module per app whose data they read); an app
-can also ship its own in a `subject_data.py` module, which `load_sections()` imports, so a new
-app plugs in without touching the privacy app.
+The sections live in this package (one module per app whose data they read): the privacy app
+reads every app, and no app may import it (the layers contract in .importlinter), so a new app's
+section is added here.
 
 Every personal value a section returns is read through `lookout.access.reveal` (or
 `reveal_many` / `reveal_values` for a list of records) with `purpose=Purpose.SUBJECT_REQUEST`,
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, connections
 from django.utils import translation
-from django.utils.module_loading import autodiscover_modules
 
 from lookout.core.purposes import Purpose
 
@@ -113,10 +112,8 @@ def section(
 
 @cache
 def load_sections() -> None:
-    """Import the built-in sections and every app's `subject_data` module (once)."""
+    """Import the sections (once)."""
     from lookout.privacy.sections import builtin  # noqa: F401
-
-    autodiscover_modules("subject_data")
 
 
 def sections() -> list[Section]:
