@@ -12,5 +12,6 @@ catalog_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include((catalog_patterns, "catalog"))),
 ]

@@ -10,8 +10,9 @@ cookie; the pages are GET only, and the cart is carried in the URL (see lookout.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
@@ -93,18 +94,27 @@ def search(request: HttpRequest) -> HttpResponse:
 def compare(request: HttpRequest) -> HttpResponse:
     skus = request.GET.getlist("sku")
     error = ""
-    status = 200
     if len(set(skus)) > selectors.MAX_COMPARE:
-        error = f"You can compare up to {selectors.MAX_COMPARE} products; we show the first four."
-        status = 400
+        # Ticking one box too many is no bad request: answer the first ones and say so.
+        error = (
+            f"You can compare up to {selectors.MAX_COMPARE} products at a time, so we show the "
+            f"first {selectors.MAX_COMPARE} you ticked."
+        )
     products = selectors.products_by_sku(skus=skus)
     comparison = selectors.compare(products=products)
     return render(
         request,
         "catalog/compare.html",
         {"comparison": comparison, "error": error, "max": selectors.MAX_COMPARE},
-        status=status,
     )
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask /favicon.ico for pages that name no icon (a JSON answer, an image)."""
+    response = HttpResponsePermanentRedirect(static("lookout/favicon.svg"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
 
 
 @require_safe

