@@ -213,6 +213,11 @@ def print_tables(
         )
         for survivor in lost:
             print(f"    unexplained: {survivor.name} {survivor.fingerprint} ({survivor.status})")
+    alive = {(s.name, s.fingerprint) for r in report.modules.values() for s in r.survivors}
+    mutated = tuple(f"{path.removesuffix('.py').replace('/', '.')}." for path in report.modules)
+    for name, print_ in sorted(set(explained) - alive):
+        if name.startswith(mutated):
+            print(f"    no longer survives (remove it from the survivors file): {name} {print_}")
     print()
     for cid, row in mutation.by_commitment(config, report, explained).items():
         if row.modules:
