@@ -43,7 +43,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 typecheck: install
-	$(BIN)/mypy lookout
+	$(BIN)/mypy lookout sandbox_processor
 
 migrations-check: install
 	LOOKOUT_ENV=test $(BIN)/lookout makemigrations --check --dry-run

@@ -41,11 +41,11 @@ from lookout.catalog.models import Product
 from lookout.orders.holds import settle_waiting
 from lookout.orders.models import Delivery, Order, OrderLine, Status
 from lookout.payments.models import Payment
-from lookout.payments.sandbox.cards import CardFacts, Outcome
-from lookout.payments.sandbox.config import default_processor
 from lookout.vault.crypto import KeyRing, Sealed, create_data_keys, seal
 from lookout.vault.fields import encrypted_fields
 from lookout.vault.models import DataKey
+from sandbox_processor.cards import CardFacts, Outcome
+from sandbox_processor.config import default_processor
 
 STOCK = 1_000_000
 ADDRESS = json.dumps(

@@ -1,7 +1,9 @@
 """WSGI entry point served by granian (`lookout serve`).
 
-Outside production the sandbox card processor (a separate WSGI app standing in for the third
-party) is mounted under /sandbox-processor/, beside the store.
+Outside production the sandbox card processor (`sandbox_processor/`, a WSGI app of its own
+standing in for the third party) is mounted under /sandbox-processor/, beside the store. In
+production it is not, and its package is not even imported (LOOKOUT_PAYMENT_SANDBOX_ENABLED=1
+mounts it on a staging copy).
 
 In production the application refuses to start while the master key file is missing or
 unreadable (lookout.vault.checks): serving would only turn every sign-up and order into a 500.
@@ -14,7 +16,17 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lookout.settings")
 
-from lookout.payments.sandbox.mount import mount_sandbox
+from lookout.payments.sandbox_client import sandbox_mounted
+
+
+def with_sandbox(store):
+    """The store, with the sandbox processor mounted beside it where this installation wants
+    one; elsewhere the processor's package is never imported for serving."""
+    if not sandbox_mounted():
+        return store
+    from sandbox_processor.mount import mount_sandbox
+
+    return mount_sandbox(store)
 
 
 def _refuse_to_start_without_master_key() -> None:
@@ -38,5 +50,5 @@ def _refuse_to_start_without_master_key() -> None:
         )
 
 
-application = mount_sandbox(get_wsgi_application())
+application = with_sandbox(get_wsgi_application())
 _refuse_to_start_without_master_key()

@@ -45,11 +45,11 @@ from string import Template
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from lookout.payments.sandbox import signing
-from lookout.payments.sandbox.cards import CardError, read_card
-from lookout.payments.sandbox.storage import SessionStore, StorageConflict
+from sandbox_processor import signing
+from sandbox_processor.cards import CardError, read_card
+from sandbox_processor.storage import SessionStore, StorageConflict
 
-logger = logging.getLogger("lookout.payments.sandbox")
+logger = logging.getLogger("sandbox_processor")
 
 StartResponse = Callable[..., Any]
 Response = tuple[str, list[tuple[str, str]], bytes]

@@ -1,5 +1,10 @@
 """The sandbox processor as this installation configures it (read from Django settings).
 
+It runs beside the store in development and tests, so it reads the same settings file; it
+imports nothing of the store's. The shared secret is derived here by the same rule as the
+store's half derives it (`lookout/payments/sandbox_client.py`), as both sides of a real
+processor hold the key the operator gave each; a test keeps the two equal.
+
 Settings (all optional; defaults in brackets):
   LOOKOUT_PAYMENT_SANDBOX_SECRET     shared with the store [derived from SECRET_KEY]
   LOOKOUT_PAYMENT_SANDBOX_DB         its SQLite file [VAR_DIR / "sandbox-processor.sqlite3"]
@@ -22,7 +27,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from lookout.payments.sandbox.app import ABANDON_AFTER_SECONDS, HttpWebhook, SandboxProcessor
+from sandbox_processor.app import ABANDON_AFTER_SECONDS, HttpWebhook, SandboxProcessor
 
 WEBHOOK_PATH = "/orders/webhooks/payments/"
 
@@ -35,7 +40,7 @@ def shared_secret() -> str:
     configured = getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_SECRET", "")
     if configured:
         return str(configured)
-    label = b"lookout.payments.sandbox-secret"
+    label = b"lookout.payments.sandbox-secret"  # its old name: a new one changes every secret
     return hmac.new(settings.SECRET_KEY.encode(), label, hashlib.sha256).hexdigest()
 
 

@@ -1,10 +1,11 @@
 """Serve the sandbox processor beside the store, outside Django, under its own path prefix.
 
-`lookout/wsgi.py` wraps the Django application with `mount_sandbox()`. Requests below
+`lookout/wsgi.py` wraps the Django application with `mount_sandbox()` where the store wants a
+sandbox (outside production: the store decides, `lookout.payments.sandbox_client.
+sandbox_mounted`, and in production never imports this package). Requests below
 `/sandbox-processor/` go to the processor and never enter Django: the store's middleware,
 views, logs and error reports never see the card form (C2.3). Everything else goes to Django
-untouched. The sandbox is not mounted in production unless LOOKOUT_PAYMENT_SANDBOX_ENABLED says
-so: a real shop talks to a real processor.
+untouched.
 """
 
 from __future__ import annotations
@@ -12,19 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.conf import settings
-
 PREFIX = "/sandbox-processor"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def sandbox_enabled() -> bool:
-    return bool(
-        getattr(
-            settings, "LOOKOUT_PAYMENT_SANDBOX_ENABLED", not getattr(settings, "PRODUCTION", False)
-        )
-    )
 
 
 class SandboxDispatcher:
@@ -44,11 +35,10 @@ class SandboxDispatcher:
 
 
 def mount_sandbox(store: WSGIApp, processor: WSGIApp | None = None) -> WSGIApp:
-    """The store's WSGI app with the sandbox processor mounted (or the store alone)."""
+    """The store's WSGI app with the sandbox processor (by default, the one the settings
+    configure) mounted under PREFIX."""
     if processor is None:
-        if not sandbox_enabled():
-            return store
-        from lookout.payments.sandbox.config import default_processor
+        from sandbox_processor.config import default_processor
 
         processor = default_processor()
     return SandboxDispatcher(store, processor)

@@ -14,7 +14,7 @@ TEST_EXPIRY = "12/39"
 def submit_test_card(pay_url: str, *, card: str, host: str = "localhost") -> tuple[str, str]:
     """The processor's status line and its Location (empty when it answered with a page, e.g. a
     page already closed)."""
-    from lookout.payments.sandbox.config import default_processor
+    from sandbox_processor.config import default_processor
 
     path = urlsplit(pay_url).path
     path = path[path.index("/pay/") :]

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lookout.payments.sandbox.cards import CardFacts, Outcome
+from sandbox_processor.cards import CardFacts, Outcome
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (

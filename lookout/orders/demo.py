@@ -22,8 +22,8 @@ from lookout.catalog.models import Product
 from lookout.orders import services
 from lookout.orders.models import Order, Status
 from lookout.orders.services import DeliveryDetails
-from lookout.payments.sandbox.shopper import submit_test_card
 from lookout.shipping.carrier import SandboxCarrier
+from sandbox_processor.shopper import submit_test_card
 
 if TYPE_CHECKING:
     from lookout.accounts.models import User
@@ -121,8 +121,9 @@ def sandbox_processor() -> Iterator[None]:
     the demo); it keeps its sessions in the same file the served store's sandbox uses, so a
     demo payment can later be refunded from the running shop."""
     from lookout.payments.gateway import SandboxGateway, timeout_seconds, use_gateway
-    from lookout.payments.sandbox.config import default_processor, shared_secret
+    from lookout.payments.sandbox_client import shared_secret
     from lookout.payments.transport import WsgiTransport
+    from sandbox_processor.config import default_processor
 
     gateway = SandboxGateway(
         transport=WsgiTransport(default_processor(), timeout=timeout_seconds()),

@@ -115,6 +115,6 @@ def pay_on_sandbox(pay_url: str, *, card: str = SUCCESS_CARD) -> str:
 def submit_card_on_sandbox(pay_url: str, *, card: str = SUCCESS_CARD) -> tuple[str, str]:
     """`pay_on_sandbox` without the check: the processor's status line and its Location
     (empty when it answered with a page, e.g. a closed one)."""
-    from lookout.payments.sandbox.shopper import submit_test_card
+    from sandbox_processor.shopper import submit_test_card
 
     return submit_test_card(pay_url, card=card, host="testserver")

@@ -3,8 +3,9 @@
 The store never sees a card: it creates a session at the processor, sends the browser to the
 processor's page, verifies the signed reference the browser brings back and asks the processor
 what happened, server to server. `PaymentGateway` is that conversation; `SandboxGateway` has
-it with the sandbox processor over a `Transport` (HTTP, or in-process WSGI where no server
-runs). A real processor gets its own class with the same methods.
+it with the sandbox processor (`sandbox_processor/`, a package of its own) over a `Transport`
+(HTTP, or in-process WSGI where no server runs), its signatures checked by `sandbox_client`.
+`StripeGateway` (stripe_gateway.py) has it with Stripe.
 
 Settings (optional; defaults in brackets):
   LOOKOUT_PAYMENT_PROCESSOR_URL         ["http://127.0.0.1:8000/sandbox-processor"]
@@ -26,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from lookout.core.money import usd
-from lookout.payments.sandbox import signing
+from lookout.payments import sandbox_client
 from lookout.payments.transport import (
     ApiResponse,
     HttpTransport,
@@ -146,7 +147,7 @@ class SandboxGateway:
         body: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> ProcessorSession:
-        headers = {"Authorization": f"Bearer {signing.api_key(self.secret)}"}
+        headers = {"Authorization": f"Bearer {sandbox_client.api_key(self.secret)}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
@@ -204,10 +205,10 @@ class SandboxGateway:
         )
 
     def verify_return(self, signed_reference: str) -> str | None:
-        return signing.verify_reference(self.secret, signed_reference)
+        return sandbox_client.verify_reference(self.secret, signed_reference)
 
     def verify_webhook(self, body: bytes, header: str, *, now: float) -> bool:
-        return signing.verify_event(self.secret, body, header, now=now)
+        return sandbox_client.verify_event(self.secret, body, header, now=now)
 
 
 _shared: list[PaymentGateway] = []
@@ -227,17 +228,19 @@ def configured_gateway() -> PaymentGateway:
         raise ImproperlyConfigured(
             f"LOOKOUT_PAYMENT_GATEWAY is {choice!r}; it must be 'sandbox' or 'stripe'."
         )
-    from lookout.payments.sandbox.config import default_processor, shared_secret
-
     transport: Transport
     if getattr(
         settings, "LOOKOUT_PAYMENT_PROCESSOR_IN_PROCESS", getattr(settings, "TESTING", False)
     ):
+        # The processor runs in this process (tests, development): the one place the gateway
+        # imports its package; over HTTP the store knows only its address and the secret.
+        from sandbox_processor.config import default_processor
+
         transport = WsgiTransport(default_processor(), timeout=timeout_seconds())
     else:
         url = getattr(settings, "LOOKOUT_PAYMENT_PROCESSOR_URL", DEFAULT_PROCESSOR_URL)
         transport = HttpTransport(url, timeout=timeout_seconds())
-    return SandboxGateway(transport=transport, secret=shared_secret())
+    return SandboxGateway(transport=transport, secret=sandbox_client.shared_secret())
 
 
 def stripe_gateway() -> PaymentGateway:

@@ -6,7 +6,7 @@ order's id (no data-key subject to seal them under), and the four together do no
 card. They are erased with the order after its retention period. The card number and CVC are
 not here because they never reach the store: the sandbox processor's page takes them.
 The sandbox processor's own SQLite file is a stand-in for a third party's database, not the
-store's, and holds no card numbers either (lookout/payments/sandbox/storage.py).
+store's, and holds no card numbers either (sandbox_processor/storage.py).
 """
 
 from lookout.core.inventory import ORDER_RETENTION, NotPersonal, personal

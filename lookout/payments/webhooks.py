@@ -2,7 +2,7 @@
 
 The processor POSTs `{"id", "type", "reference", "created"}` with
 `Processor-Signature: t=<unix seconds>,v1=<HMAC>` over `"<t>.<body>"` (see
-`sandbox/signing.py`). The signature is checked before anything else is read: a missing or
+`sandbox_client.py`). The signature is checked before anything else is read: a missing or
 wrong one, or one made outside the replay window, is refused (WebhookRefused, 401) and changes
 nothing. An event id already applied is a repeat: nothing is done again.
 
@@ -29,7 +29,7 @@ from django.utils import timezone
 from lookout.core.errors import LookoutError
 from lookout.payments.gateway import GatewayError, get_gateway
 from lookout.payments.models import Payment, ProcessorEvent
-from lookout.payments.sandbox.signing import WEBHOOK_HEADER, WEBHOOK_TOLERANCE_SECONDS
+from lookout.payments.sandbox_client import WEBHOOK_HEADER, WEBHOOK_TOLERANCE_SECONDS
 from lookout.payments.services import UNAVAILABLE, ProcessorUnavailable, sync_with_processor
 
 HEADER = WEBHOOK_HEADER

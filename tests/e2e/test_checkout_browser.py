@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 WRAPPER = """
 from lookout.wsgi import application as _store
-from lookout.payments.sandbox.mount import SandboxDispatcher, mount_sandbox
+from sandbox_processor.mount import SandboxDispatcher, mount_sandbox
 application = _store if isinstance(_store, SandboxDispatcher) else mount_sandbox(_store)
 """
 SETTINGS = """

@@ -56,7 +56,7 @@ REVIEWED: dict[tuple[str, str], tuple[int, str]] = {
         "Table names come from the database's own introspection, quoted with quote_name; "
         "the row limit is a bound parameter.",
     ),
-    ("lookout/payments/sandbox/storage.py", "B608"): (
+    ("sandbox_processor/storage.py", "B608"): (
         1,
         "The sandbox processor's own SQLite file; the clause is chosen from fixed strings.",
     ),
@@ -86,6 +86,7 @@ def _bandit_findings() -> list[dict]:
             str(BIN / "bandit"),
             "--recursive",
             "lookout",
+            "sandbox_processor",  # not the store, but it reads card numbers: scanned as well
             "--exclude",
             "*/tests/*,*/testing.py,*/testing/*",
             "--severity-level",

@@ -23,11 +23,14 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 @pytest.fixture(scope="module")
 def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("contracts")
-    shutil.copytree(
-        REPO / "lookout",
-        root / "lookout",
-        ignore=shutil.ignore_patterns("__pycache__", "*.html", "*.css", "*.js", "*.png", "*.svg"),
-    )
+    for package in ("lookout", "sandbox_processor"):
+        shutil.copytree(
+            REPO / package,
+            root / package,
+            ignore=shutil.ignore_patterns(
+                "__pycache__", "*.html", "*.css", "*.js", "*.png", "*.svg"
+            ),
+        )
     shutil.copy(REPO / ".importlinter", root / ".importlinter")
     return root
 
@@ -60,6 +63,24 @@ def _with_module(root: Path, name: str, source: str) -> Path:
         ("lookout.analytics.contract_probe", "import lookout.vault.crypto\n", "analytics-blind"),
         # ... or orders other than through the declared aggregate
         ("lookout.analytics.contract_probe", "import lookout.orders.models\n", "analytics-blind"),
+        # the store's webhook check importing the sandbox processor's signing
+        (
+            "lookout.payments.contract_probe",
+            "from sandbox_processor import signing\n",
+            "sandbox-only-where-wanted",
+        ),
+        # ... or another app building a processor of its own
+        (
+            "lookout.checkout.contract_probe",
+            "import sandbox_processor.app\n",
+            "sandbox-only-where-wanted",
+        ),
+        # the stand-in for an outside service reaching into the store
+        (
+            "sandbox_processor.contract_probe",
+            "from lookout.payments import sandbox_client\n",
+            "sandbox-stands-alone",
+        ),
         # a function-level import is an import too
         (
             "lookout.vault.contract_probe",

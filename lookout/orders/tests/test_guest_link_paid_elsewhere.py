@@ -24,8 +24,8 @@ from lookout.orders import guest
 from lookout.orders.models import Order, Status
 from lookout.orders.tasks import email_guest_link, settle_waiting_orders
 from lookout.orders.testing import make_cart, make_product, pay_on_sandbox
-from lookout.payments.sandbox.app import SandboxProcessor
-from lookout.payments.sandbox.config import default_processor
+from sandbox_processor.app import SandboxProcessor
+from sandbox_processor.config import default_processor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partners", "policies")]
 

@@ -22,11 +22,12 @@ from lookout.audit.models import AuditEntry
 from lookout.catalog.models import Product
 from lookout.orders.models import Order, Status
 from lookout.orders.testing import DECLINE_CARD, make_cart, make_product, pay_on_sandbox
+from lookout.payments import sandbox_client
 from lookout.payments.gateway import get_gateway
 from lookout.payments.models import Payment, ProcessorEvent
-from lookout.payments.sandbox import signing
-from lookout.payments.sandbox.app import SandboxProcessor
-from lookout.payments.sandbox.config import default_processor, shared_secret
+from sandbox_processor import signing
+from sandbox_processor.app import SandboxProcessor
+from sandbox_processor.config import default_processor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partners", "policies")]
 
@@ -147,7 +148,9 @@ def test_a_forged_or_tampered_webhook_is_refused_and_changes_nothing(processor) 
     now = int(time.time())
     forged = {signing.WEBHOOK_HEADER: signing.sign_event("not-the-secret", body, now)}
     tampered = body.replace(b"payment.authorized", b"payment.captured")
-    stale = {signing.WEBHOOK_HEADER: signing.sign_event(shared_secret(), body, now - 600)}
+    stale = {
+        signing.WEBHOOK_HEADER: signing.sign_event(sandbox_client.shared_secret(), body, now - 600)
+    }
     for attempt_body, attempt_headers in [
         (body, forged),
         (tampered, headers),

@@ -13,10 +13,10 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from lookout.payments.gateway import SandboxGateway, use_gateway
-from lookout.payments.sandbox.app import SandboxProcessor
-from lookout.payments.sandbox.mount import mount_sandbox
 from lookout.payments.tests.helpers import RecordingApp
 from lookout.payments.transport import WsgiTransport
+from sandbox_processor.app import SandboxProcessor
+from sandbox_processor.mount import mount_sandbox
 
 SECRET = "test-shared-secret-for-the-sandbox"
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
+from lookout.payments import sandbox_client
 from lookout.payments.gateway import SandboxGateway, configured_gateway, get_gateway
 from lookout.payments.models import Payment
-from lookout.payments.sandbox.config import default_processor, shared_secret
-from lookout.payments.sandbox.mount import SandboxDispatcher, mount_sandbox
 from lookout.payments.services import confirm_payment
 from lookout.payments.tests.helpers import SUCCESS, begin, pay_on_page, signed_ref
 from lookout.payments.transport import HttpTransport, WsgiTransport
+from sandbox_processor import config as processor_config
+from sandbox_processor.config import default_processor
+from sandbox_processor.mount import SandboxDispatcher
 
 
 @pytest.fixture
@@ -23,7 +25,9 @@ def sandbox_settings(settings, tmp_path):
 @pytest.mark.django_db
 def test_tests_get_an_in_process_sandbox_without_any_setup(sandbox_settings):
     # given: nothing but settings (as in the checkout app's tests)
-    shop = mount_sandbox(WSGIHandler())
+    from lookout.wsgi import with_sandbox  # importing it builds the served application
+
+    shop = with_sandbox(WSGIHandler())
     assert isinstance(shop, SandboxDispatcher)
 
     # when: a payment goes through the mounted page and is confirmed
@@ -53,17 +57,29 @@ def test_outside_tests_the_gateway_speaks_http_to_the_configured_url(settings):
 
 
 def test_the_shared_secret_is_derived_from_the_secret_key_unless_set(settings):
-    derived = shared_secret()
+    derived = sandbox_client.shared_secret()
     assert derived and derived != settings.SECRET_KEY
     settings.SECRET_KEY = "another-" + "k" * 50
-    assert shared_secret() != derived
+    assert sandbox_client.shared_secret() != derived
     settings.LOOKOUT_PAYMENT_SANDBOX_SECRET = "explicit-secret"
-    assert shared_secret() == "explicit-secret"
+    assert sandbox_client.shared_secret() == "explicit-secret"
+
+
+def test_the_store_and_the_processor_hold_the_same_secret(settings):
+    """Each side derives it from the settings by its own copy of the rule (the processor is a
+    package of its own): a change on one side alone would fail every payment."""
+    assert sandbox_client.shared_secret() == processor_config.shared_secret()
+    settings.SECRET_KEY = "another-" + "k" * 50
+    assert sandbox_client.shared_secret() == processor_config.shared_secret()
+    settings.LOOKOUT_PAYMENT_SANDBOX_SECRET = "explicit-secret"
+    assert sandbox_client.shared_secret() == processor_config.shared_secret()
 
 
 def test_production_does_not_mount_the_sandbox_by_default(settings):
+    from lookout.wsgi import with_sandbox
+
     settings.PRODUCTION = True
     store = WSGIHandler()
-    assert mount_sandbox(store) is store
-    settings.LOOKOUT_PAYMENT_SANDBOX_ENABLED = True
-    assert isinstance(mount_sandbox(store), SandboxDispatcher)
+    assert with_sandbox(store) is store
+    settings.LOOKOUT_PAYMENT_SANDBOX_ENABLED = True  # a staging copy, explicitly
+    assert isinstance(with_sandbox(store), SandboxDispatcher)

@@ -14,12 +14,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from lookout.payments.gateway import GatewayError, GatewayTimeout, SandboxGateway
-from lookout.payments.sandbox import signing
-from lookout.payments.sandbox.cards import CardError, read_card
-from lookout.payments.sandbox.mount import SandboxDispatcher
 from lookout.payments.tests.conftest import SECRET
 from lookout.payments.tests.helpers import SUCCESS, TIMEOUT
 from lookout.payments.transport import HttpTransport, call_wsgi
+from sandbox_processor import signing
+from sandbox_processor.cards import CardError, read_card
+from sandbox_processor.mount import SandboxDispatcher
 
 
 def new_session(processor, **changes) -> dict:

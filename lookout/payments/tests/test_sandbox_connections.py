@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lookout.payments.sandbox.storage import IDLE_CONNECTIONS, SessionStore, StorageConflict
+from sandbox_processor.storage import IDLE_CONNECTIONS, SessionStore, StorageConflict
 
 
 def _create(store: SessionStore, key: str, amount_cents: int = 1000) -> tuple[dict, bool]:

@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 import pytest
 
 from lookout.payments.models import Payment
-from lookout.payments.sandbox.app import SandboxProcessor
 from lookout.payments.services import (
     PaymentStart,
     ask_processor,
@@ -30,6 +29,7 @@ from lookout.payments.services import (
 from lookout.payments.tests.conftest import SECRET
 from lookout.payments.tests.helpers import SUCCESS, pay_on_page, signed_ref
 from lookout.payments.transport import call_wsgi
+from sandbox_processor.app import SandboxProcessor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gateway")]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from lookout.payments.sandbox.storage import SessionStore
+from sandbox_processor.storage import SessionStore
 
 PROCESSES = 8
 ROUNDS = 10

@@ -148,7 +148,7 @@ def test_unknown_payment_id_is_refused(shop):
 
 
 def test_confirming_before_the_customer_paid_changes_nothing(processor):
-    from lookout.payments.sandbox.signing import sign_reference
+    from sandbox_processor.signing import sign_reference
 
     start = begin()
     with pytest.raises(PaymentError, match="not been completed"):
