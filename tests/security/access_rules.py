@@ -108,6 +108,17 @@ RULES: dict[str, Rule] = {
     "accounts:invitation": Rule(LINK, "a new staff member's emailed invitation"),
     "inbox:inbox": Rule(CUSTOMER, "one's own inbox; staff get theirs nowhere (no messages)"),
     "inbox:message": Rule(OWNER, "a message to one person"),
+    # customer service (issue 23)
+    "support:help": Rule(PUBLIC, "who runs the store and how to reach it"),
+    "support:mine": Rule(CUSTOMER, "one's own conversations; staff answer in the back office"),
+    "support:new": Rule(CUSTOMER, "asking about one's own orders or in general"),
+    "support:conversation": Rule(OWNER, "a conversation with one person"),
+    "support:notices": Rule(CUSTOMER, "one's own email-notice choice"),
+    "support:outbox": only(why="development only: no such page in any other profile"),
+    "support:guest": Rule(LINK, "a guest's signed order link, then the order number"),
+    "support:staff_queue": only(AS, F, PO, why="the conversations in one's role's queue"),
+    "support:staff_search": only(AS, F, PO, why="search one's queue", method="post"),
+    "support:staff_conversation": only(AS, why="a conversation in after-sales' queue"),
     # orders and returns
     "orders:mine": Rule(SIGNED_IN, "one's own orders"),
     "orders:detail": Rule(OWNER, "an order shows its delivery address"),

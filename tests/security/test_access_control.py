@@ -130,6 +130,17 @@ def _fresh_promotion(world: w.World) -> dict[str, Any]:
     return {"promotion_id": create_promotion(title="Deal", body="Cheap.", actor=manager).id}
 
 
+def _conversation(world: w.World) -> Any:
+    """The customer's conversation, in after-sales' queue (made once per world)."""
+    from lookout.support.services import open_conversation
+
+    if "conversation" not in world.extra:
+        world.extra["conversation"] = open_conversation(
+            subject=world.people["customer"].subject, topic="general", body="A question."
+        ).id
+    return world.extra["conversation"]
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
@@ -178,6 +189,9 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "staff:desk_cancel": lambda x: {"number": x.order.number},
     "staff:desk_resend_tracking": lambda x: {"number": x.order.number},
     "staff:desk_add_note": lambda x: {"number": x.order.number},
+    "support:guest": lambda x: {"token": x.guest_token},
+    "support:conversation": lambda x: {"conversation_id": _conversation(x)},
+    "support:staff_conversation": lambda x: {"conversation_id": _conversation(x)},
     "api:category_products": lambda x: {"slug": x.category.slug},
     "api:product_detail": lambda x: {"sku": x.product.sku},
     "api:read_cart": lambda x: {"token": x.cart_token},
