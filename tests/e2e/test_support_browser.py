@@ -1,0 +1,141 @@
+"""Customer service in a real Chromium against the real server (issue 23): a signed-in buyer
+asks about an order from its page, after-sales answers from the queue, the buyer reads the
+answer in the conversation and in the inbox; a general question from the help page; a guest
+asks with the order link and number. Keyboard and phone-sized screen where it matters; the
+conversation page is saved in var/screenshots/support-conversation-phone.png.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import BIN, PHONE, ROOT, _site_env
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "support-long-pass-1"
+AGENT = "support.agent@example.com"
+BUYER = "support.buyer@example.com"
+SECRET = pyotp.random_base32()
+QUESTION = "Can the parcel be left with my neighbour?"
+ANSWER = "Yes, the carrier can leave it with a neighbour."
+
+PREPARE = f"""
+import json
+from django.utils import timezone
+from lookout.accounts.models import User
+from lookout.accounts.services import create_account
+from lookout.catalog.models import Product
+from lookout.orders.guest import guest_token
+from lookout.orders.testing import place
+from lookout.vault.blind_index import email_index
+
+def person(email, role=""):
+    user = User.objects.filter(email_index=email_index(email)).first()
+    return user or create_account(email=email, password={PASSWORD!r}, role=role)
+
+agent = person({AGENT!r}, "after_sales")
+agent.totp_secret = {SECRET!r}
+agent.totp_confirmed_at = timezone.now()
+agent.save(update_fields=["totp_secret", "totp_confirmed_at"])
+buyer = person({BUYER!r})
+product = Product.objects.filter(stock__gt=5).order_by("sku").first()
+mine = place(product, user=buyer)
+guest = place(product)
+print(json.dumps({{"mine": mine.number, "guest": guest.number, "token": guest_token(order=guest)}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def site(live_server_url: str, tmp_path_factory: pytest.TempPathFactory):
+    found = sorted(tmp_path_factory.getbasetemp().glob("e2e-var[0-9]*/lookout.sqlite3"))
+    assert len(found) == 1, found
+    out = subprocess.run(
+        [str(BIN / "lookout"), "shell", "-c", PREPARE],
+        env=_site_env(found[0].parent), cwd=ROOT, check=True, capture_output=True, text=True,
+        timeout=300,
+    ).stdout  # fmt: skip
+    return live_server_url, json.loads(out.strip().splitlines()[-1])
+
+
+def _sign_in(page: Page, base: str, email: str, *, code: bool = False) -> None:
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if code:
+        page.get_by_label("6-digit code").fill(pyotp.TOTP(SECRET).now())
+        page.get_by_role("button", name="Continue").click()
+
+
+@pytest.mark.commitment("C1.9")
+def test_each_conversation_path_in_the_browser(site, browser, screenshots_dir: Path) -> None:
+    base, made = site
+    buyer_context = browser.new_context(viewport=PHONE)
+    agent_context = browser.new_context()
+    guest_context = browser.new_context()
+    try:
+        buyer = buyer_context.new_page()
+        _sign_in(buyer, base, BUYER)
+        # From the order page, by keyboard: ask about this order
+        buyer.goto(f"{base}/orders/{made['mine']}/")
+        buyer.get_by_role("link", name="Ask about this order").click()
+        buyer.get_by_label("Your question").focus()
+        buyer.keyboard.type(QUESTION)
+        buyer.keyboard.press("Tab")
+        expect(buyer.get_by_role("button", name="Send")).to_be_focused()
+        buyer.keyboard.press("Enter")
+        expect(buyer.get_by_role("heading", level=1)).to_have_text(f"About order {made['mine']}")
+        expect(buyer.locator("#state")).to_contain_text("Waiting for our answer")
+        assert not buyer.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+        # After-sales answers from the queue
+        agent = agent_context.new_page()
+        _sign_in(agent, base, AGENT, code=True)
+        agent.goto(base + "/help/staff/")
+        agent.locator("#conversations tr", has_text=made["mine"]).get_by_role("link").click()
+        expect(agent.locator(".posts")).to_contain_text(QUESTION)
+        agent.get_by_label("Answer to the customer").fill(ANSWER)
+        agent.get_by_role("button", name="Send answer").click()
+        expect(agent.locator("#state")).to_contain_text("Answered")
+
+        # The buyer reads it in the conversation and in the inbox
+        buyer.reload()
+        expect(buyer.locator(".posts")).to_contain_text(ANSWER)
+        buyer.screenshot(
+            path=str(screenshots_dir / "support-conversation-phone.png"), full_page=True
+        )
+        buyer.goto(base + "/inbox/")
+        expect(buyer.locator(".inbox-list")).to_contain_text(
+            f"We answered your question about order {made['mine']}"
+        )
+
+        # A general question, from the footer's help page (by keyboard: on a phone the cookie
+        # banner covers the footer until the visitor chooses)
+        buyer.goto(base + "/")
+        buyer.locator("footer").get_by_role("link", name="Help and contact").focus()
+        buyer.keyboard.press("Enter")
+        expect(buyer.locator("#operator")).to_be_visible()
+        buyer.get_by_role("link", name="ask a general question").click()
+        buyer.get_by_label("Your question").fill("Do you offer gift wrapping?")
+        buyer.get_by_role("button", name="Send").click()
+        expect(buyer.get_by_role("heading", level=1)).to_have_text("A general question")
+
+        # A guest, with the emailed order link and the order number
+        guest = guest_context.new_page()
+        guest.goto(f"{base}/help/guest/{made['token']}/")
+        guest.get_by_label("Order number").fill(made["guest"])
+        guest.get_by_role("button", name="Continue").click()
+        guest.get_by_label("Your question").fill("Is it gift wrapped?")
+        guest.get_by_role("button", name="Send").click()
+        expect(guest.locator("#notice")).to_have_text("Your question is with us.")
+        expect(guest.locator(".conversation .posts")).to_contain_text("Is it gift wrapped?")
+    finally:
+        for context in (buyer_context, agent_context, guest_context):
+            context.close()
