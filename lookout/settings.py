@@ -431,6 +431,13 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging: structured, never personal data in plaintext -----------------------------------
+# `json` (one object per line, python-json-logger: the production default) or `text` (plain
+# lines: the default elsewhere). Both go through the masking filter (decision 0042).
+LOOKOUT_LOG_FORMAT = os.environ.get("LOOKOUT_LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOOKOUT_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(
+        f"LOOKOUT_LOG_FORMAT={LOOKOUT_LOG_FORMAT!r}: use 'json' (production) or 'text'."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -443,7 +450,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["mask_personal_data"],
-            "formatter": "json" if PRODUCTION else "plain",
+            "formatter": "json" if LOOKOUT_LOG_FORMAT == "json" else "plain",
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOOKOUT_LOG_LEVEL", "INFO")},

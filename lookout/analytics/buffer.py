@@ -36,7 +36,21 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
+from lookout.core import metrics
+
 log = logging.getLogger(__name__)
+
+# For /healthz (lookout_analytics_events_*): counts only, no event content.
+QUEUED = metrics.gauge("analytics_events_queued", "Analytics events waiting in memory")
+COUNTED = {
+    "flushed": metrics.counter("analytics_events_flushed_total", "Analytics events written"),
+    "dropped": metrics.counter(
+        "analytics_events_dropped_total", "Analytics events dropped: the queue was full"
+    ),
+    "flush_errors": metrics.counter(
+        "analytics_events_flush_errors_total", "Writes of analytics events the database refused"
+    ),
+}
 
 DEFAULT_FLUSH_SECONDS = 0.25
 MAX_ROWS_PER_INSERT = 500  # 14 columns x 500 rows: well under SQLite's 32,766 parameters
@@ -94,7 +108,8 @@ class EventBuffer:
             room = max(0, self._max_queued - len(self._rows))
             kept = list(rows[:room])
             self._rows.extend(kept)
-            self.stats["dropped"] += len(rows) - len(kept)
+            QUEUED.set(len(self._rows))
+            self._count("dropped", len(rows) - len(kept))
             if not self._autostart:
                 return len(kept)
             # Wake the thread for the first row (it then lets a batch gather) or a full batch;
@@ -115,6 +130,7 @@ class EventBuffer:
         with self._flushing:
             with self._lock:
                 rows, self._rows = self._rows, []
+                QUEUED.set(0)
             written = 0
             try:
                 for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
@@ -129,8 +145,9 @@ class EventBuffer:
                     overflow = len(self._rows) - self._max_queued
                     if overflow > 0:
                         del self._rows[-overflow:]
-                        self.stats["dropped"] += overflow
-                    self.stats["flush_errors"] += 1
+                        self._count("dropped", overflow)
+                    QUEUED.set(len(self._rows))
+                    self._count("flush_errors", 1)
                     self._failures += 1
                     failures = self._failures
                 if failures & (failures - 1) == 0:  # the 1st, 2nd, 4th, 8th, ... in a row
@@ -146,8 +163,14 @@ class EventBuffer:
                 if failures:
                     log.warning("analytics events written again after %d failed writes", failures)
             finally:
-                self.stats["flushed"] += written
+                self._count("flushed", written)
             return written
+
+    def _count(self, name: str, amount: int) -> None:
+        """This buffer's own count (tests read it) and the process's counter (/healthz)."""
+        if amount:
+            self.stats[name] += amount
+            COUNTED[name].inc(amount)
 
     def _run(self) -> None:
         while True:
@@ -225,19 +248,3 @@ def _forget_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_in_child)
-
-
-def stats() -> dict[str, int]:
-    """Counts for the health endpoint's metrics (no event content)."""
-    buffer = _buffer
-    if buffer is None:
-        return {"queued": 0, "flushed": 0, "dropped": 0, "flush_errors": 0}
-    return {"queued": buffer.queued(), **buffer.stats}
-
-
-def health_figures() -> dict[str, float]:
-    """This process's batching counters as /healthz names them (`_total` for running counts)."""
-    return {
-        f"analytics_events_{name}{'' if name == 'queued' else '_total'}": value
-        for name, value in stats().items()
-    }

@@ -53,6 +53,7 @@ from django.utils.cache import patch_vary_headers
 from lookout.cart.services import is_well_formed
 from lookout.consent.cookies import CONSENT_COOKIE, VISITOR_COOKIE
 from lookout.consent.selectors import allowed_categories, needs_banner, sends_gpc
+from lookout.core import metrics
 
 GENERATION_KEY = "pages:generation"
 KEY_PREFIX = "pages:v1:"
@@ -60,13 +61,16 @@ MAX_QUERY_LENGTH = 512
 _NONCE, _CART = "n", "c"
 _HEADERS = ("Content-Type", "Content-Language")
 
-# Per-process counters for the metrics endpoint (counts only, no URL, no visitor).
-stats = {"hit": 0, "miss": 0, "bypass": 0, "stored": 0}
-
-
-def health_figures() -> dict[str, float]:
-    """This process's page-cache counters as /healthz names them."""
-    return {f"page_cache_{name}_total": value for name, value in stats.items()}
+# For /healthz (lookout_page_cache_<outcome>_total): counts only, no URL, no visitor.
+counted = {
+    outcome: metrics.counter(f"page_cache_{outcome}_total", documentation)
+    for outcome, documentation in (
+        ("hit", "Pages served from the page cache"),
+        ("miss", "Cacheable pages rendered by their view"),
+        ("bypass", "Pages the cache may not serve (state, a cookie, unknown query)"),
+        ("stored", "Rendered pages stored in the page cache"),
+    )
+}
 
 
 View = Callable[..., HttpResponse]
@@ -250,7 +254,7 @@ def _store(key: str, gen: int, request: HttpRequest, response: HttpResponse) -> 
     entry = {"generation": gen, "status": 200, "headers": headers, "parts": parts}
     _cache().set(key, entry, timeout=_timeout())
     local.put(key, entry)
-    stats["stored"] += 1
+    counted["stored"].inc()
 
 
 def cached_page(*, params: Iterable[str] = ()) -> Callable[[View], View]:
@@ -265,7 +269,7 @@ def cached_page(*, params: Iterable[str] = ()) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             key = page_key(request, params=names) if enabled() else None
             if key is None:
-                stats["bypass"] += 1
+                counted["bypass"].inc()
                 return view(request, *args, **kwargs)
             gen = _current_generation()
             entry = local.get(key, gen)
@@ -274,11 +278,11 @@ def cached_page(*, params: Iterable[str] = ()) -> Callable[[View], View]:
                 if entry is not None and entry["generation"] == gen:
                     local.put(key, entry)
             if entry is not None and entry["generation"] == gen:
-                stats["hit"] += 1
+                counted["hit"].inc()
                 response = _respond(request, entry)
                 response["X-Page-Cache"] = "hit"
             else:
-                stats["miss"] += 1
+                counted["miss"].inc()
                 response = view(request, *args, **kwargs)
                 _store(key, gen, request, response)
                 response["X-Page-Cache"] = "miss"

@@ -6,8 +6,11 @@ key already in memory) and must not need a session or a cookie.
 
 It answers 200 with `{"status": "ok", ...}` when the main database, the key store, the cache
 and the master key all answer, and 503 naming the failing check otherwise. `?format=prometheus`
-gives the same figures as Prometheus text. Nothing in it is personal data: check names, a
-database vendor, counts and durations; never a row, an address, a user or an IP.
+gives the same figures as Prometheus text, rendered by `prometheus_client`. The counters are the
+deployment's: with `lookout serve`, every worker's added up (lookout.core.metrics, multiprocess
+mode); the checks and the uptime are those of the process that answered. Nothing in it is
+personal data: check names, a database vendor, counts and durations; never a row, an address, a
+user or an IP.
 
 `jobs` shows each periodic job's last enqueued run, last success and whether it is overdue
 (lookout.core.scheduler.job_states; one more query on a three-row table). An overdue job does
@@ -25,6 +28,9 @@ from django.core.cache import caches
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from lookout.core.metrics import CONTENT_TYPE, as_text, scrape, unlabelled
 
 STARTED = time.time()
 
@@ -49,19 +55,12 @@ CHECKS: dict[str, Callable[[], object]] = {
     "keystore": _database("keystore"),
     "cache": _cache,
 }
-# name -> () -> {figure: value}: each app's counters, registered from its AppConfig.ready().
-METRICS: dict[str, Callable[[], dict[str, float]]] = {}
 
 
 def register_check(name: str, check: Callable[[], object]) -> None:
     """An app adds a check of a part it owns (the vault: its master key). The health check
     knows no app by name: the apps tell it what to check (import direction, decision 0038)."""
     CHECKS[name] = check
-
-
-def register_metrics(name: str, figures: Callable[[], dict[str, float]]) -> None:
-    """An app adds counters of this process to /healthz's figures (counts only)."""
-    METRICS[name] = figures
 
 
 def run_checks() -> dict[str, dict[str, object]]:
@@ -82,13 +81,14 @@ def run_checks() -> dict[str, dict[str, object]]:
 
 
 def metrics() -> dict[str, float]:
-    """Counters of this process (each registered app's, e.g. page-cache use and analytics
-    batching) and uptime. Counts only."""
-    figures: dict[str, float] = {}
-    for _, collect in sorted(METRICS.items()):
-        figures.update(collect())
-    figures["uptime_seconds"] = round(time.time() - STARTED, 1)
-    return figures
+    """The counters and gauges the apps declared (lookout.core.metrics: the deployment's, every
+    worker's added up under `lookout serve`) and this process's uptime. Counts only."""
+    registry = scrape(_Measured({}, {}))
+    return {name: _plain(value) for name, value in unlabelled(registry)}
+
+
+def _plain(value: float) -> float:
+    return int(value) if value.is_integer() else value
 
 
 def jobs() -> dict[str, dict[str, object]]:
@@ -102,34 +102,48 @@ def jobs() -> dict[str, dict[str, object]]:
         return {}
 
 
-def _timestamp(value: object) -> str:
+def _timestamp(value: object) -> float:
     from datetime import datetime
 
-    return str(datetime.fromisoformat(value).timestamp()) if isinstance(value, str) else "NaN"
+    return datetime.fromisoformat(value).timestamp() if isinstance(value, str) else float("nan")
 
 
-def _prometheus(
-    checks: dict[str, dict[str, object]],
-    figures: dict[str, float],
-    job_rows: dict[str, dict[str, object]] | None = None,
-) -> str:
-    lines = ["# TYPE lookout_up gauge"]
-    for name, result in checks.items():
-        lines.append(f'lookout_up{{check="{name}"}} {1 if result["ok"] else 0}')
-    for name, value in figures.items():
-        lines.append(f"lookout_{name} {value}")
-    for field, metric in (
-        ("overdue", "job_overdue"),
-        ("last_enqueued_at", "job_last_enqueued_timestamp_seconds"),
-        ("last_succeeded_at", "job_last_success_timestamp_seconds"),
-        ("next_run_at", "job_next_run_timestamp_seconds"),
-    ):
-        lines.append(f"# TYPE lookout_{metric} gauge")
-        for job, state in (job_rows or {}).items():
-            moment = state[field]
-            shown = str(int(bool(moment))) if field == "overdue" else _timestamp(moment)
-            lines.append(f'lookout_{metric}{{job="{job}"}} {shown}')
-    return "\n".join(lines) + "\n"
+class _Measured:
+    """The figures taken at the scrape itself, in the process that answers: its checks, its
+    uptime and the periodic jobs' states (read from the database, the same in every process)."""
+
+    def __init__(
+        self, checks: dict[str, dict[str, object]], job_rows: dict[str, dict[str, object]]
+    ) -> None:
+        self.checks, self.job_rows = checks, job_rows
+
+    def collect(self) -> list[Metric]:
+        up = GaugeMetricFamily(
+            "lookout_up", "1 when the check passed in the process that answered", labels=["check"]
+        )
+        for name, result in self.checks.items():
+            up.add_metric([name], 1 if result["ok"] else 0)
+        families: list[Metric] = [
+            up,
+            GaugeMetricFamily(
+                "lookout_uptime_seconds",
+                "Seconds since the process that answered started",
+                value=round(time.time() - STARTED, 1),
+            ),
+        ]
+        for field, metric, documentation in (
+            ("overdue", "job_overdue", "1 when the periodic job is overdue"),
+            ("last_enqueued_at", "job_last_enqueued_timestamp_seconds", "Last run enqueued"),
+            ("last_succeeded_at", "job_last_success_timestamp_seconds", "Last successful run"),
+            ("next_run_at", "job_next_run_timestamp_seconds", "Next run due"),
+        ):
+            family = GaugeMetricFamily(f"lookout_{metric}", documentation, labels=["job"])
+            for job, state in self.job_rows.items():
+                moment = state[field]
+                value = float(bool(moment)) if field == "overdue" else _timestamp(moment)
+                family.add_metric([job], value)
+            families.append(family)
+        return families
 
 
 @require_safe
@@ -137,15 +151,14 @@ def view(request: HttpRequest) -> HttpResponse:
     checks = run_checks()
     healthy = all(r["ok"] for r in checks.values())
     status = 200 if healthy else 503
-    figures = metrics()
     job_rows = jobs() if checks["database"]["ok"] else {}  # no second wait on a dead database
     if request.GET.get("format") == "prometheus":
+        registry = scrape(_Measured(checks, job_rows))
         response: HttpResponse = HttpResponse(
-            _prometheus(checks, figures, job_rows),
-            status=status,
-            content_type="text/plain; version=0.0.4",
+            as_text(registry), status=status, content_type=CONTENT_TYPE
         )
     else:
+        figures = metrics()
         body = {
             "status": "ok" if healthy else "unavailable",
             "database": connections["default"].vendor,

@@ -17,11 +17,12 @@ a personal-data check (audit values, partner names) keeps nothing: there any add
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
 
 from lookout.core.client_ip import Network, anonymous_network
 
@@ -138,16 +139,25 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for production log shippers."""
+# The keys of a JSON line, and nothing else: a record's "extra" attributes (Django's request
+# logger passes the request itself) never went through the masking filter, so they stay out.
+JSON_KEYS = ("time", "level", "logger", "message", "exception")
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_text:
-            entry["exception"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False)
+
+class JsonFormatter(LibraryJsonFormatter):
+    """One JSON object per line for production log shippers (python-json-logger): `time` (ISO
+    8601, UTC), `level`, `logger`, `message` and, with a traceback, `exception`. It formats what
+    PersonalDataFilter left in the record (the masked message and traceback), so the handler
+    must carry that filter (settings.LOGGING)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("fmt", ["levelname", "name", "message"])
+        kwargs.setdefault("timestamp", "time")
+        kwargs.setdefault(
+            "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "exception"}
+        )
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__(*args, **kwargs)
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: log_data[key] for key in JSON_KEYS if key in log_data}

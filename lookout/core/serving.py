@@ -5,6 +5,7 @@ Kept apart from the `serve` command so tests can start exactly the same server.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,19 @@ def granian_command(
     if ssl_cert and ssl_key:
         command += ["--ssl-certificate", str(ssl_cert), "--ssl-keyfile", str(ssl_key)]
     return [*command, target]
+
+
+def metrics_directory(port: int) -> Path:
+    """Where the server's workers keep their figures for /healthz (prometheus_client's
+    multiprocess mode, lookout.core.metrics): PROMETHEUS_MULTIPROC_DIR when the operator set
+    it, else `metrics/<port>` in this deployment's LOOKOUT_VAR_DIR, one per `lookout serve`, so
+    two of them on one machine never empty or add up each other's."""
+    from django.conf import settings
+
+    from lookout.core.metrics import ENV_VAR
+
+    chosen = os.environ.get(ENV_VAR, "")
+    return Path(chosen) if chosen else Path(settings.VAR_DIR) / "metrics" / str(port)
 
 
 def worker_command() -> list[str]:

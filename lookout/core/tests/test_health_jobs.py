@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
+from prometheus_client.parser import text_string_to_metric_families
 
 from lookout.core.scheduler import Periodic, tick
 from lookout.retention.models import ScheduledJob
@@ -68,9 +69,15 @@ def test_a_job_that_ran_shows_its_last_runs_and_one_that_stopped_succeeding_is_o
     assert "no successful run since" in body["jobs"]["retention.daily"]["why"]
     with freeze_time(SLOT + timedelta(days=1, hours=3)):
         text = client.get("/healthz", {"format": "prometheus"}).content.decode()
-    assert 'lookout_job_overdue{job="retention.daily"} 1' in text
+    series = {
+        (sample.name, tuple(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    labels = (("job", "retention.daily"),)
+    assert series["lookout_job_overdue", labels] == 1
     success = (SLOT + timedelta(minutes=2)).timestamp()
-    assert f'lookout_job_last_success_timestamp_seconds{{job="retention.daily"}} {success}' in text
+    assert series["lookout_job_last_success_timestamp_seconds", labels] == success
 
 
 def test_a_job_that_runs_every_minute_is_overdue_once_ten_minutes_pass_without_a_success():

@@ -9,6 +9,7 @@ it) and neither outlives the other, not even when this process is killed outrigh
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -21,8 +22,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lookout.core.children import Children
+from lookout.core.metrics import ENV_VAR, prepare_directory
 from lookout.core.serving import (
     granian_command,
+    metrics_directory,
     scheduler_command,
     server_url,
     worker_command,
@@ -75,6 +78,10 @@ class Command(BaseCommand):
             )
         if not options["no_collectstatic"]:
             self._collect_static()
+
+        # The workers add up their figures in this directory (lookout.core.metrics); emptied
+        # first, so a restart starts its counters at zero, as Prometheus expects of a restart.
+        os.environ[ENV_VAR] = str(prepare_directory(metrics_directory(options["port"])))
 
         children = Children()
         server = children.start(
