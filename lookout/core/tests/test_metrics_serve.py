@@ -15,7 +15,14 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.ops.conftest import REPO, clean_env, lookout_cli, read_until, start_lookout
+from tests.ops.conftest import (  # noqa: F401 fixtures
+    REPO,
+    lookout_cli,
+    migrated_site,
+    read_until,
+    served_env,
+    start_lookout,
+)
 from tests.ops.test_concurrency import free_port
 
 # Its own SQLite files, whatever the pass: run once (root conftest.py).
@@ -25,21 +32,11 @@ BYPASS = "lookout_page_cache_bypass_total"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def site(served_env: dict[str, str]) -> dict[str, str]:  # noqa: F811
     """A migrated development site of its own, with its master key (as `make run` prepares)."""
-    var_dir = tmp_path_factory.mktemp("metrics-serve")
-    env = clean_env(
-        var_dir, LOOKOUT_ENV="development", LOOKOUT_MASTER_KEY_FILE=str(var_dir / "k.json")
-    )
-    for args in (
-        ["keys", "init"],
-        ["migrate", "--noinput"],
-        ["migrate", "--database", "keystore", "--noinput"],
-        ["createcachetable"],
-    ):
-        done = lookout_cli(*args, env=env, timeout=300)
-        assert done.returncode == 0, done.stderr
-    return env
+    done = lookout_cli("keys", "init", env=served_env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return served_env
 
 
 def _count_pages_in(directory: Path, env: dict[str, str], pages: int) -> None:
