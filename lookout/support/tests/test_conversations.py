@@ -235,3 +235,12 @@ def test_staff_search_by_order_number_and_exact_email(customer, staff) -> None:
         not in desk.post("/help/staff/search/", {"number": "Elm Street"}).content.decode()
     )
     assert desk.post("/help/staff/search/", {}).status_code == 400
+
+
+def test_the_back_office_links_to_the_queue_for_the_roles_that_answer(staff) -> None:
+    for role in ("after_sales", "finance", "privacy_officer"):
+        _, client = staff(role)
+        page = client.get("/staff/", follow=True).content.decode()
+        assert 'href="/help/staff/"' in page, role
+    _, warehouse = staff("warehouse")
+    assert 'href="/help/staff/"' not in warehouse.get("/staff/", follow=True).content.decode()
