@@ -18,6 +18,7 @@ from lookout.vault.fields import EncryptedField
 
 class Topic(models.TextChoices):
     ORDER = "order", "An order"
+    PRODUCT = "product", "A product, before buying"
     GENERAL = "general", "A general question"
 
 
@@ -33,6 +34,9 @@ class Conversation(models.Model):
     topic = models.CharField(max_length=16, choices=Topic.choices)
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Opened by a guest (order link and number) rather than a signed-in account: replies are
     # shown on the guest's order page, and no email notice is sent (the guest chose none).

@@ -27,8 +27,9 @@ FIELDS = {
         "subject": NotPersonal(
             "pseudonymous id of the person asking; names nobody without the vault", retention=R
         ),
-        "topic": NotPersonal("what kind of question (order or general)", retention=R),
+        "topic": NotPersonal("what kind of question (order, product or general)", retention=R),
         "order": NotPersonal("which order the question is about", retention=R),
+        "product": NotPersonal("which product a question before buying is about", retention=R),
         "guest": NotPersonal("whether it was opened through a guest order link", retention=R),
         "role": NotPersonal("which staff role's queue holds it", retention=R),
         "state": NotPersonal("waiting, answered or closed", retention=R),

@@ -59,7 +59,13 @@ def clean_body(body: Any) -> str:
 
 
 def open_conversation(
-    *, subject: uuid.UUID, topic: str, body: Any, order: Any = None, guest: bool = False
+    *,
+    subject: uuid.UUID,
+    topic: str,
+    body: Any,
+    order: Any = None,
+    product: Any = None,
+    guest: bool = False,
 ) -> Conversation:
     """A new conversation with its first message, in the after-sales queue, due for a first
     answer by `first_reply_due`."""
@@ -68,12 +74,15 @@ def open_conversation(
         raise InvalidMessage("Please choose what your question is about.")
     if topic == Topic.ORDER and order is None:
         raise InvalidMessage("Please choose the order your question is about.")
+    if topic == Topic.PRODUCT and product is None:
+        raise InvalidMessage("Please choose the product your question is about.")
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.create(
             subject=subject,
             topic=topic,
             order=order if topic == Topic.ORDER else None,
+            product=product if topic == Topic.PRODUCT else None,
             guest=guest,
             role=Role.AFTER_SALES,
             opened_at=now,
@@ -110,6 +119,8 @@ def customer_writes(*, conversation: Conversation, body: Any) -> Post:
 def _reply_title(conversation: Conversation) -> str:
     if conversation.order_id is not None:
         return f"We answered your question about order {conversation.order.number}"  # type: ignore[union-attr]
+    if conversation.product_id is not None:
+        return f"We answered your question about {conversation.product.name}"[:200]  # type: ignore[union-attr]
     return "We answered your question"
 
 
@@ -119,8 +130,8 @@ def conversation_path(conversation: Conversation) -> str:
 
 def staff_replies(*, conversation: Conversation, body: Any, role: str) -> Post:
     """A staff answer: shown in the conversation and posted to the person's inbox (sealed under
-    their key), the first one stops the due-time clock. The inbox then tells the email notice
-(`notices`), which mails a signed-in person who chose it once the answer is committed."""
+        their key), the first one stops the due-time clock. The inbox then tells the email notice
+    (`notices`), which mails a signed-in person who chose it once the answer is committed."""
     text = clean_body(body)
     if conversation.state == State.CLOSED:
         raise Conflict("This conversation is closed. Reopen it to answer.")

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from lookout.access import reveal_many
 from lookout.accounts.throttle import Throttled, guarded
+from lookout.catalog.models import Product
 from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError, NotFound
 from lookout.core.purposes import Purpose
@@ -78,6 +79,12 @@ def my_conversations(request: HttpRequest) -> HttpResponse:
     return render(request, "support/list.html", {"conversations": rows})
 
 
+def _product(sku: Any) -> Product | None:
+    """A product of the catalog, by its code; anything else is no product."""
+    code = str(sku or "")[:32].strip()
+    return Product.objects.filter(sku=code).first() if code else None
+
+
 def _new_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
     user = request.user
     orders = Order.objects.filter(subject=user.subject).order_by("-placed_at")[:50]  # type: ignore[union-attr]
@@ -94,11 +101,18 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
         return _staff_note(request)
     if request.method != "POST":
         number = str(request.GET.get("order", ""))[:20].strip().upper()
-        return _new_page(request, chosen=number, topic="order" if number else "general")
+        product = _product(request.GET.get("product"))
+        topic = "order" if number else "product" if product else "general"
+        return _new_page(request, chosen=number, topic=topic, product=product)
     topic = str(request.POST.get("topic", ""))[:16]
     number = str(request.POST.get("order", ""))[:20].strip().upper()
     body = str(request.POST.get("body", ""))[: services.BODY_MAX + 1]
     order = None
+    product = _product(request.POST.get("product")) if topic == Topic.PRODUCT else None
+    if topic == Topic.PRODUCT and product is None:
+        return _new_page(
+            request, status=400, error="We have no such product.", topic=topic, body=body
+        )
     if topic == Topic.ORDER:
         order = Order.objects.filter(subject=user.subject, number=number).first()  # type: ignore[union-attr]
         if order is None:
@@ -117,6 +131,7 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
             topic=topic,
             body=body,
             order=order,
+            product=product,
         )
     except LookoutError as error:
         return _new_page(
@@ -125,6 +140,7 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
             error=error.message,
             topic=topic,
             chosen=number,
+            product=product,
             body=body,
         )
     return redirect("support:conversation", conversation_id=conversation.pk)

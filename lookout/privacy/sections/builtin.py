@@ -369,7 +369,9 @@ def messages(ctx: SectionContext) -> Reading:
 def conversations(ctx: SectionContext) -> Reading:
     from lookout.support.models import Conversation, NoticeChoice, Post
 
-    threads = list(Conversation.objects.filter(subject=ctx.subject).select_related("order"))
+    threads = list(
+        Conversation.objects.filter(subject=ctx.subject).select_related("order", "product")
+    )
     posts = list(Post.objects.filter(subject=ctx.subject).order_by("at", "id"))
     opened = yield ctx.read_many(posts, ["body"])
     by_thread: dict[Any, list[dict[str, Any]]] = {}
@@ -387,7 +389,11 @@ def conversations(ctx: SectionContext) -> Reading:
         "email_when_a_message_waits": bool(choice and choice.email_on_message),
         "conversations": [
             {
-                "about": t.order.number if t.order is not None else t.get_topic_display(),
+                "about": t.order.number
+                if t.order is not None
+                else t.product.name
+                if t.product is not None
+                else t.get_topic_display(),
                 "state": t.get_state_display(),
                 "opened_at": _iso(t.opened_at),
                 "closed_at": _iso(t.closed_at),

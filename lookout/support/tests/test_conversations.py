@@ -244,3 +244,27 @@ def test_the_back_office_links_to_the_queue_for_the_roles_that_answer(staff) -> 
         assert 'href="/help/staff/"' in page, role
     _, warehouse = staff("warehouse")
     assert 'href="/help/staff/"' not in warehouse.get("/staff/", follow=True).content.decode()
+
+
+@pytest.mark.commitment("C1.9")
+def test_a_question_about_a_product_before_buying(customer, staff) -> None:
+    from lookout.orders.testing import make_product
+
+    user, client = customer()
+    item = make_product()
+    product_page = client.get(item.get_absolute_url()).content.decode()
+    assert f'href="/help/conversations/new/?product={item.sku}"' in product_page
+    form = client.get(f"/help/conversations/new/?product={item.sku}").content.decode()
+    assert 'value="product" checked' in form and item.name in form
+    conversation = _open(client, topic="product", product=item.sku, body="Does it work at -20 C?")
+    assert conversation.product == item and conversation.order is None
+    _, desk = staff("after_sales")
+    assert f"product {item.sku}" in desk.get("/help/staff/").content.decode()
+    desk.post(f"/help/staff/{conversation.pk}/", {"action": "reply", "body": "Down to -30 C."})
+    message = Message.objects.get(subject=user.subject, kind="account")
+    title = reveal(message, ["title"], purpose=Purpose.SELF_SERVICE, actor=user)["title"]
+    assert title == f"We answered your question about {item.name}"
+    unknown = client.post(
+        "/help/conversations/new/", {"topic": "product", "product": "NOPE-1", "body": "hi"}
+    )
+    assert unknown.status_code == 400 and "no such product" in unknown.content.decode()
