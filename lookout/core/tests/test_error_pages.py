@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.http import HttpRequest, HttpResponse
@@ -60,3 +64,37 @@ def test_a_5xx_page_reads_no_database() -> None:
     assert response.status_code == 503
     assert "What you can do" in response.content.decode()
     assert len(queries) == 0
+
+
+def _debug_setting(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("LOOKOUT_DEBUG", "LOOKOUT_ENV")}
+    return subprocess.run(
+        [sys.executable, "-c", "import lookout.settings as s; print(s.DEBUG)"],
+        env={**clean, "LOOKOUT_VAR_DIR": str(tmp_path), **env},
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_make_runs_profile_has_debug_off_unless_asked(tmp_path: Path) -> None:
+    # `make run` serves the development profile: its visitors get the shop's error pages
+    assert _debug_setting(tmp_path, LOOKOUT_ENV="development").stdout.strip() == "False"
+    asked = _debug_setting(tmp_path, LOOKOUT_ENV="development", LOOKOUT_DEBUG="1")
+    assert asked.stdout.strip() == "True"
+
+
+def test_production_refuses_debug(tmp_path: Path) -> None:
+    keyset = tmp_path / "master.json"
+    keyset.write_text("{}")
+    result = _debug_setting(
+        tmp_path,
+        LOOKOUT_ENV="production",
+        LOOKOUT_DEBUG="1",
+        LOOKOUT_SECRET_KEY="k" * 60,
+        LOOKOUT_MASTER_KEY_FILE=str(keyset),
+    )
+    assert result.returncode != 0
+    assert "LOOKOUT_DEBUG=1 is refused in production" in result.stderr
