@@ -13,3 +13,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset(Role)
+
+
+# The session flag a staff member's second factor sets (accounts) and staff pages check. Kept
+# here, beside the roles it guards, so that apps below accounts can check it.
+OTP_SESSION_KEY = "lookout_otp_verified"

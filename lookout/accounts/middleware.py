@@ -9,7 +9,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-OTP_SESSION_KEY = "lookout_otp_verified"
+from lookout.access.roles import OTP_SESSION_KEY
+
+__all__ = ["OTP_SESSION_KEY", "StaffSecondFactorMiddleware"]
+
 OPEN_TO_UNVERIFIED_STAFF = ("/accounts/otp/", "/accounts/logout/", "/static/")
 
 

@@ -8,7 +8,6 @@ visitor whatever their cookie or consent choices.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,10 +24,10 @@ from lookout.core.errors import Conflict, LookoutError, NotFound
 from lookout.core.inventory import CART_RETENTION
 from lookout.core.money import format_usd, usd
 from lookout.core.rows import columns, read
+from lookout.core.tokens import is_well_formed_cart_token
 
 MAX_QUANTITY = MAX_PER_LINE
 SHIPPING = Decimal("0.00")  # free worldwide shipping (C1.3)
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class CartError(LookoutError):
@@ -36,7 +35,7 @@ class CartError(LookoutError):
 
 
 def is_well_formed(token: str) -> bool:
-    return bool(_TOKEN.match(token or ""))
+    return is_well_formed_cart_token(token)
 
 
 def _hash(token: str) -> str:

@@ -50,10 +50,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from lookout.cart.services import is_well_formed
 from lookout.consent.cookies import CONSENT_COOKIE, VISITOR_COOKIE
 from lookout.consent.selectors import allowed_categories, needs_banner, sends_gpc
 from lookout.core import metrics
+from lookout.core.tokens import is_well_formed_cart_token as is_well_formed
 
 GENERATION_KEY = "pages:generation"
 KEY_PREFIX = "pages:v1:"

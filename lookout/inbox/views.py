@@ -4,6 +4,7 @@ reading is on the audit log like any other read of personal data."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,9 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from lookout.access import reveal
-from lookout.accounts.models import User
 from lookout.core.purposes import Purpose
 from lookout.inbox import selectors, services
+
+if TYPE_CHECKING:  # an annotation only: inbox does not read accounts
+    from lookout.accounts.models import User
 
 PAGE_SIZE = 20
 

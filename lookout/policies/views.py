@@ -11,8 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
+from lookout.access.roles import OTP_SESSION_KEY, Role
 from lookout.inbox.models import Message
 from lookout.policies import selectors, services
 from lookout.policies.diff import compare

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 from django import template
 from django.http import HttpRequest
 
-from lookout.cart.services import is_well_formed
 from lookout.consent import banner, selectors
+from lookout.core.tokens import is_well_formed_cart_token as is_well_formed
 
 register = template.Library()
 
