@@ -20,6 +20,7 @@ pytestmark = pytest.mark.commitment("C2.3")
 
 INFRA = ipaddress.ip_network("10.20.0.0/24")
 LINK_LOCAL = ipaddress.ip_network("fe80::/10")
+RUN = "0123456789ABCDEF:1111:2222:3333:4444:5555:6666:7777:8888"
 
 
 @pytest.fixture
@@ -147,7 +148,15 @@ def test_without_networks_to_keep_every_address_is_masked():
             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
         ),
+        # a run of hex and colons longer than an address is a fingerprint or a hash, even when
+        # its last eight groups parse as one, unless it begins right after a word
+        (RUN, RUN),
+        (f"key {RUN} ok", f"key {RUN} ok"),
+        (f"-{RUN}", f"-{RUN}"),
+        (f"id:{RUN}", "id:0123456789ABCDEF:1111:2222:3333::"),
+        (f"id_{RUN}", "id_0123456789ABCDEF:1111:2222:3333::"),
         # an address written right after a word and a colon is one
+        ("x:1111:2222:3333:4444:5555:6666:7777:8888", "x:1111:2222:3333::"),
         ("ip:2001:db8:1234:5678::1", "ip:2001:db8:1234::"),
         ("2001:db8:1234:5678::1 first", "2001:db8:1234:: first"),
     ],
