@@ -153,12 +153,14 @@ def test_without_networks_to_keep_every_address_is_masked():
         (RUN, RUN),
         (f"key {RUN} ok", f"key {RUN} ok"),
         (f"-{RUN}", f"-{RUN}"),
+        (f"xy-{RUN[1:]}", f"xy-{RUN[1:]}"),
         (f"id:{RUN}", "id:0123456789ABCDEF:1111:2222:3333::"),
         (f"id_{RUN}", "id_0123456789ABCDEF:1111:2222:3333::"),
         # an address written right after a word and a colon is one
         ("x:1111:2222:3333:4444:5555:6666:7777:8888", "x:1111:2222:3333::"),
         ("ip:2001:db8:1234:5678::1", "ip:2001:db8:1234::"),
         ("2001:db8:1234:5678::1 first", "2001:db8:1234:: first"),
+        ("2001:db8:1234:5678::1 said:", "2001:db8:1234:: said:"),
     ],
 )
 def test_ipv6_runs_are_masked_only_when_they_are_addresses(text, masked):
