@@ -139,6 +139,8 @@ GRANTS: tuple[Grant, ...] = (
     grant(Role.AFTER_SALES, "support.Post.body", P.AFTER_SALES),
     grant(Role.FINANCE, "support.Post.body", P.REFUND),
     grant(Role.PRIVACY_OFFICER, "support.Post.body", P.SUBJECT_REQUEST),
+    # A visitor's proved email: the store sends the code and "an answer waits" to it.
+    grant(SYSTEM, "support.Visitor.email", P.ACCOUNT_NOTICE, P.SUBJECT_REQUEST),
     # A one-off consent to share outside the partner system (C5.6): the person's own record of
     # whom they let us tell, and why, shown back to them in their access file (C5.4, C6.2).
     *(

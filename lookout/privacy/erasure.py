@@ -148,10 +148,13 @@ def _order_notes(subject: uuid.UUID) -> int:
 def _conversations(subject: uuid.UUID) -> int:
     """Customer-service conversations are free text about the person: they go, with every
     message and staff note in them, and the email-notice choice."""
-    from lookout.support.models import Conversation, NoticeChoice
+    from lookout.support.models import Conversation, NoticeChoice, Visitor
 
     NoticeChoice.objects.filter(subject=subject).delete()
-    return Conversation.objects.filter(subject=subject).delete()[0]
+    return (
+        Conversation.objects.filter(subject=subject).delete()[0]
+        + Visitor.objects.filter(subject=subject).delete()[0]
+    )
 
 
 def _messages(subject: uuid.UUID) -> int:

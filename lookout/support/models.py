@@ -28,6 +28,25 @@ class State(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class Visitor(models.Model):
+    """Someone without an account or order who asks about a product before buying, once they
+    prove control of an email with a one-time code. Their own data key (`subject`) seals the
+    email, which the store uses only to send the code and to say that an answer waits."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    email = EncryptedField(subject_field="subject")
+    email_index = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"visitor {str(self.id)[:8]}"
+
+
 class Conversation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.UUIDField(db_index=True, editable=False)
@@ -37,6 +56,9 @@ class Conversation(models.Model):
     )
     product = models.ForeignKey(
         "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visitor = models.ForeignKey(
+        Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="conversations"
     )
     # Opened by a guest (order link and number) rather than a signed-in account: replies are
     # shown on the guest's order page, and no email notice is sent (the guest chose none).

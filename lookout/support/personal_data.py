@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from lookout.core.inventory import ACCOUNT_LIFETIME, NotPersonal, Retention, personal
 from lookout.core.purposes import Purpose as P
-from lookout.support.models import Conversation, NoticeChoice, Post
+from lookout.support.models import Conversation, NoticeChoice, Post, Visitor
 
 # A conversation is kept 2 years after it was closed (or went quiet), then deleted with its
 # messages (lookout/support/retention.py, C4.6).
@@ -30,6 +30,7 @@ FIELDS = {
         "topic": NotPersonal("what kind of question (order, product or general)", retention=R),
         "order": NotPersonal("which order the question is about", retention=R),
         "product": NotPersonal("which product a question before buying is about", retention=R),
+        "visitor": NotPersonal("which verified visitor asked (row itself declared)", retention=R),
         "guest": NotPersonal("whether it was opened through a guest order link", retention=R),
         "role": NotPersonal("which staff role's queue holds it", retention=R),
         "state": NotPersonal("waiting, answered or closed", retention=R),
@@ -50,6 +51,25 @@ FIELDS = {
         "author_role": NotPersonal("the staff role that wrote it, never who", retention=R),
         "body": personal("user.content.private", *READ_FOR, retention=R),
         "at": NotPersonal("when written", retention=R),
+    },
+    Visitor: {
+        "id": NotPersonal("random row id", retention=R),
+        "subject": NotPersonal(
+            "pseudonymous id of the visitor's own data key; names nobody without the vault",
+            retention=R,
+        ),
+        "email": personal("user.contact.email", P.ACCOUNT_NOTICE, P.SUBJECT_REQUEST, retention=R),
+        "email_index": personal(
+            "user.contact.email",
+            P.AFTER_SALES,
+            retention=R,
+            stored_as="keyed HMAC digest (blind index) for staff's exact-email search",
+        ),
+        "code_hash": NotPersonal("keyed digest of a one-time code, useless after it", retention=R),
+        "created_at": NotPersonal("when the code was asked for", retention=R),
+        "expires_at": NotPersonal("when the code stops working", retention=R),
+        "attempts": NotPersonal("wrong codes typed", retention=R),
+        "verified_at": NotPersonal("when the email was proved", retention=R),
     },
     NoticeChoice: {
         "subject": personal(

@@ -12,8 +12,9 @@ from datetime import datetime
 from django.db import models
 from django.db.models import Q
 
+from lookout.core.inventory import CACHE_RETENTION
 from lookout.core.retention_rules import queryset_rule
-from lookout.support.models import Conversation
+from lookout.support.models import Conversation, Visitor
 from lookout.support.personal_data import SUPPORT_RETENTION
 
 
@@ -23,7 +24,30 @@ def _due(cutoff: datetime) -> models.QuerySet[Conversation]:
     )
 
 
+def _unproved_visitors(cutoff: datetime) -> models.QuerySet[Visitor]:
+    return Visitor.objects.filter(verified_at__isnull=True, created_at__lt=cutoff)
+
+
+def _idle_visitors(cutoff: datetime) -> models.QuerySet[Visitor]:
+    return Visitor.objects.filter(created_at__lt=cutoff, conversations__isnull=True)
+
+
 RULES = [
+    # A code asked for and never used: the email it was sent to goes a day later (and with it
+    # the only use of the visitor's data key, which the unused-key rule then destroys).
+    queryset_rule(
+        name="support.unproved_visitors",
+        retention=CACHE_RETENTION,
+        does="deletes a visitor's email and code a day after the code was asked for, when the "
+        "code was never typed",
+        due=_unproved_visitors,
+    ),
+    queryset_rule(
+        name="support.idle_visitors",
+        retention=SUPPORT_RETENTION,
+        does="deletes a proved visitor's email once none of their conversations is left",
+        due=_idle_visitors,
+    ),
     queryset_rule(
         name="support.conversations",
         retention=SUPPORT_RETENTION,

@@ -149,20 +149,26 @@ def staff_replies(*, conversation: Conversation, body: Any, role: str) -> Post:
         if conversation.first_reply_at is None:
             changes["first_reply_at"] = now
         Conversation.objects.filter(pk=conversation.pk).update(**changes)
-        where = (
-            "Answer it from your order page (the link we emailed you and the order number)."
-            if conversation.guest
-            else f"Read the whole conversation and answer it: {conversation_path(conversation)}"
-        )
-        send_message(
-            subject=conversation.subject,
-            kind="account",
-            title=_reply_title(conversation),
-            body=f"{text}\n\n{where}",
-            dedupe_key=f"support:{post.pk}",
-            new_key=True,
-        )
+        if conversation.visitor_id is None:
+            where = (
+                "Answer it from your order page (the link we emailed you and the order number)."
+                if conversation.guest
+                else f"Read the whole conversation and answer it: {conversation_path(conversation)}"
+            )
+            send_message(
+                subject=conversation.subject,
+                kind="account",
+                title=_reply_title(conversation),
+                body=f"{text}\n\n{where}",
+                dedupe_key=f"support:{post.pk}",
+                new_key=True,
+            )
     conversation.refresh_from_db()
+    if conversation.visitor_id is not None:
+        # A visitor has no inbox: the email with their conversation's link is how they learn.
+        from lookout.support.visitors import email_visitor
+
+        email_visitor(conversation=conversation, answered=True)
     return post
 
 

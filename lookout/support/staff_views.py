@@ -29,7 +29,7 @@ from lookout.accounts.models import User
 from lookout.core.errors import LookoutError
 from lookout.orders.models import Delivery
 from lookout.support import selectors, services
-from lookout.support.models import Conversation
+from lookout.support.models import Conversation, Visitor
 from lookout.vault.blind_index import email_index
 
 View = Callable[..., HttpResponse]
@@ -92,6 +92,9 @@ def search(request: HttpRequest) -> HttpResponse:
         subjects += list(User.objects.filter(email_index=digest).values_list("subject", flat=True))
         subjects += list(
             Delivery.objects.filter(email_index=digest).values_list("subject", flat=True)
+        )
+        subjects += list(
+            Visitor.objects.filter(email_index=digest).values_list("subject", flat=True)
         )
     role = _role(request)
     found = selectors.search(order_number=number, email_subjects=subjects).filter(role=role)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("notices/", views.notices, name="notices"),
     path("outbox/", views.outbox, name="outbox"),
     path("guest/<str:token>/", views.guest, name="guest"),
+    path("ask/", views.visitor_ask, name="visitor"),
+    path("ask/<str:token>/", views.visitor_conversation, name="visitor_conversation"),
     path("staff/", staff_views.queue, name="staff_queue"),
     path("staff/search/", staff_views.search, name="staff_search"),
     path(

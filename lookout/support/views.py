@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -308,3 +309,107 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if not dev_outbox.enabled():
         raise Http404("No such page.")
     return render(request, "support/outbox.html", {"mails": dev_outbox.messages()})
+
+
+# --- visitors: a question about a product before buying, with an email code ---------------
+
+
+def _visitor_page(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpResponse:
+    return render(request, "support/visitor.html", context, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def visitor_ask(request: HttpRequest) -> HttpResponse:
+    """Ask about a product without an account: the question and an email, then the code sent
+    to that email; then the conversation opens and its signed link is shown and emailed.
+
+    Signed-in customers are sent to their own form. Exempt from the cookie CSRF check (the
+    store works with cookies blocked): the emailed code is what a forged request lacks, and
+    code requests are counted per address and per network.
+    """
+    from lookout.support import visitors
+
+    raw_sku = request.GET.get("product") or request.POST.get("product")
+    product = _product(raw_sku)
+    if request.user.is_authenticated and not getattr(request.user, "role", ""):
+        suffix = f"?product={product.sku}" if product else ""
+        return redirect(reverse("support:new") + suffix)
+    if product is None:
+        return _visitor_page(request, status=404, error="We have no such product.")
+    body = str(request.POST.get("body", ""))[: services.BODY_MAX + 1]
+    context: dict[str, Any] = {"product": product, "body": body}
+    if request.method != "POST":
+        return _visitor_page(request, **context)
+    try:
+        services.clean_body(body)
+        if "code" not in request.POST:
+            visitor = visitors.start(
+                email=str(request.POST.get("email", ""))[:300], ip=client_ip(request)
+            )
+            return _visitor_page(request, visitor_id=visitor.pk, **context)
+        visitor_id = _uuid(request.POST.get("visitor"))
+        context["visitor_id"] = visitor_id
+        verified = guarded(
+            buckets=limits.number_buckets(ip=client_ip(request)),
+            check=lambda: _verified_or_none(visitor_id, str(request.POST.get("code", ""))[:20]),
+            what="code attempts",
+        )
+        if verified is None:
+            raise visitors.NotVerified(visitors.WRONG_CODE)
+        limits.count_opening(ip=client_ip(request))
+        conversation = visitors.open_for_visitor(visitor=verified, product=product, body=body)
+    except LookoutError as error:
+        return _visitor_page(request, status=error.status_code, error=error.message, **context)
+    visitors.email_visitor(conversation=conversation, answered=False)
+    return redirect("support:visitor_conversation", token=visitors.follow_token(conversation))
+
+
+def _verified_or_none(visitor_id: uuid.UUID | None, code: str) -> Any:
+    from lookout.support import visitors
+
+    try:
+        return visitors.verify(visitor_id=visitor_id, code=code)
+    except visitors.NotVerified:
+        return None
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def visitor_conversation(request: HttpRequest, token: str) -> HttpResponse:
+    """A visitor's conversation, through its signed link (shown once the email was proved, and
+    emailed to that address). Exempt from the cookie CSRF check: the link is the credential."""
+    from lookout.support import visitors
+
+    try:
+        found = visitors.conversation_for_token(token)
+    except NotFound as missing:
+        return render(
+            request, "support/visitor.html", {"error": missing.message, "lost": True}, status=404
+        )
+    error, status = "", 200
+    if request.method == "POST":
+        action = str(request.POST.get("action", "write"))[:10]
+        try:
+            if action == "write":
+                services.customer_writes(
+                    conversation=found,
+                    body=str(request.POST.get("body", ""))[: services.BODY_MAX + 1],
+                )
+            elif action == "close":
+                services.close(conversation=found)
+            elif action == "reopen":
+                services.reopen(conversation=found)
+            else:
+                raise LookoutError("Unknown action.")
+        except LookoutError as refusal:
+            error, status = refusal.message, refusal.status_code
+        else:
+            return redirect("support:visitor_conversation", token=token)
+    posts = _posts(found, actor=None, purpose=Purpose.ACCOUNT_NOTICE)
+    return render(
+        request,
+        "support/visitor_conversation.html",
+        {"conversation": found, "posts": posts, "error": error, "token": token},
+        status=status,
+    )

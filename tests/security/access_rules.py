@@ -116,6 +116,8 @@ RULES: dict[str, Rule] = {
     "support:notices": Rule(CUSTOMER, "one's own email-notice choice"),
     "support:outbox": only(why="development only: no such page in any other profile"),
     "support:guest": Rule(LINK, "a guest's signed order link, then the order number"),
+    "support:visitor": Rule(PUBLIC, "asking about a product with an email code, no account"),
+    "support:visitor_conversation": Rule(LINK, "a visitor's signed conversation link"),
     "support:staff_queue": only(AS, F, PO, why="the conversations in one's role's queue"),
     "support:staff_search": only(AS, F, PO, why="search one's queue", method="post"),
     "support:staff_conversation": only(AS, why="a conversation in after-sales' queue"),

@@ -141,6 +141,26 @@ def _conversation(world: w.World) -> Any:
     return world.extra["conversation"]
 
 
+def _visitor_link(world: w.World) -> str:
+    """The signed link of a visitor's conversation about the product (made once per world)."""
+    from lookout.support import visitors
+
+    if "visitor_link" not in world.extra:
+        visitor = visitors.Visitor(
+            subject=visitors.new_subject(kind="guest"),
+            email_index="-",
+            code_hash="-",
+            expires_at=visitors.timezone.now(),
+        )
+        visitor.email = "visitor@example.com"
+        visitor.save(force_insert=True)
+        conversation = visitors.open_for_visitor(
+            visitor=visitor, product=world.product, body="A question."
+        )
+        world.extra["visitor_link"] = visitors.follow_token(conversation)
+    return world.extra["visitor_link"]
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
@@ -190,6 +210,8 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "staff:desk_resend_tracking": lambda x: {"number": x.order.number},
     "staff:desk_add_note": lambda x: {"number": x.order.number},
     "support:guest": lambda x: {"token": x.guest_token},
+    "support:visitor": lambda x: {"?product": x.product.sku},
+    "support:visitor_conversation": lambda x: {"token": _visitor_link(x)},
     "support:conversation": lambda x: {"conversation_id": _conversation(x)},
     "support:staff_conversation": lambda x: {"conversation_id": _conversation(x)},
     "api:category_products": lambda x: {"slug": x.category.slug},

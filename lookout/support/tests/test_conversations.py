@@ -253,7 +253,10 @@ def test_a_question_about_a_product_before_buying(customer, staff) -> None:
     user, client = customer()
     item = make_product()
     product_page = client.get(item.get_absolute_url()).content.decode()
-    assert f'href="/help/conversations/new/?product={item.sku}"' in product_page
+    assert f'href="/help/ask/?product={item.sku}"' in product_page
+    # a signed-in customer asking from there gets their own form
+    asked = client.get(f"/help/ask/?product={item.sku}")
+    assert asked["Location"] == f"/help/conversations/new/?product={item.sku}"
     form = client.get(f"/help/conversations/new/?product={item.sku}").content.decode()
     assert 'value="product" checked' in form and item.name in form
     conversation = _open(client, topic="product", product=item.sku, body="Does it work at -20 C?")
