@@ -132,7 +132,10 @@ def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | 
         )
     wall = time.monotonic() - started
     meta = work / "mutants" / f"{module.path}.meta"
-    if completed.returncode != 0 or not meta.exists():
+    # mutmut stops, exit 1, when no selected test runs any mutated function: every mutant is
+    # then undetected ("no tests"), a result to report, not a failure of the run.
+    untested = "could not find any test case for any mutant" in log.read_text(errors="replace")
+    if (completed.returncode != 0 and not untested) or not meta.exists():
         print(f"    mutmut failed (exit {completed.returncode}); its output: {log}")
         print("    " + log.read_text(errors="replace")[-2000:].replace("\n", "\n    "))
         return None
@@ -143,7 +146,7 @@ def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | 
     counts: dict[str, int] = {}
     survivors = []
     for name, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
-        status = status_by_exit_code[code]
+        status = "no tests" if untested else status_by_exit_code[code]
         counts[status] = counts.get(status, 0) + 1
         if status in mutation.UNDETECTED:
             diff = subprocess.run(  # noqa: S603
