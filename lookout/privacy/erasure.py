@@ -147,10 +147,14 @@ def _order_notes(subject: uuid.UUID) -> int:
 
 def _conversations(subject: uuid.UUID) -> int:
     """Customer-service conversations are free text about the person: they go, with every
-    message and staff note in them, and the email-notice choice."""
-    from lookout.support.models import Conversation, NoticeChoice, Visitor
+    message and staff note in them, what was published from them, a visitor's sealed email
+    and the email-notice choice."""
+    from lookout.catalog.cache import bump_generation
+    from lookout.support.models import Conversation, NoticeChoice, PublicQuestion, Visitor
 
     NoticeChoice.objects.filter(subject=subject).delete()
+    if PublicQuestion.objects.filter(conversation__subject=subject).exists():
+        bump_generation()  # a published question goes with them: no cached page keeps it
     return (
         Conversation.objects.filter(subject=subject).delete()[0]
         + Visitor.objects.filter(subject=subject).delete()[0]

@@ -60,6 +60,9 @@ class Conversation(models.Model):
     visitor = models.ForeignKey(
         Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="conversations"
     )
+    # The asker ticked "publish my question and your answer on the product page" (never
+    # their name); staff still decide, and edit what is published (PublicQuestion).
+    publish_ok = models.BooleanField(default=False)
     # Opened by a guest (order link and number) rather than a signed-in account: replies are
     # shown on the guest's order page, and no email notice is sent (the guest chose none).
     guest = models.BooleanField(default=False)
@@ -108,6 +111,30 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} post {str(self.id)[:8]}"
+
+
+class PublicQuestion(models.Model):
+    """A question about a product and the store's answer, shown on the product page because the
+    asker agreed. The words are the ones staff published (reviewed and edited to hold nothing
+    about the asker); the asker is never shown. It goes with its conversation (erasure,
+    retention), so it never outlives the asker's data."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="public_questions"
+    )
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="public_question"
+    )
+    question = models.TextField()
+    answer = models.TextField()
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_at", "id"]
+
+    def __str__(self) -> str:
+        return f"public question {str(self.id)[:8]}"
 
 
 class NoticeChoice(models.Model):

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from lookout.core.inventory import ACCOUNT_LIFETIME, NotPersonal, Retention, personal
 from lookout.core.purposes import Purpose as P
-from lookout.support.models import Conversation, NoticeChoice, Post, Visitor
+from lookout.support.models import Conversation, NoticeChoice, Post, PublicQuestion, Visitor
 
 # A conversation is kept 2 years after it was closed (or went quiet), then deleted with its
 # messages (lookout/support/retention.py, C4.6).
@@ -31,6 +31,9 @@ FIELDS = {
         "order": NotPersonal("which order the question is about", retention=R),
         "product": NotPersonal("which product a question before buying is about", retention=R),
         "visitor": NotPersonal("which verified visitor asked (row itself declared)", retention=R),
+        "publish_ok": NotPersonal(
+            "whether the asker agreed to publish (without them)", retention=R
+        ),
         "guest": NotPersonal("whether it was opened through a guest order link", retention=R),
         "role": NotPersonal("which staff role's queue holds it", retention=R),
         "state": NotPersonal("waiting, answered or closed", retention=R),
@@ -70,6 +73,18 @@ FIELDS = {
         "expires_at": NotPersonal("when the code stops working", retention=R),
         "attempts": NotPersonal("wrong codes typed", retention=R),
         "verified_at": NotPersonal("when the email was proved", retention=R),
+    },
+    PublicQuestion: {
+        "id": NotPersonal("random row id", retention=R),
+        "product": NotPersonal("which product page shows it", retention=R),
+        "conversation": NotPersonal("which conversation it came from (never shown)", retention=R),
+        "question": NotPersonal(
+            "the question as staff published it, reviewed to hold nothing about the asker; "
+            "deleted with its conversation",
+            retention=R,
+        ),
+        "answer": NotPersonal("the store's published answer", retention=R),
+        "published_at": NotPersonal("when published", retention=R),
     },
     NoticeChoice: {
         "subject": personal(

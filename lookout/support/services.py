@@ -21,7 +21,15 @@ from lookout.access.roles import Role
 from lookout.core.errors import Conflict, LookoutError
 from lookout.inbox.services import send_message
 from lookout.shipping.calendar import add_business_days
-from lookout.support.models import Author, Conversation, NoticeChoice, Post, State, Topic
+from lookout.support.models import (
+    Author,
+    Conversation,
+    NoticeChoice,
+    Post,
+    PublicQuestion,
+    State,
+    Topic,
+)
 
 BODY_MAX = 5000
 # Roles a conversation may be handed to: after-sales answers; finance for a refund question,
@@ -66,6 +74,7 @@ def open_conversation(
     order: Any = None,
     product: Any = None,
     guest: bool = False,
+    publish_ok: bool = False,
 ) -> Conversation:
     """A new conversation with its first message, in the after-sales queue, due for a first
     answer by `first_reply_due`."""
@@ -84,6 +93,7 @@ def open_conversation(
             order=order if topic == Topic.ORDER else None,
             product=product if topic == Topic.PRODUCT else None,
             guest=guest,
+            publish_ok=bool(publish_ok and topic == Topic.PRODUCT),
             role=Role.AFTER_SALES,
             opened_at=now,
             last_message_at=now,
@@ -211,6 +221,44 @@ def hand_over(*, conversation: Conversation, to_role: str) -> Conversation:
     Conversation.objects.filter(pk=conversation.pk).update(role=to_role)
     conversation.refresh_from_db()
     return conversation
+
+
+PUBLIC_MAX = 2000
+
+
+def publish_question(*, conversation: Conversation, question: Any, answer: Any) -> PublicQuestion:
+    """Show a question and our answer on the product page, as staff worded them: only for a
+    question about a product whose asker agreed, never naming the asker. Cached product pages
+    are invalidated once it commits."""
+    from lookout.catalog.cache import bump_generation
+
+    if conversation.product_id is None or not conversation.publish_ok:
+        raise Conflict("The asker did not agree to publish this question.")
+    texts = [str(t or "").replace("\x00", "").strip() for t in (question, answer)]
+    if not all(texts) or any(len(t) > PUBLIC_MAX for t in texts):
+        raise InvalidMessage(
+            f"Write the question and the answer, each at most {PUBLIC_MAX} characters."
+        )
+    with transaction.atomic():
+        published, _ = PublicQuestion.objects.update_or_create(
+            conversation=conversation,
+            defaults={
+                "product_id": conversation.product_id,
+                "question": texts[0],
+                "answer": texts[1],
+                "published_at": timezone.now(),
+            },
+        )
+        bump_generation()
+    return published
+
+
+def unpublish_question(*, conversation: Conversation) -> None:
+    from lookout.catalog.cache import bump_generation
+
+    with transaction.atomic():
+        PublicQuestion.objects.filter(conversation=conversation).delete()
+        bump_generation()
 
 
 def set_notice_choice(*, subject: uuid.UUID, email_on_message: bool) -> NoticeChoice:

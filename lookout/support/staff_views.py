@@ -29,7 +29,7 @@ from lookout.accounts.models import User
 from lookout.core.errors import LookoutError
 from lookout.orders.models import Delivery
 from lookout.support import selectors, services
-from lookout.support.models import Conversation, Visitor
+from lookout.support.models import Conversation, PublicQuestion, Visitor
 from lookout.vault.blind_index import email_index
 
 View = Callable[..., HttpResponse]
@@ -134,9 +134,18 @@ def _page(
         if posts
         else []
     )
+    rows = [{"post": p, "body": w["body"]} for p, w in zip(posts, words, strict=True)]
+    published = PublicQuestion.objects.filter(conversation=found).first()
     context = {
         "conversation": found,
-        "posts": [{"post": p, "body": w["body"]} for p, w in zip(posts, words, strict=True)],
+        "posts": rows,
+        "published": published,
+        "draft_question": published.question
+        if published
+        else next((r["body"] for r in rows if r["post"].author == "customer"), ""),
+        "draft_answer": published.answer
+        if published
+        else next((r["body"] for r in rows if r["post"].author == "staff"), ""),
         "overdue": found.is_overdue(),
         "handover": [(str(r), r.label) for r in services.HANDOVER_ROLES if str(r) != role],
         **extra,
@@ -162,6 +171,14 @@ def conversation(request: HttpRequest, conversation_id: uuid.UUID) -> HttpRespon
             services.close(conversation=found)
         elif action == "reopen":
             services.reopen(conversation=found)
+        elif action == "publish":
+            services.publish_question(
+                conversation=found,
+                question=str(request.POST.get("question", ""))[: services.PUBLIC_MAX + 1],
+                answer=str(request.POST.get("answer", ""))[: services.PUBLIC_MAX + 1],
+            )
+        elif action == "unpublish":
+            services.unpublish_question(conversation=found)
         elif action == "handover":
             services.hand_over(conversation=found, to_role=str(request.POST.get("to", ""))[:32])
             return redirect("support:staff_queue")

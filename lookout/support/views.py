@@ -133,6 +133,7 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
             body=body,
             order=order,
             product=product,
+            publish_ok=request.POST.get("publish") == "on",
         )
     except LookoutError as error:
         return _new_page(
@@ -338,7 +339,11 @@ def visitor_ask(request: HttpRequest) -> HttpResponse:
     if product is None:
         return _visitor_page(request, status=404, error="We have no such product.")
     body = str(request.POST.get("body", ""))[: services.BODY_MAX + 1]
-    context: dict[str, Any] = {"product": product, "body": body}
+    context: dict[str, Any] = {
+        "product": product,
+        "body": body,
+        "publish": request.POST.get("publish") == "on",
+    }
     if request.method != "POST":
         return _visitor_page(request, **context)
     try:
@@ -358,7 +363,12 @@ def visitor_ask(request: HttpRequest) -> HttpResponse:
         if verified is None:
             raise visitors.NotVerified(visitors.WRONG_CODE)
         limits.count_opening(ip=client_ip(request))
-        conversation = visitors.open_for_visitor(visitor=verified, product=product, body=body)
+        conversation = visitors.open_for_visitor(
+            visitor=verified,
+            product=product,
+            body=body,
+            publish_ok=request.POST.get("publish") == "on",
+        )
     except LookoutError as error:
         return _visitor_page(request, status=error.status_code, error=error.message, **context)
     visitors.email_visitor(conversation=conversation, answered=False)

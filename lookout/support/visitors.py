@@ -184,11 +184,17 @@ def email_visitor(*, conversation: Conversation, answered: bool) -> bool:
     return True
 
 
-def open_for_visitor(*, visitor: Visitor, product: object, body: str) -> Conversation:
+def open_for_visitor(
+    *, visitor: Visitor, product: object, body: str, publish_ok: bool = False
+) -> Conversation:
     from lookout.support.services import open_conversation
 
     conversation = open_conversation(
-        subject=visitor.subject, topic=Topic.PRODUCT, body=body, product=product
+        subject=visitor.subject,
+        topic=Topic.PRODUCT,
+        body=body,
+        product=product,
+        publish_ok=publish_ok,
     )
     Conversation.objects.filter(pk=conversation.pk).update(visitor=visitor)
     conversation.refresh_from_db()
