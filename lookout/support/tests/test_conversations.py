@@ -35,7 +35,7 @@ def _open(client: Client, **data: str) -> Conversation:
     return Conversation.objects.get(pk=found.group(1))
 
 
-@pytest.mark.commitment("C1.9")
+@pytest.mark.commitment("C1.9", "C3.3", "C4.4")
 def test_customer_asks_about_an_order_and_after_sales_answers(customer, staff) -> None:
     user, client = customer()
     order = place(user=user)

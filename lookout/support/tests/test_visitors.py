@@ -43,7 +43,7 @@ def _code_from(text: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.commitment("C1.9")
+@pytest.mark.commitment("C1.9", "C2.2")
 def test_visitor_proves_email_over_smtp_asks_and_follows_the_answer(staff) -> None:
     item = make_product()
     client = Client()
