@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -182,6 +183,14 @@ def _natural(name: str) -> tuple[str, int]:
 
 
 def save(path: Path, module: str, entry: dict[str, object], tool: str) -> None:
+    """Add or replace one module's entry; two runs side by side each keep theirs (a lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.parent / f"{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _save(path, module, entry, tool)
+
+
+def _save(path: Path, module: str, entry: dict[str, object], tool: str) -> None:
     data: dict[str, object] = {"format": mutation.REPORT_FORMAT, "modules": {}}
     if path.exists():
         with contextlib.suppress(ValueError):  # an unreadable report is replaced
@@ -191,7 +200,6 @@ def save(path: Path, module: str, entry: dict[str, object], tool: str) -> None:
     modules = data.setdefault("modules", {})
     assert isinstance(modules, dict)
     modules[module] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
