@@ -8,6 +8,7 @@ conversation page is saved in var/screenshots/support-conversation-phone.png.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -48,7 +49,10 @@ buyer = person({BUYER!r})
 product = Product.objects.filter(stock__gt=5).order_by("sku").first()
 mine = place(product, user=buyer)
 guest = place(product)
-print(json.dumps({{"mine": mine.number, "guest": guest.number, "token": guest_token(order=guest)}}))
+print(json.dumps({{
+    "mine": mine.number, "guest": guest.number, "token": guest_token(order=guest),
+    "product": product.get_absolute_url(),
+}}))
 """
 
 
@@ -61,7 +65,9 @@ def site(live_server_url: str, tmp_path_factory: pytest.TempPathFactory):
         env=_site_env(found[0].parent), cwd=ROOT, check=True, capture_output=True, text=True,
         timeout=300,
     ).stdout  # fmt: skip
-    return live_server_url, json.loads(out.strip().splitlines()[-1])
+    made = json.loads(out.strip().splitlines()[-1])
+    made["var_dir"] = str(found[0].parent)
+    return live_server_url, made
 
 
 def _sign_in(page: Page, base: str, email: str, *, code: bool = False) -> None:
@@ -139,3 +145,31 @@ def test_each_conversation_path_in_the_browser(site, browser, screenshots_dir: P
     finally:
         for context in (buyer_context, agent_context, guest_context):
             context.close()
+
+
+@pytest.mark.commitment("C1.9")
+def test_a_visitor_asks_about_a_product_with_an_email_code(site, browser) -> None:
+    """The server runs the development profile, whose mail goes to the outbox folder: the test
+    reads the code there, as the visitor would in their mailbox."""
+    base, made = site
+    outbox = Path(made["var_dir"]) / "outbox"
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(base + made["product"])
+        page.locator("#ask-about-product").focus()
+        page.keyboard.press("Enter")
+        page.get_by_label("Your question").fill("Is the mount included?")
+        page.get_by_label("Your email").fill("visitor.e2e@example.com")
+        page.get_by_role("button", name="Send me a code").click()
+        expect(page.get_by_label("The 6-digit code from the email")).to_be_visible()
+        (mail,) = set(outbox.glob("*.eml")) - before
+        code = re.search(r"Your code is (\d{6})", mail.read_text()).group(1)  # type: ignore[union-attr]
+        page.get_by_label("The 6-digit code from the email").fill(code)
+        page.get_by_role("button", name="Send my question").click()
+        expect(page.locator(".posts")).to_contain_text("Is the mount included?")
+        expect(page.locator("#state")).to_contain_text("Waiting for our answer")
+        assert "/help/ask/" in page.url
+    finally:
+        context.close()
