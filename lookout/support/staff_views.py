@@ -25,12 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from lookout.access import reveal_many
 from lookout.access.roles import Role
-from lookout.accounts.models import User
 from lookout.core.errors import LookoutError
-from lookout.orders.models import Delivery
+from lookout.support import search as finder
 from lookout.support import selectors, services
-from lookout.support.models import Conversation, PublicQuestion, Visitor
-from lookout.vault.blind_index import email_index
+from lookout.support.models import Conversation, PublicQuestion
 
 View = Callable[..., HttpResponse]
 QUEUE_ROLES = tuple(str(r) for r in services.HANDOVER_ROLES)
@@ -86,20 +84,18 @@ def search(request: HttpRequest) -> HttpResponse:
             {"rows": [], "error": "Type an order number or an exact email.", "searched": True},
             status=400,
         )
-    subjects: list[uuid.UUID] = []
-    if email:
-        digest = email_index(email)
-        subjects += list(User.objects.filter(email_index=digest).values_list("subject", flat=True))
-        subjects += list(
-            Delivery.objects.filter(email_index=digest).values_list("subject", flat=True)
-        )
-        subjects += list(
-            Visitor.objects.filter(email_index=digest).values_list("subject", flat=True)
-        )
     role = _role(request)
-    found = selectors.search(order_number=number, email_subjects=subjects).filter(role=role)
+    if email:
+        found = finder.by_email(
+            email=email,
+            role=role,
+            purpose=services.PURPOSE_OF_ROLE[Role(role)],
+            actor=request.user,
+        )
+    else:
+        found = list(finder.by_number(number=number, role=role)[: finder.LIMIT])
     today = timezone.localdate()
-    rows = [{"conversation": c, "overdue": c.is_overdue(today)} for c in found[:100]]
+    rows = [{"conversation": c, "overdue": c.is_overdue(today)} for c in found]
     return render(
         request,
         "support/staff_queue.html",

@@ -229,6 +229,10 @@ def test_staff_search_by_order_number_and_exact_email(customer, staff) -> None:
     email = reveal(user, ["email"], purpose=Purpose.SELF_SERVICE, actor=user)["email"]
     by_email = desk.post("/help/staff/search/", {"email": str(email).upper()}).content.decode()
     assert str(conversation.pk) in by_email and str(other.pk) in by_email
+    searched = AuditEntry.objects.filter(action="support.email_search").get()
+    assert searched.subject_ref == str(user.subject) and searched.purpose == Purpose.AFTER_SALES
+    desk.post("/help/staff/search/", {"email": "nobody@example.com"})
+    assert AuditEntry.objects.filter(action="support.email_search").count() == 2
     # Message text is not searchable, and an empty search says what to type.
     assert (
         str(conversation.pk)
