@@ -1,16 +1,18 @@
-"""Email notices that a message waits (issue 23, item 6): the only mail this app sends.
+"""Email notices that a message waits (issue 23, item 6).
 
 The email names no order, no product and no word of the message: only that something waits
-and where to sign in. A mailbox is read by more eyes and kept longer than the store's pages, so
-what it holds must tell nobody anything about the person beyond "has an account here". The
-address is read through the gate for an account notice (audited) and never logged: a failed
-send is logged with the pseudonymous subject only.
+and where to go. A mailbox is read by more eyes and kept longer than the store's pages, so
+what it holds must tell nobody anything about the person beyond "has an account here" (or "has
+ordered here", for a guest, whose link still needs the order number). The address is read
+through the gate for an account notice (audited) and never logged: a failed send is logged
+with the pseudonymous subject only. (A visitor's code and link emails are in `visitors`.)
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -71,4 +73,41 @@ def message_waits(*, subject: uuid.UUID) -> bool:
         logger.warning("message notice email failed for subject %s", subject, exc_info=True)
         return False
     logger.info("message notice email sent for subject %s", subject)
+    return True
+
+
+GUEST_SUBJECT = "An answer waits for you at Lookout"
+GUEST_BODY = (
+    "Hello,\n\n"
+    "our customer service answered your question about your order. For your privacy this email "
+    "does not say what it is about.\n\n"
+    "Open it here, then type your order number (it is in the email we sent when you "
+    "ordered):\n{link}\n"
+)
+
+
+def guest_answer_waits(*, order: Any) -> bool:
+    """Email a guest buyer (at the address they gave at checkout) that an answer waits, with
+    the link to their conversations; the order number stays the second factor, so the email
+    alone opens nothing. Never raises for a mail failure."""
+    from lookout.orders.guest import guest_token
+
+    delivery = getattr(order, "delivery", None)
+    if delivery is None or delivery.email is None:
+        return False
+    address = reveal(delivery, ["email"], purpose=Purpose.ACCOUNT_NOTICE, actor=None)["email"]
+    if not address:
+        return False
+    site = str(getattr(settings, "LOOKOUT_SITE_URL", "http://127.0.0.1:8000")).rstrip("/")
+    link = site + reverse("support:guest", args=[guest_token(order=order)])
+    try:
+        send_mail(
+            subject=GUEST_SUBJECT,
+            message=GUEST_BODY.format(link=link),
+            from_email=None,
+            recipient_list=[address],
+        )
+    except Exception:
+        logger.warning("guest answer email failed for subject %s", order.subject, exc_info=True)
+        return False
     return True

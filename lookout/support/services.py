@@ -174,6 +174,12 @@ def staff_replies(*, conversation: Conversation, body: Any, role: str) -> Post:
                 new_key=True,
             )
     conversation.refresh_from_db()
+    if conversation.guest and conversation.order is not None:
+        # A guest has no account to sign in to: the email points to their conversations,
+        # and the order number (which it does not carry) still opens them.
+        from lookout.support.notices import guest_answer_waits
+
+        guest_answer_waits(order=conversation.order)
     if conversation.visitor_id is not None:
         # A visitor has no inbox: the email with their conversation's link is how they learn.
         from lookout.support.visitors import email_visitor

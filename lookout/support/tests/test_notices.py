@@ -88,21 +88,30 @@ def test_any_new_inbox_message_is_announced_not_only_answers(
     assert order.number not in body_of(mail) and order.number not in str(mail["Subject"])
 
 
-def test_guests_get_no_notice_email(staff, django_capture_on_commit_callbacks):
+def test_a_guest_is_told_an_answer_waits_without_the_order_number(
+    staff, django_capture_on_commit_callbacks
+):
     from django.test import Client
 
     from lookout.orders.guest import guest_token
+    from lookout.orders.testing import GUEST_EMAIL
 
     order = place()
+    token = guest_token(order=order)
     Client().post(
-        f"/help/guest/{guest_token(order=order)}/",
+        f"/help/guest/{token}/",
         {"number": order.number, "action": "open", "body": QUESTION},
     )
     conversation = Conversation.objects.get(order=order)
     _, desk = staff("after_sales")
     with smtp_server() as received, django_capture_on_commit_callbacks(execute=True):
         desk.post(f"/help/staff/{conversation.pk}/", {"action": "reply", "body": ANSWER})
-    assert received.mails == []
+    ((recipients, mail),) = received.mails
+    assert recipients == [GUEST_EMAIL]
+    text = body_of(mail)
+    assert f"/help/guest/{token}/" in text
+    for secret in (order.number, "walnut", QUESTION, ANSWER):
+        assert secret not in text and secret not in str(mail["Subject"])
     assert Message.objects.filter(subject=order.subject, kind="account").exists()
 
 
