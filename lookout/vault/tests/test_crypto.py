@@ -7,7 +7,16 @@ from lookout.access import reveal
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.core.purposes import Purpose
-from lookout.vault.crypto import KeyDestroyed, Sealed, TamperedCiphertext, destroy_data_key
+from lookout.inbox.models import Message
+from lookout.inbox.services import send_message
+from lookout.vault.crypto import (
+    KeyDestroyed,
+    Sealed,
+    TamperedCiphertext,
+    destroy_data_key,
+    open_sealed,
+)
+from lookout.vault.fields import EncryptedField, sealed_bytes
 from lookout.vault.models import DataKey
 
 ANN = "ann.sample@example.com"
@@ -73,23 +82,25 @@ def test_email_lookup_by_blind_index_is_exact_and_normalised() -> None:
 @pytest.mark.commitment("C4.2")
 @pytest.mark.django_db
 def test_ciphertext_swapped_between_rows_fails_to_decrypt() -> None:
-    # Given two people
+    # Given one person with two inbox messages: both sealed under the same data key, so only
+    # the associated data (table, column, row) tells the two ciphertexts apart
     ann = create_account(email=ANN, password="a-long-passphrase-1")
-    ben = create_account(email=BEN, password="another-long-pass-2")
-    # When someone with database access copies Ann's email ciphertext into Ben's row
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "UPDATE accounts_user SET email = (SELECT email FROM accounts_user WHERE id = %s) "
-            "WHERE id = %s",
-            [
-                ann.pk.hex if connections["default"].vendor == "sqlite" else ann.pk,
-                ben.pk.hex if connections["default"].vendor == "sqlite" else ben.pk,
-            ],
-        )
-    ben = User.objects.get(pk=ben.pk)
-    # Then it does not open as Ben's email
-    with pytest.raises(TamperedCiphertext):
-        _own(ben)
+    first = send_message(subject=ann.subject, kind="account", title="First", body="one")
+    second = send_message(subject=ann.subject, kind="account", title="Second", body="two")
+    assert first is not None and second is not None
+    # When someone with database access copies the first title's ciphertext into the second row
+    (blob,) = Message.objects.filter(pk=first.pk).values_list(sealed_bytes("title"), flat=True)
+    Message.objects.filter(pk=second.pk).update(title=Sealed(bytes(blob)))
+    # Then the bytes are sound and the key is right (they open with the first row's context)...
+    title = Message._meta.get_field("title")
+    assert isinstance(title, EncryptedField)
+    assert open_sealed(subject=ann.subject, blob=bytes(blob), context=title.context(first)) == (
+        "First"
+    )
+    # ...yet in the second row they do not open: the row id is bound in as associated data
+    moved = Message.objects.get(pk=second.pk)
+    with pytest.raises(TamperedCiphertext, match="table, column and row"):
+        reveal(moved, ["title"], purpose=Purpose.SUBJECT_REQUEST, actor=None)
 
 
 @pytest.mark.commitment("C4.2")
