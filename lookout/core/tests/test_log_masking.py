@@ -40,6 +40,7 @@ def log_line():
         logger.log(level, message, *args, exc_info=exc_info)
         return [json.loads(line) for line in stream.getvalue().splitlines()]
 
+    write.stream = stream  # type: ignore[attr-defined]
     yield write
     logger.removeHandler(handler)
 
@@ -54,6 +55,7 @@ def test_a_log_line_is_one_json_object_with_time_level_logger_and_message(log_li
     assert entry["level"] == "WARNING"
     assert entry["logger"] == "lookout.test_log_masking"
     assert entry["message"] == "Zoë's order LK-1 shipped"
+    assert "Zoë" in log_line.stream.getvalue()  # readable as written, not \u-escaped
 
 
 def test_personal_values_in_arguments_and_tracebacks_are_masked(log_line):
