@@ -1,5 +1,10 @@
 """Property tests (hypothesis) for the code every order's money, address and promise date go
-through (C4.5): generated inputs, including hostile ones, meet the same invariants as examples.
+through: generated inputs, including hostile ones, meet the same invariants as examples.
+
+They are arithmetic and validation properties, not security tests, so each is marked only with
+the commitment whose arithmetic it checks (exact USD cents, C1.2; business days, C1.6). The
+security testing of C4.5 is proved by the access-control, fuzzing, abuse and static-analysis
+tests beside this file.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from lookout.core.money import CENT, MoneyError, format_usd, usd
 from lookout.shipping.calendar import add_business_days, business_days_between, is_business_day
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-pytestmark = pytest.mark.commitment("C4.5")
 
 amounts = st.decimals(
     min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False
@@ -27,6 +31,7 @@ amounts = st.decimals(
 # ---- money ---------------------------------------------------------------------------------
 
 
+@pytest.mark.commitment("C1.2")
 @PROPERTY
 @given(amounts)
 def test_an_amount_becomes_whole_cents_within_half_a_cent(value):
@@ -39,6 +44,7 @@ def test_an_amount_becomes_whole_cents_within_half_a_cent(value):
     assert usd(str(value)) == amount
 
 
+@pytest.mark.commitment("C1.2")
 @PROPERTY
 @given(st.lists(amounts, max_size=20))
 def test_sums_of_cents_are_exact(values):
@@ -50,6 +56,7 @@ def test_sums_of_cents_are_exact(values):
     assert total * 100 == sum(int(c * 100) for c in cents)
 
 
+@pytest.mark.commitment("C1.2")
 @PROPERTY
 @given(amounts)
 def test_a_formatted_amount_reads_back_as_the_same_amount(value):
@@ -58,6 +65,7 @@ def test_a_formatted_amount_reads_back_as_the_same_amount(value):
     assert Decimal(shown.lstrip("-").removeprefix("$").replace(",", "")) * sign == usd(value)
 
 
+@pytest.mark.commitment("C1.2")
 @PROPERTY
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_floats_are_refused(value):
@@ -65,6 +73,7 @@ def test_floats_are_refused(value):
         usd(value)
 
 
+@pytest.mark.commitment("C1.2")
 @PROPERTY
 @given(
     st.one_of(
@@ -148,6 +157,7 @@ days = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
 holidays = st.frozensets(days, max_size=30)
 
 
+@pytest.mark.commitment("C1.6")
 @PROPERTY
 @given(days, st.integers(min_value=0, max_value=60), holidays)
 def test_adding_business_days_lands_on_a_business_day_that_far_away(start, n, off):
@@ -164,6 +174,7 @@ def test_adding_business_days_lands_on_a_business_day_that_far_away(start, n, of
         assert business_days_between(start, due - timedelta(days=1), holidays=off) == n - 1
 
 
+@pytest.mark.commitment("C1.6")
 @PROPERTY
 @given(days, st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=30))
 def test_business_days_add_up(start, a, b):
@@ -172,6 +183,7 @@ def test_business_days_add_up(start, a, b):
     )
 
 
+@pytest.mark.commitment("C1.6")
 @PROPERTY
 @given(days, days, holidays)
 def test_business_days_between_never_exceeds_calendar_days(start, end, off):
@@ -179,6 +191,7 @@ def test_business_days_between_never_exceeds_calendar_days(start, end, off):
     assert 0 <= count <= max((end - start).days, 0)
 
 
+@pytest.mark.commitment("C1.6")
 @PROPERTY
 @given(days, st.integers(max_value=-1))
 def test_counting_backwards_is_refused(start, n):
