@@ -5,10 +5,16 @@ would) and the tests; the card goes only to the processor's own WSGI app (C2.3).
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-TEST_EXPIRY = "12/39"
+
+def future_expiry(today: date | None = None) -> str:
+    """An expiry date five years from `today` (MM/YY): a fixed year would make every test card
+    expired, and every payment refused, once that year is past."""
+    today = today or date.today()
+    return f"12/{(today.year + 5) % 100:02d}"
 
 
 def submit_test_card(pay_url: str, *, card: str, host: str = "localhost") -> tuple[str, str]:
@@ -18,7 +24,7 @@ def submit_test_card(pay_url: str, *, card: str, host: str = "localhost") -> tup
 
     path = urlsplit(pay_url).path
     path = path[path.index("/pay/") :]
-    body = urlencode({"number": card, "expiry": TEST_EXPIRY, "cvc": "123", "action": "pay"})
+    body = urlencode({"number": card, "expiry": future_expiry(), "cvc": "123", "action": "pay"})
     data = body.encode()
     environ = {
         "REQUEST_METHOD": "POST",

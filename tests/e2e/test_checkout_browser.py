@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from sandbox_processor.shopper import future_expiry
 from tests.e2e.conftest import BIN, ROOT, _free_port, _lookout, prepare_site
 
 pytestmark = pytest.mark.browser
@@ -110,7 +111,7 @@ def _pay(page: Page, card: str) -> None:
     expect(page.get_by_label("Card number")).to_be_visible()
     assert "/sandbox-processor/pay/" in page.url
     page.get_by_label("Card number").fill(card)
-    page.get_by_label("Expiry (MM/YY)").fill("12/39")
+    page.get_by_label("Expiry (MM/YY)").fill(future_expiry())
     page.get_by_label("CVC").fill("123")
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 

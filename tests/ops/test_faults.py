@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from lookout.testing.parts import missing
+from sandbox_processor.shopper import future_expiry
 from tests.ops.conftest import REPO, clean_env, lookout_cli, start_lookout
 from tests.ops.pgcluster import PgCluster
 
@@ -279,7 +280,12 @@ class Shopper:
         """Type the card on the processor's page; then come back to the store (or not: a
         shopper who closes the tab is paid by the store's reconciliation)."""
         form = urlencode(
-            {"number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123", "action": "pay"}
+            {
+                "number": "4242 4242 4242 4242",
+                "expiry": future_expiry(),
+                "cvc": "123",
+                "action": "pay",
+            }
         )
         headers = {**who, "Content-Type": "application/x-www-form-urlencoded"}
         status, answer_headers, _ = self._send_form(urlsplit(pay_url).path, form, headers)

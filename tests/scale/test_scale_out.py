@@ -21,10 +21,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from sandbox_processor.shopper import future_expiry
 from tests.scale.conftest import Site, free_port
 
 CARTS = 24
@@ -172,7 +173,9 @@ def pay(cart: Cart, servers: list[str]) -> tuple[list[int], list[int]]:
     payment_url = next(body["payment_url"] for status, body in cart.answers if status == 201)
     path = urlsplit(payment_url).path
     path = path[path.index("/sandbox-processor/") :]
-    form = b"number=4242+4242+4242+4242&expiry=12%2F39&cvc=123&action=pay"
+    form = urlencode(
+        {"number": "4242 4242 4242 4242", "expiry": future_expiry(), "cvc": "123", "action": "pay"}
+    ).encode()
     cards = at_once(
         *(lambda s=s: http("POST", s + path, form, shopper=cart.index) for s in servers)
     )

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from lookout.payments.services import PaymentStart, start_payment
 from lookout.payments.transport import call_wsgi
+from sandbox_processor.shopper import future_expiry
 
 SUCCESS = "4242 4242 4242 4242"
 DECLINE = "4000 0000 0000 0002"
@@ -46,7 +47,7 @@ def pay_on_page(
     start: PaymentStart,
     *,
     card: str,
-    expiry: str = "12/34",
+    expiry: str | None = None,
     cvc: str = "123",
     action: str = "pay",
 ) -> tuple[int, dict[str, str], bytes]:
@@ -55,6 +56,7 @@ def pay_on_page(
     assert status == 200, page
     form_action = re.search(rb'<form method="post" action="([^"]+)"', page)
     assert form_action is not None
+    expiry = expiry or future_expiry()
     body = urlencode(
         {"name": "Ada Example", "number": card, "expiry": expiry, "cvc": cvc, "action": action}
     ).encode()

@@ -20,6 +20,7 @@ from lookout.payments.transport import HttpTransport, call_wsgi
 from sandbox_processor import signing
 from sandbox_processor.cards import CardError, read_card
 from sandbox_processor.mount import SandboxDispatcher
+from sandbox_processor.shopper import future_expiry
 
 
 def new_session(processor, **changes) -> dict:
@@ -45,7 +46,7 @@ def new_session(processor, **changes) -> dict:
 
 
 def post_card(processor, reference: str, **fields) -> tuple[int, dict[str, str], bytes]:
-    form = {"number": SUCCESS, "expiry": "12/34", "cvc": "123", "action": "pay", **fields}
+    form = {"number": SUCCESS, "expiry": future_expiry(), "cvc": "123", "action": "pay", **fields}
     return call_wsgi(
         processor,
         "POST",

@@ -30,6 +30,7 @@ from lookout.payments.tests.conftest import SECRET
 from lookout.payments.tests.helpers import SUCCESS, pay_on_page, signed_ref
 from lookout.payments.transport import call_wsgi
 from sandbox_processor.app import SandboxProcessor
+from sandbox_processor.shopper import future_expiry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gateway")]
 
@@ -100,7 +101,7 @@ def test_an_abandoned_session_is_expired_and_purged_by_the_processor_itself(shop
     wal = processor.store.path.with_name(processor.store.path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
     # and a card typed on the left page now is refused, while the store learns it failed
-    card = urlencode({"number": SUCCESS, "expiry": "12/34", "cvc": "123", "action": "pay"})
+    card = urlencode({"number": SUCCESS, "expiry": future_expiry(), "cvc": "123", "action": "pay"})
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     status, _, _ = call_wsgi(shop, "POST", left.redirect_url, body=card.encode(), headers=form)
     assert status == 409

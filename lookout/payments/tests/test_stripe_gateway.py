@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,6 +63,9 @@ DELIVERY = {
 LAUNCHER = Path(__file__).with_name("localstripe_server.py")
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partners", "policies")]
+
+# A card that expires five years from today: a fixed year stops working once it is past.
+EXP_YEAR = date.today().year + 5
 
 
 # -- localstripe, started by the tests --------------------------------------------------------
@@ -131,7 +135,7 @@ def _pay_on_stripe(localstripe: str, pay_url: str, card: str = SUCCESS_CARD) -> 
     session = urlsplit(pay_url).path.rsplit("/", 1)[-1]
     answer = requests.post(
         f"{localstripe}/_lookout/checkout/{session}/pay",
-        data={"number": card, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
+        data={"number": card, "exp_month": "12", "exp_year": str(EXP_YEAR), "cvc": "123"},
         headers=_auth(),
         timeout=10,
     )
@@ -205,7 +209,7 @@ def test_pay_on_stripe_come_back_ship_and_refund(gateway, localstripe, staff) ->
         "visa",
         "4242",
         12,
-        2034,
+        EXP_YEAR,
     )
     assert payment.processor_token.startswith("pi_")
     intent = _intent(localstripe, payment)
@@ -315,7 +319,7 @@ def test_an_unpaid_order_past_its_hold_closes_stripe_page(gateway, localstripe) 
     assert session["status"] == "expired"
     late = requests.post(
         f"{localstripe}/_lookout/checkout/{payment.processor_reference}/pay",
-        data={"number": SUCCESS_CARD, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
+        data={"number": SUCCESS_CARD, "exp_month": "12", "exp_year": str(EXP_YEAR), "cvc": "123"},
         headers=_auth(),
         timeout=10,
     )

@@ -34,7 +34,7 @@ def _delivered(order: Order, *, at: datetime = T0) -> Order:
         brand="visa",
         last4="4242",
         exp_month=12,
-        exp_year=2034,
+        exp_year=datetime.now(UTC).year + 5,
         idempotency_key=f"pay-{order.pk}",
     )
     return order
