@@ -116,7 +116,7 @@ def _pay(page: Page, card: str) -> None:
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
-@pytest.mark.commitment("C7.4", "C2.3", "C1.3")
+@pytest.mark.commitment("C7.4", "C1.3")
 def test_guest_with_cookies_blocked_buys_a_camera(
     shop_url, cookie_blocking_context, screenshots_dir: Path
 ) -> None:

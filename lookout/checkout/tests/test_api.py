@@ -29,7 +29,7 @@ def _post(body: dict) -> Any:
     return Client().post(URL, body, content_type="application/json")
 
 
-@pytest.mark.commitment("C2.2", "C2.3")
+@pytest.mark.commitment("C2.2")
 def test_api_checkout_places_one_order_and_hands_over_to_the_payment_page() -> None:
     # given a cart with a camera
     camera = make_product(stock=3)

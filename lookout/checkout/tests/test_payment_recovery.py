@@ -46,7 +46,6 @@ def _crash_before_the_reference_was_saved(order: Order) -> None:
     Payment.objects.filter(pk=order.payment_id).update(processor_reference=None, redirect_url="")
 
 
-@pytest.mark.commitment("C2.3")
 def test_a_retry_after_a_crash_finds_the_opened_session_and_the_order_gets_paid() -> None:
     # given an API checkout whose payment session was opened at the processor ...
     camera = make_product(stock=3)

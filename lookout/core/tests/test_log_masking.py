@@ -16,8 +16,6 @@ import pytest
 
 from lookout.core.logging import LOOPBACK, JsonFormatter, PersonalDataFilter, mask_text
 
-pytestmark = pytest.mark.commitment("C2.3")
-
 INFRA = ipaddress.ip_network("10.20.0.0/24")
 LINK_LOCAL = ipaddress.ip_network("fe80::/10")
 RUN = "0123456789ABCDEF:1111:2222:3333:4444:5555:6666:7777:8888"
@@ -58,18 +56,25 @@ def test_a_log_line_is_one_json_object_with_time_level_logger_and_message(log_li
     assert "Zoë" in log_line.stream.getvalue()  # readable as written, not \u-escaped
 
 
+@pytest.mark.commitment("C2.3")
 def test_personal_values_in_arguments_and_tracebacks_are_masked(log_line):
     try:
-        raise ValueError("refused for jane@example.com from 203.0.113.77")
+        raise ValueError("refused for jane@example.com from 203.0.113.77, card 4242424242424242")
     except ValueError as exc:
         lines = log_line(
-            logging.ERROR, "by %s, phone %s", "jane@example.com", "+44 20 7946 0958", exc_info=exc
+            logging.ERROR,
+            "by %s, phone %s, card %s",
+            "jane@example.com",
+            "+44 20 7946 0958",
+            "4242 4242 4242 4242",
+            exc_info=exc,
         )
 
     (entry,) = lines
-    assert entry["message"] == "by [email], phone [phone]"
-    assert "refused for [email] from 203.0.113.0" in entry["exception"]
+    assert entry["message"] == "by [email], phone [phone], card [number]"
+    assert "refused for [email] from 203.0.113.0, card [number]" in entry["exception"]
     assert "jane@example.com" not in json.dumps(entry)
+    assert "4242 4242" not in json.dumps(entry) and "42424242" not in json.dumps(entry)
 
 
 def test_a_record_that_cannot_be_formatted_is_still_written_masked(log_line):

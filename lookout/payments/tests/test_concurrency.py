@@ -50,7 +50,6 @@ def at_once(work: Callable[[], Any], times: int = 2) -> list[Any]:
     return results
 
 
-@pytest.mark.commitment("C2.3")
 def test_two_simultaneous_refunds_never_exceed_the_captured_amount(shop, processor):
     # given: a captured payment of $100.00
     start = begin("100.00")
@@ -72,7 +71,6 @@ def test_two_simultaneous_refunds_never_exceed_the_captured_amount(shop, process
     assert processor.store.get(str(payment.processor_reference))["refunded_cents"] == 6000
 
 
-@pytest.mark.commitment("C2.3")
 def test_the_same_submit_twice_at_once_makes_one_payment_and_one_session(processor):
     # given: one checkout submit, sent twice at the same moment (double click)
     order_ref = uuid.uuid4()

@@ -48,7 +48,6 @@ def snapshot(payment: Payment) -> dict:
     return {f.name: getattr(fresh, f.name) for f in Payment._meta.concrete_fields}
 
 
-@pytest.mark.commitment("C2.3")
 def test_decline_card_is_declined_with_a_clear_message(shop):
     payment = paid(shop, card=DECLINE)
 
@@ -58,7 +57,6 @@ def test_decline_card_is_declined_with_a_clear_message(shop):
     assert payment.processor_token == ""
 
 
-@pytest.mark.commitment("C2.3")
 def test_timeout_card_fails_when_the_processor_answers_504(shop, processor):
     # given: the processor gives up on the timeout card before the store's client does
     processor.hang_seconds = 0.05
@@ -69,7 +67,6 @@ def test_timeout_card_fails_when_the_processor_answers_504(shop, processor):
     assert payment.message == TIMEOUT_MESSAGE
 
 
-@pytest.mark.commitment("C2.3")
 def test_timeout_card_fails_when_the_store_stops_waiting(shop, processor):
     # given: the processor hangs longer than the store's client waits
     processor.hang_seconds = 1.0
@@ -101,7 +98,6 @@ def test_cancel_on_the_payment_page_fails_the_payment_without_charge(shop):
     assert payment.authorized_amount == 0
 
 
-@pytest.mark.commitment("C2.3")
 @pytest.mark.parametrize(
     "tamper",
     [
@@ -171,7 +167,6 @@ def test_confirming_twice_returns_the_same_settled_payment(shop):
     assert AuditEntry.objects.filter(action="payment.authorized").count() == 1
 
 
-@pytest.mark.commitment("C2.3")
 def test_start_payment_twice_with_one_key_makes_one_payment_and_one_session(processor):
     order_ref = uuid.uuid4()
     kwargs: dict[str, Any] = {

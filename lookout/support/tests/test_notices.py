@@ -30,7 +30,6 @@ def _conversation(client, order) -> Conversation:
     return Conversation.objects.get(order=order)
 
 
-@pytest.mark.commitment("C2.3")
 def test_chosen_notice_arrives_over_smtp_without_personal_content(
     customer, staff, caplog, django_capture_on_commit_callbacks
 ):
