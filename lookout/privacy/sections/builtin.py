@@ -358,6 +358,18 @@ def messages(ctx: SectionContext) -> Reading:
     ]
 
 
+def _published(conversation: Any) -> dict[str, Any] | None:
+    """What the product page shows from this conversation, in the words staff published."""
+    published = getattr(conversation, "public_question", None)
+    if published is None:
+        return None
+    return {
+        "question": published.question,
+        "answer": published.answer,
+        "at": _iso(published.published_at),
+    }
+
+
 @section(
     "conversations",
     "Your conversations with customer service",
@@ -367,10 +379,14 @@ def messages(ctx: SectionContext) -> Reading:
     "message waits.",
 )
 def conversations(ctx: SectionContext) -> Reading:
+    from lookout.access.roles import Role
     from lookout.support.models import Conversation, NoticeChoice, Post
 
+    labels = dict(Role.choices)
     threads = list(
-        Conversation.objects.filter(subject=ctx.subject).select_related("order", "product")
+        Conversation.objects.filter(subject=ctx.subject).select_related(
+            "order", "product", "public_question"
+        )
     )
     posts = list(Post.objects.filter(subject=ctx.subject).order_by("at", "id"))
     opened = yield ctx.read_many(posts, ["body"])
@@ -378,7 +394,9 @@ def conversations(ctx: SectionContext) -> Reading:
     for post, values in zip(posts, opened, strict=True):
         by_thread.setdefault(post.conversation_id, []).append(
             {
-                "by": post.get_author_display() if not post.author_role else post.author_role,
+                "by": str(labels.get(post.author_role, "Staff"))
+                if post.author_role
+                else post.get_author_display(),
                 "kind": post.author,
                 "text": values["body"],
                 "at": _iso(post.at),
@@ -397,6 +415,8 @@ def conversations(ctx: SectionContext) -> Reading:
                 "state": t.get_state_display(),
                 "opened_at": _iso(t.opened_at),
                 "closed_at": _iso(t.closed_at),
+                "you_agreed_to_publish": t.publish_ok,
+                "published_on_the_product_page": _published(t),
                 "messages": by_thread.get(t.pk, []),
             }
             for t in sorted(threads, key=lambda t: (t.opened_at, str(t.pk)))

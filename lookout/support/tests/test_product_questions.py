@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from lookout.access import reveal
 from lookout.core.purposes import Purpose
 from lookout.orders.testing import make_product
+from lookout.privacy.access_file import build_document
 from lookout.privacy.erasure import erase_subject
 from lookout.support.models import Conversation, PublicQuestion
 
@@ -52,6 +53,14 @@ def test_published_with_consent_without_the_asker_and_cached_pages_change(
     after = visitor.get(item.get_absolute_url()).content.decode()
     assert PUBLISHED_Q in after and ANSWER in after
     assert "Jane" not in after and email not in after  # the asker is never shown
+
+    # the person's access file shows what was published from their question
+    (section,) = [
+        x for x in build_document(subject=user.subject)["sections"] if x["name"] == "conversations"
+    ]
+    (thread,) = section["data"]["conversations"]
+    assert thread["you_agreed_to_publish"] is True
+    assert thread["published_on_the_product_page"]["question"] == PUBLISHED_Q
 
     with django_capture_on_commit_callbacks(execute=True):
         erase_subject(subject=user.subject)
