@@ -64,7 +64,7 @@ def test_an_agreement_can_name_the_partner_by_id(today: date) -> None:
     assert "in force from 2027-04-01" in said
 
 
-@pytest.mark.commitment("C5.5")
+@pytest.mark.commitment("C5.1", "C5.5")
 @pytest.mark.parametrize("kind", ["advertiser", "data_broker", "competitor"])
 def test_the_command_refuses_other_kinds(kind: str, today: date) -> None:
     with pytest.raises(CommandError, match="is not a kind of partner"):
