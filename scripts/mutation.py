@@ -115,6 +115,8 @@ def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | 
         "pytest_add_cli_args =",
         "    -p",
         "    no:cacheprovider",
+        "    -p",
+        "    lookout.compliance.mutation_plugin",
         f"    --results-dir={work / 'test-results'}",
         "pytest_add_cli_args_test_selection =",
         *(f"    {arg}" for arg in module.tests),
