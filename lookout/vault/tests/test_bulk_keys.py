@@ -9,10 +9,13 @@ import uuid
 import pytest
 
 from lookout.vault.crypto import (
+    KeyDestroyed,
     KeyRing,
     VaultError,
     create_data_keys,
     data_key,
+    destroy_data_keys,
+    key_ring,
     open_sealed,
     seal,
     verify_data_keys,
@@ -52,3 +55,18 @@ def test_a_bulk_key_moved_to_another_persons_row_does_not_unwrap():
 
     with pytest.raises(VaultError, match="does not unwrap"):
         data_key(people[1])
+
+
+def test_keys_destroyed_in_bulk_are_unreadable_at_once_even_from_the_ring():
+    # given a person whose key is on the ring of the unit of work running now
+    person = uuid.uuid4()
+    create_data_keys(subjects=[person], kind=DataKey.Kind.GUEST)
+    with key_ring():
+        blob = seal(subject=person, plaintext="Ann", context=CONTEXT)
+
+        # when retention shreds it in bulk
+        assert destroy_data_keys(subjects=[person, person]) == 1
+
+        # then nothing sealed under it opens, not even from the ring's memory
+        with pytest.raises(KeyDestroyed):
+            open_sealed(subject=person, blob=blob, context=CONTEXT)
