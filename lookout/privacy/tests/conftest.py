@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.db import transaction
@@ -42,7 +43,7 @@ def pay(order: Order, *, last4: str = "4242") -> Order:
         brand="visa",
         last4=last4,
         exp_month=12,
-        exp_year=2034,
+        exp_year=date.today().year + 5,
         authorized_amount=order.total,
         captured_amount=order.total,
         idempotency_key=secrets.token_hex(8),
