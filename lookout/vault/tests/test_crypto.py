@@ -105,6 +105,24 @@ def test_ciphertext_swapped_between_rows_fails_to_decrypt() -> None:
 
 @pytest.mark.commitment("C4.2")
 @pytest.mark.django_db
+def test_ciphertext_copied_into_another_persons_row_does_not_open_under_their_key() -> None:
+    # Given two people, each with their own data key
+    ann = create_account(email=ANN, password="a-long-passphrase-1")
+    ben = create_account(email=BEN, password="another-long-pass-2")
+    (blob,) = User.objects.filter(pk=ann.pk).values_list(sealed_bytes("email"), flat=True)
+    email = User._meta.get_field("email")
+    assert isinstance(email, EncryptedField)
+    # Then Ann's bytes do not open under Ben's key even with Ann's own row as associated data:
+    # a copy into Ben's row fails on the key before the row binding is even reached
+    with pytest.raises(TamperedCiphertext):
+        open_sealed(subject=ben.subject, blob=bytes(blob), context=email.context(ann))
+    User.objects.filter(pk=ben.pk).update(email=Sealed(bytes(blob)))
+    with pytest.raises(TamperedCiphertext):
+        _own(User.objects.get(pk=ben.pk))
+
+
+@pytest.mark.commitment("C4.2")
+@pytest.mark.django_db
 def test_ciphertext_moved_to_another_column_of_the_same_row_fails() -> None:
     ann = create_account(email=ANN, password="a-long-passphrase-1")
     ann = User.objects.get(pk=ann.pk)
