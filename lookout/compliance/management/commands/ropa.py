@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from lookout.privacy.ropa import build, markdown
+from lookout.compliance.ropa import build, markdown
 
 
 class Command(BaseCommand):
