@@ -86,6 +86,15 @@ def _mask_ipv6(match: re.Match[str], keep: tuple[Network, ...] = ()) -> str:
     text = match.group()
     if not _starts_a_token(match.string, match.start()):
         return text
+    # A colon that only separates the address from what comes before it ("id_:2001:db8::1",
+    # " :2001:...") is not part of it; "::" at the start is.
+    if text.startswith(":") and not text.startswith("::"):
+        masked = _mask_ipv6_text(text[1:], keep)
+        return ":" + masked
+    return _mask_ipv6_text(text, keep)
+
+
+def _mask_ipv6_text(text: str, keep: tuple[Network, ...]) -> str:
     network, rest, address = anonymous_network(text), "", text
     if network is None:
         head, _, tail = text.rpartition(":")

@@ -172,3 +172,17 @@ def test_without_networks_to_keep_every_address_is_masked():
 )
 def test_ipv6_runs_are_masked_only_when_they_are_addresses(text, masked):
     assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("id_:1111:2222:3333:4444:5555:6666:7777:8888", "id_:1111:2222:3333::"),
+        ("from :2001:db8:1234:5678::1 again", "from :2001:db8:1234:: again"),
+        ("-:2001:db8:1234:5678::1", "-:2001:db8:1234::"),
+    ],
+)
+def test_an_ipv6_address_after_a_separating_colon_is_cut_to_its_network(text, masked):
+    # (found by mutation testing: a colon before the address kept the whole address in the log)
+    assert mask_text(text) == masked
+    assert "5678" not in mask_text(text) and "8888" not in mask_text(text)
