@@ -294,6 +294,7 @@ def _recover_rq_jobs(*, now: datetime, queue_names: list[str]) -> int:
     from rq.registry import StartedJobRegistry
 
     requeued = _reclaim_from_dead_local_workers(queue_names)
+    requeued += _reclaim_taken_but_never_started(queue_names, now=now)
     for name in queue_names:
         queue = django_rq.get_queue(name, job_class=Job)
         registry = StartedJobRegistry(queue=queue, job_class=Job)  # the callbacks need it
@@ -358,6 +359,54 @@ def _reclaim_from_dead_local_workers(queue_names: list[str]) -> int:
             logger.warning(
                 "Job %s of queue %s was left by worker %s (pid %s, gone); queued again.",
                 job.id, name, worker.name, worker.pid,
+            )  # fmt: skip
+    return reclaimed
+
+
+STUCK_AFTER = timedelta(seconds=20)  # RQ prepares a job within milliseconds of taking it
+
+
+def _reclaim_taken_but_never_started(queue_names: list[str], *, now: datetime) -> int:
+    """Jobs a worker took off the queue and died holding before it started them.
+
+    RQ moves a job it takes into the queue's intermediate list and from there into the
+    started-job registry as it begins; a worker killed between the two leaves the job in neither
+    the queue nor the registry, so neither the dead-worker check above nor the registry's expiry
+    sees it, and RQ's own clean-up looks only at a worker's maintenance (every 10 minutes;
+    found by the fault test). Seen there on two passes `STUCK_AFTER` apart and still not
+    started, the job is queued again with one of its retries."""
+    import django_rq
+    from django_tasks_rq.backend import Job
+
+    reclaimed = 0
+    for name in queue_names:
+        queue = django_rq.get_queue(name, job_class=Job)
+        connection, intermediate = queue.connection, queue.intermediate_queue
+        for job_id in intermediate.get_job_ids():
+            if job_id in queue.started_job_registry:
+                continue
+            seen_key = f"lookout:taken-not-started:{name}:{job_id}"
+            if connection.set(seen_key, now.timestamp(), nx=True, ex=3600):
+                continue  # first seen now: a live worker may be starting it this instant
+            if now.timestamp() - float(connection.get(seen_key) or now.timestamp()) < (
+                STUCK_AFTER.total_seconds()
+            ):
+                continue
+            job = queue.fetch_job(job_id)
+            intermediate.remove(job_id)
+            connection.delete(seen_key)
+            if job is None:
+                continue
+            with connection.pipeline() as pipeline:
+                if job.retries_left:
+                    job.retry(queue, pipeline)
+                else:
+                    queue.enqueue_job(job, pipeline=pipeline)
+                pipeline.execute()
+            reclaimed += 1
+            logger.warning(
+                "Job %s of queue %s was taken by a worker that never started it; queued again.",
+                job_id, name,
             )  # fmt: skip
     return reclaimed
 

@@ -213,3 +213,40 @@ def test_an_rq_job_whose_worker_died_is_requeued_by_rqs_cleanup_and_finishes(rq_
         for key in queue.connection.scan_iter(f"rq:*{result.id}*"):
             queue.connection.delete(key)
         queue.connection.delete(f"rq:worker:{worker.name}")
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.2")
+def test_an_rq_job_taken_by_a_worker_that_died_before_starting_it_is_queued_again(rq_queue):
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq.job import JobStatus
+
+    from lookout.testing.rq import BurstWorker
+
+    _keys_rotated(3)
+    result = rewrap_data_keys.using(backend="redis", queue_name=rq_queue).enqueue()
+    queue = django_rq.get_queue(rq_queue, job_class=Job)
+    # given a worker took the job off the queue (RQ's own step) and died before starting it
+    worker = BurstWorker([queue], connection=queue.connection, job_class=Job)
+    assert worker.dequeue_job_and_maintain_ttl(timeout=1) is not None
+    assert result.id in queue.intermediate_queue.get_job_ids()
+    assert queue.count == 0 and result.id not in queue.started_job_registry
+    now = timezone.now()
+    try:
+        # when the scheduler's passes see it there, then the first leaves it (a live worker may
+        # be starting it), and one 30 s later queues it again with one retry used
+        assert recover_abandoned(now=now, backend="redis") == 0
+        assert recover_abandoned(now=now + timedelta(seconds=30), backend="redis") == 1
+        job = Job.fetch(result.id, connection=queue.connection)
+        assert job.get_status() == JobStatus.QUEUED and job.retries_left == 2
+        assert result.id not in queue.intermediate_queue.get_job_ids()
+        # and a live worker finishes it: every key is re-wrapped
+        BurstWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
+        done = rewrap_data_keys.using(backend="redis", queue_name=rq_queue).get_result(result.id)
+        assert done.status == TaskResultStatus.SUCCESSFUL
+        assert rotation.status().pending == 0
+    finally:
+        for key in queue.connection.scan_iter(f"*{result.id}*"):
+            queue.connection.delete(key)
+        queue.connection.delete(f"rq:worker:{worker.name}")
