@@ -23,6 +23,8 @@ OPTIONAL_CATEGORIES = (Category.ANALYTICS, Category.MARKETING)
 
 CONSENT_COOKIE = "lookout_consent"
 VISITOR_COOKIE = "lookout_vid"
+COOKIE_CHECK = "lookout_cookie_check"  # lookout/static/lookout/cookies.js
+COOKIE_CHECK_LIFETIME = timedelta(seconds=5)  # removed at once; max-age 5 if the removal is lost
 CONSENT_LIFETIME = timedelta(days=180)  # ask again after six months (CNIL guidance)
 VISITOR_LIFETIME = timedelta(days=390)  # thirteen months at most for audience measurement
 
@@ -39,6 +41,8 @@ class CookieSpec:
     def lifetime_text(self) -> str:
         if self.lifetime is None:
             return "Session (deleted when you close the browser)"
+        if self.lifetime < timedelta(days=1):
+            return f"{int(self.lifetime.total_seconds())} seconds at most"
         return f"{self.lifetime.days} days"
 
 
@@ -72,6 +76,15 @@ def inventory() -> list[CookieSpec]:
             CONSENT_LIFETIME,
             "Remembers your cookie choice and the id of your consent receipt.",
             "When you make a choice in the cookie banner or on this page.",
+        ),
+        CookieSpec(
+            COOKIE_CHECK,
+            Category.STRICTLY_NECESSARY,
+            COOKIE_CHECK_LIFETIME,
+            "Tells the page whether your browser keeps cookies at all, so that the cookie banner "
+            "does not ask again on every page when it cannot remember your choice. It holds "
+            "only '1'.",
+            "Written and removed at once by the page's own script (lookout/cookies.js).",
         ),
         CookieSpec(
             VISITOR_COOKIE,

@@ -204,7 +204,13 @@ def cookies_the_site_sets() -> set[str]:
         constants.update(_constants(text))
         for literal, single, constant in SET_COOKIE.findall(text):
             used.add(literal or single or f"${constant}")
+    # ... and every cookie the site's own scripts write (`document.cookie = "name=...`).
+    for script in LOOKOUT_DIR.rglob("static/**/*.js"):
+        used.update(JS_SET_COOKIE.findall(script.read_text(encoding="utf-8")))
     return names | {constants.get(n[1:], n) if n.startswith("$") else n for n in used}
+
+
+JS_SET_COOKIE = re.compile(r"document\.cookie\s*=\s*[\"']([A-Za-z0-9_.-]+)=")
 
 
 def cookie_inventory() -> CheckResult:

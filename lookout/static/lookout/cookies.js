@@ -4,10 +4,10 @@
 // Chromium's navigator.cookieEnabled stays true when cookies are blocked in its settings, so
 // try one: written and removed at once, before any request could carry it.
 (function () {
-  var probe = "lookout_cookie_check=1";
-  document.cookie = probe + "; path=/; SameSite=Strict; max-age=5";
-  var kept = document.cookie.indexOf(probe) !== -1;
-  document.cookie = probe + "; path=/; SameSite=Strict; max-age=0";
+  // (listed in the cookie inventory, lookout/consent/cookies.py; the self-audit reads this line)
+  document.cookie = "lookout_cookie_check=1; path=/; SameSite=Strict; max-age=5";
+  var kept = document.cookie.indexOf("lookout_cookie_check=1") !== -1;
+  document.cookie = "lookout_cookie_check=1; path=/; SameSite=Strict; max-age=0";
   if (!kept) {
     document.documentElement.classList.add("cookies-blocked");
   }
