@@ -16,7 +16,7 @@ unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/var/pycache
 
 .PHONY: install setup run serve test lint typecheck migrations-check pytest pytest-postgres \
-	compliance security bench loadtest clean mutation
+	compliance security bench loadtest clean mutation node-deps
 
 $(STAMP): pyproject.toml
 	@python="$(PYTHON)"; if [ -z "$$python" ]; then exit 1; fi; \
@@ -27,6 +27,17 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# axe-core for the accessibility tests (decision 0043), pinned in package-lock.json: `npm ci`
+# fetches it here, never while tests run. Without npm those tests skip on a developer's machine
+# and fail in CI (.ci/run installs Debian's nodejs and npm).
+NODE_STAMP := node_modules/.installed-stamp
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm is not installed: the accessibility tests will skip (apt-get install nodejs npm)"; fi
+
+node-deps: $(NODE_STAMP)
 
 # Everything `run` needs before serving; each step is idempotent, so running twice is safe.
 setup: install
@@ -53,13 +64,13 @@ typecheck: install
 migrations-check: install
 	LOOKOUT_ENV=test $(BIN)/lookout makemigrations --check --dry-run
 
-pytest: install
+pytest: install node-deps
 	$(BIN)/pytest -p no:cacheprovider --results-label sqlite
 
 postgres_up = [ -n "$${DATABASE_URL:-}" ] || $(BIN)/python -c \
 	"import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null
 
-pytest-postgres: install
+pytest-postgres: install node-deps
 	@if $(postgres_up); then \
 		echo "PostgreSQL run: $${DATABASE_URL:-$(PG_URL)}" | sed 's#//[^@]*@#//***@#'; \
 		DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -p no:cacheprovider \
@@ -78,7 +89,7 @@ compliance: install
 # 2 cores; each pass has its own databases, temporary files and Redis database: decision 0024),
 # the PostgreSQL pass's output is printed after the SQLite pass's, and the commitments report is
 # printed from both results. The target fails if any step failed.
-test: lint typecheck migrations-check
+test: lint typecheck migrations-check node-deps
 	@rm -f var/test-results/*.json; mkdir -p var/test-logs; status=0; \
 	LOOKOUT_TEST_REDIS_URL=redis://127.0.0.1:6379/13 $(MAKE) --no-print-directory \
 		pytest-postgres > var/test-logs/postgres.log 2>&1 & postgres=$$!; \
