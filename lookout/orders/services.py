@@ -112,6 +112,8 @@ def _record_change(
         body=body,
         dedupe_key=f"order:{order.id}:{order.status}",
         new_key=not from_status,  # a new order, inserted in this transaction: nothing to dedupe
+        # A guest's new order is under a key created for it: nobody chose notices for it.
+        announce=bool(from_status) or order.user_id is not None,
     )
     record(
         actor=actor,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lookout.access import reveal
 from lookout.core.purposes import Purpose
@@ -85,6 +87,20 @@ def test_any_new_inbox_message_is_announced_not_only_answers(
     assert Message.objects.filter(subject=user.subject, kind="order_update").exists()
     ((_, mail),) = received.mails
     assert order.number not in body_of(mail) and order.number not in str(mail["Subject"])
+
+
+def test_a_guest_checkout_asks_nobody_about_notices(django_capture_on_commit_callbacks):
+    """A guest's order is under a key created for it: nobody can have chosen notices for it,
+    so placing it reads no choice (one read fewer on every guest checkout). Its message is
+    in the inbox all the same."""
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        order = place()
+    assert Message.objects.filter(subject=order.subject, kind="order_update").exists()
+    assert all("support_noticechoice" not in q["sql"] for q in queries.captured_queries)
+    assert all(getattr(c, "func", None) is not notices.announce for c in callbacks)
 
 
 def test_a_guest_is_told_an_answer_waits_without_the_order_number(
