@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -357,7 +358,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
@@ -409,8 +410,20 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Project-wide assets (htmx, the stylesheet) live outside any app.
 STATICFILES_DIRS = [BASE_DIR / "lookout" / "static"]
+# Uploaded files (product photos, lookout/catalog/photos.py) go through the storage API only: a
+# folder under LOOKOUT_VAR_DIR by default, served by the app at MEDIA_URL with immutable cache
+# headers; an S3-compatible bucket with django-storages (docs/operations.md, "Product photos").
+MEDIA_ROOT = Path(os.environ.get("LOOKOUT_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = os.environ.get("LOOKOUT_MEDIA_URL", "/media/")
+_media = urlsplit(MEDIA_URL)
+if _media.scheme in ("https", "http") and _media.netloc:  # photos from a CDN or a bucket
+    SECURE_CSP["img-src"].append(f"{_media.scheme}://{_media.netloc}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Tests keep uploads in memory (per process): nothing lands in var/, nothing is shared.
+    "default": {
+        "BACKEND": "django.core.files.storage."
+        + ("InMemoryStorage" if TESTING else "FileSystemStorage")
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -135,6 +135,13 @@ class Product(models.Model):
         return max(0, min(self.stock, MAX_PER_LINE))
 
     @property
+    def first_photo(self) -> ProductPhoto | None:
+        """The photo that stands for the product, or None (its drawing then). Listings prefetch
+        `photos`, so this costs no query per card."""
+        photos = list(self.photos.all())
+        return photos[0] if photos else None
+
+    @property
     def resolution_label(self) -> str:
         return {2160: "4K (2160p)", 1440: "2K (1440p)", 1080: "Full HD (1080p)"}.get(
             self.resolution or 0, f"{self.resolution}p" if self.resolution else ""
@@ -163,3 +170,38 @@ def shown_stock_changed(before: int, after: int) -> bool:
     """Whether a storefront page reads differently once stock moves from `before` to `after`:
     pages show only in stock / out of stock and the orderable quantity, never the count."""
     return min(max(before, 0), MAX_PER_LINE) != min(max(after, 0), MAX_PER_LINE)
+
+
+class ProductPhoto(models.Model):
+    """A photo of a product, as the catalog manager uploaded it, stored only as re-encoded
+    renditions (`lookout.catalog.photos`): never the uploaded file, so no metadata of it.
+
+    `renditions` lists, smallest first, `{"width", "height", "webp", "jpeg"}` where the last two
+    are storage names (content-addressed, so served as immutable). `digest` is the SHA-256 of
+    the cleaned pixels: two photos of the same pixels share their files, and a file is deleted
+    only when no photo names it any more. The photo belongs to a product; a later variant link
+    would be one more nullable foreign key beside it.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="photos")
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Photos show in this order; the first one stands for the product."
+    )
+    alt_text = models.CharField(
+        max_length=200,
+        help_text="What the photo shows, for people who cannot see it (screen readers).",
+    )
+    width = models.PositiveIntegerField(editable=False, help_text="Of the largest rendition")
+    height = models.PositiveIntegerField(editable=False, help_text="Of the largest rendition")
+    digest = models.CharField(max_length=64, editable=False, db_index=True)
+    renditions = models.JSONField(default=list, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["product", "position"], name="catalog_photo_order")]
+
+    def __str__(self) -> str:
+        return f"Photo {self.position} of {self.product_id}"
+
+    def file_names(self) -> list[str]:
+        return [r[kind] for r in self.renditions for kind in ("webp", "jpeg")]

@@ -1,6 +1,6 @@
 """Catalog data describes products for sale, never people: nothing here is personal (C2.1)."""
 
-from lookout.catalog.models import Category, Product
+from lookout.catalog.models import Category, Product, ProductPhoto
 from lookout.core.inventory import ALL_COLUMNS, NotPersonal, RawTable
 
 _CATALOG = "catalog data: describes a product for sale, not a person"
@@ -36,6 +36,18 @@ FIELDS = {
             "hue",
             "search_text",
             "works_with",
+        )
+    },
+    # Photos of products; uploads are re-encoded to pixels only, so no camera, place or time
+    # of the original file is stored (lookout.catalog.photos).
+    ProductPhoto: {
+        name: NotPersonal(_CATALOG)
+        for name in ("id", "product", "position", "alt_text", "width", "height", "digest")
+    }
+    | {
+        "renditions": NotPersonal(
+            "storage names of a product photo's re-encoded renditions (pixels only: "
+            "EXIF, GPS and other metadata are stripped by lookout.catalog.photos)"
         )
     },
 }
