@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    prefetch_related_objects,
+)
 
 from lookout.catalog.models import Category, Placement, Power, Product
 
@@ -88,7 +94,9 @@ def filter_products(*, products: QuerySet[Product], filters: dict) -> QuerySet[P
 
 def category_products(*, category: Category, filters: dict) -> QuerySet[Product]:
     return filter_products(
-        products=Product.objects.filter(category=category).select_related("category"),
+        products=Product.objects.filter(category=category)
+        .select_related("category")
+        .prefetch_related("photos"),
         filters=filters,
     )
 
@@ -135,4 +143,5 @@ def home_sections() -> dict:
     for product in ranked:
         best.setdefault(product.category_id, product)
     deals = [best[c.pk] for c in categories if c.pk in best]
+    prefetch_related_objects(deals, "photos")  # the cards' photos, one query
     return {"categories": categories, "deals": deals}

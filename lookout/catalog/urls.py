@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from lookout.catalog import views
+from lookout.catalog import photos, views
 
 catalog_patterns = [
     path("c/<slug:slug>/", views.category, name="category"),
@@ -8,6 +8,12 @@ catalog_patterns = [
     path("images/<str:sku>.svg", views.image, name="image"),
     path("search/", views.search, name="search"),
     path("compare/", views.compare, name="compare"),
+    # Product photos at MEDIA_URL's default path, from whatever storage holds them.
+    re_path(
+        rf"^media/(?P<name>{photos.PREFIX}{photos.NAME_PATTERN})$",
+        views.photo_file,
+        name="photo_file",
+    ),
 ]
 
 urlpatterns = [

@@ -9,14 +9,22 @@ cookie; the pages are GET only, and the cart is carried in the URL (see lookout.
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from lookout.catalog import selectors
+from lookout.catalog import photos, selectors
 from lookout.catalog.cache import cached_page
 from lookout.catalog.images import product_svg
 from lookout.catalog.models import Category, Product
@@ -62,14 +70,19 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @cached_page()
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    item = get_object_or_404(Product.objects.select_related("category"), slug=slug)
+    item = get_object_or_404(
+        Product.objects.select_related("category").prefetch_related("photos"), slug=slug
+    )
+    cards = Prefetch("photos")  # each card's first photo, one query per list
     context = {
         "product": item,
-        "works_with": item.works_with.select_related("category"),
-        "accessories": item.accessories.select_related("category"),
+        "photos": list(item.photos.all()),
+        "works_with": item.works_with.select_related("category").prefetch_related(cards),
+        "accessories": item.accessories.select_related("category").prefetch_related(cards),
         "related": Product.objects.filter(category=item.category)
         .exclude(pk=item.pk)
-        .select_related("category")[:4],
+        .select_related("category")
+        .prefetch_related(cards)[:4],
     }
     return render(request, "catalog/product.html", context)
 
@@ -87,6 +100,8 @@ def search(request: HttpRequest) -> HttpResponse:
     if error:
         return render(request, "catalog/search.html", {"query": "", "error": error}, status=400)
     result = search_products(query=query, page=int(page_text)) if query.strip() else None
+    if result is not None:
+        prefetch_related_objects(result.products, "photos")  # the cards' photos, one query
     return render(request, "catalog/search.html", {"query": query, "result": result})
 
 
@@ -125,4 +140,17 @@ def image(request: HttpRequest, sku: str) -> HttpResponse:
     svg = product_svg(category_slug=item.category.slug, hue=item.hue, label=item.name)
     response = HttpResponse(svg, content_type="image/svg+xml")
     patch_cache_control(response, public=True, max_age=86400)
+    return response
+
+
+@require_safe
+def photo_file(request: HttpRequest, name: str) -> FileResponse:
+    """A stored photo rendition. Its name is the hash of its bytes, so it never changes: any
+    cache may keep it for a year without asking again (`photos.CACHE_CONTROL`)."""
+    try:
+        handle = default_storage.open(name, "rb")
+    except (FileNotFoundError, OSError) as error:
+        raise Http404("No such photo") from error
+    response = FileResponse(handle, content_type=photos.CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    response["Cache-Control"] = photos.CACHE_CONTROL
     return response

@@ -1,8 +1,12 @@
-"""The category list for the site navigation, available on every page that extends base.html."""
+"""The category list for the site navigation, available on every page that extends base.html,
+and product photos as responsive `<picture>` elements."""
+
+from typing import Any
 
 from django import template
 
-from lookout.catalog.models import Category
+from lookout.catalog.models import Category, ProductPhoto
+from lookout.catalog.photos import picture
 
 register = template.Library()
 
@@ -10,3 +14,10 @@ register = template.Library()
 @register.simple_tag
 def nav_categories() -> list[Category]:
     return list(Category.objects.only("slug", "name"))
+
+
+@register.inclusion_tag("catalog/_picture.html")
+def product_picture(photo: ProductPhoto, sizes: str, lazy: bool = True) -> dict[str, Any]:
+    """A product photo as `<picture>`: WebP renditions, the JPEG ones as fallback, its width
+    and height (so the page does not jump while it loads) and its alt text."""
+    return {"pic": picture(photo), "sizes": sizes, "lazy": lazy}
