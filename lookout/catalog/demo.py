@@ -2,19 +2,25 @@
 
 `load` is idempotent (products are matched by SKU) and deterministic (a seeded generator), so
 `lookout demo` can run on every `make run`. Product pictures are drawn by `images.py`; nothing
-is downloaded. The brands are invented.
+is downloaded. The brands are invented. A few products also get photos, drawn here with Pillow
+and stored through `photos` like an upload (`PHOTO_PRODUCTS`); the rest keep their drawing.
 """
 
 from __future__ import annotations
 
+import colorsys
+import functools
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from io import BytesIO
 
 from django.db import transaction
 from django.utils.text import slugify
+from PIL import Image, ImageDraw, ImageOps
 
+from lookout.catalog import photos
 from lookout.catalog.models import Placement, Power, Product, Storage
 from lookout.catalog.services import set_works_with, upsert_category, upsert_product
 
@@ -165,3 +171,76 @@ def load(*, progress: Callable[[str], None]) -> None:
         for accessory in products_by_category["accessories"]:
             set_works_with(accessory=accessory, devices=rng.sample(cameras, k=4))
         progress(f"Linked {len(products_by_category['accessories'])} accessories to cameras")
+        made_photos = load_photos(products_by_category)
+        progress(f"Photos for {made_photos} products")
+
+
+# The first product of each camera category has photos: the first one two (front and side).
+PHOTO_PRODUCTS = {"indoor-cameras": 2, "outdoor-cameras": 1, "video-doorbells": 1}
+PHOTO_SIZE = (720, 540)
+
+
+def _rgb(hue: int, saturation: float, lightness: float) -> tuple[int, int, int]:
+    r, g, b = colorsys.hls_to_rgb((hue % 360) / 360, lightness, saturation)
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def _draw(slug: str, hue: int, view: int) -> bytes:
+    """A studio-style picture of a camera as a JPEG: a soft backdrop, the device, a shadow."""
+    width, height = PHOTO_SIZE
+    backdrop = ImageOps.colorize(
+        Image.linear_gradient("L").resize((width, height)),
+        _rgb(hue, 0.35, 0.92),
+        _rgb(hue + 20, 0.30, 0.70),
+    )
+    draw = ImageDraw.Draw(backdrop)
+    dark, accent = _rgb(hue, 0.45, 0.22), _rgb(hue + 30, 0.70, 0.60)
+    cx, cy = width // 2 + (60 if view else 0), height // 2
+    draw.ellipse((cx - 170, cy + 150, cx + 170, cy + 185), fill=_rgb(hue, 0.2, 0.6))
+    if slug == "video-doorbells":
+        draw.rounded_rectangle((cx - 70, cy - 200, cx + 70, cy + 160), 70, fill="white")
+        draw.ellipse((cx - 42, cy - 130, cx + 42, cy - 46), fill=dark)
+        draw.ellipse((cx - 18, cy - 106, cx + 18, cy - 70), fill=accent)
+        draw.ellipse((cx - 38, cy + 40, cx + 38, cy + 116), outline=dark, width=10)
+    else:
+        body = (
+            (cx - 150, cy - 110, cx + 150, cy + 110)
+            if not view
+            else (cx - 200, cy - 90, cx + 60, cy + 90)
+        )
+        draw.rectangle((cx - 20, cy + 100, cx + 20, cy + 150), fill=dark)
+        draw.rounded_rectangle(body, 50, fill="white", outline=_rgb(hue, 0.1, 0.8), width=4)
+        lens_x = cx if not view else cx + 20
+        draw.ellipse((lens_x - 70, cy - 70, lens_x + 70, cy + 70), fill=dark)
+        draw.ellipse((lens_x - 34, cy - 34, lens_x + 34, cy + 34), fill=accent)
+        draw.ellipse((lens_x - 22, cy - 26, lens_x - 8, cy - 12), fill="white")
+        if slug == "outdoor-cameras":
+            draw.rounded_rectangle((cx - 170, cy - 150, cx + 170, cy - 100), 20, fill=dark)
+    out = BytesIO()
+    backdrop.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@functools.cache
+def _prepared(slug: str, hue: int, view: int) -> photos.PreparedPhoto:
+    """Drawn and rendered once per process: the demo runs in many tests."""
+    return photos.prepare(BytesIO(_draw(slug, hue, view)))
+
+
+def load_photos(products_by_category: dict[str, list[Product]]) -> int:
+    """Photos for the first products of PHOTO_PRODUCTS' categories, unless they have some."""
+    count = 0
+    for slug, views in PHOTO_PRODUCTS.items():
+        product = products_by_category[slug][0]
+        if product.photos.exists():
+            continue
+        for view in range(views):
+            side = "from the side" if view else "from the front"
+            photos.save_photo(
+                product=product,
+                prepared=_prepared(slug, product.hue, view),
+                alt_text=f"The {product.name}, white with a dark lens, {side}",
+                position=view,
+            )
+        count += 1
+    return count
