@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "lookout.access",
     "lookout.accounts",
     "lookout.catalog",
+    "lookout.vouchers",
     "lookout.cart",
     "lookout.inbox",
     "lookout.sharing",

@@ -16,6 +16,8 @@ class Cart(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # A discount code the shopper applied (lookout.vouchers), checked again at checkout.
+    voucher_code = models.CharField(max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return f"cart {self.pk}"

@@ -12,6 +12,10 @@ FIELDS = {
         ),
         "created_at": NotPersonal("when the cart was opened", retention=CART_RETENTION),
         "updated_at": NotPersonal("when the cart last changed", retention=CART_RETENTION),
+        "voucher_code": NotPersonal(
+            "a discount code applied to the cart; codes describe offers, not people",
+            retention=CART_RETENTION,
+        ),
     },
     CartLine: {
         "id": NotPersonal("row number", retention=CART_RETENTION),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from lookout.core.inventory import CART_RETENTION
 from lookout.core.money import format_usd, usd
 from lookout.core.rows import columns, read
 from lookout.core.tokens import is_well_formed_cart_token
+from lookout.vouchers import services as vouchers
 
 MAX_QUANTITY = MAX_PER_LINE
 SHIPPING = Decimal("0.00")  # free worldwide shipping (C1.3)
@@ -250,6 +251,7 @@ class Line:
     unit_price: Decimal
     line_total: Decimal
     saving: Decimal
+    discount: Decimal = Decimal("0.00")  # this line's share of a discount code
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,10 @@ class Summary:
     saving: Decimal
     shipping: Decimal
     total: Decimal
+    voucher_code: str = ""  # the code on the cart, if any
+    voucher_label: str = ""  # "10% off", when it applies
+    discount: Decimal = Decimal("0.00")  # what it takes off
+    voucher_problem: str = ""  # why a code on the cart does not apply now
 
 
 def summarize(*, cart: Cart) -> Summary:
@@ -275,7 +281,7 @@ def summarize(*, cart: Cart) -> Summary:
         for line in cart.lines.select_related("product__category")
     ]
     subtotal = usd(sum((line.line_total for line in lines), Decimal(0)))
-    return Summary(
+    summary = Summary(
         lines=lines,
         items=sum(line.quantity for line in lines),
         subtotal=subtotal,
@@ -283,6 +289,65 @@ def summarize(*, cart: Cart) -> Summary:
         shipping=SHIPPING,
         total=usd(subtotal + SHIPPING),
     )
+    return with_voucher(summary, cart.voucher_code) if cart.voucher_code else summary
+
+
+# --- discount codes (lookout.vouchers) --------------------------------------------------------
+
+
+def _voucher_items(lines: Iterable[Line]) -> list[vouchers.Item]:
+    return [
+        vouchers.Item(
+            key=line.product.pk, total=line.line_total, category_id=line.product.category_id
+        )
+        for line in lines
+    ]
+
+
+def with_voucher(summary: Summary, code: str) -> Summary:
+    """The summary with the cart's discount code applied as the order would apply it now, or
+    with the reason it does not apply (expired, minimum not reached, ...) and no discount."""
+    try:
+        discount = vouchers.preview(code, _voucher_items(summary.lines))
+    except vouchers.VoucherRefused as refused:
+        return replace(summary, voucher_code=code, voucher_problem=refused.message)
+    return _discounted(summary, discount)
+
+
+def _discounted(summary: Summary, discount: vouchers.Discount) -> Summary:
+    return replace(
+        summary,
+        lines=[replace(line, discount=discount.share(line.product.pk)) for line in summary.lines],
+        voucher_code=discount.code,
+        voucher_label=discount.label,
+        discount=discount.amount,
+        total=usd(summary.subtotal - discount.amount + summary.shipping),
+    )
+
+
+def apply_voucher(*, cart: Cart, code: str, ip: str) -> Summary:
+    """Put a discount code on the cart once it applies to it; else `VoucherRefused` saying why
+    (or `Throttled`, 429, when the network has tried too many unknown codes). Nothing about the
+    visitor is kept: the cart holds the code, and the order will."""
+    voucher = vouchers.find(code, ip=ip)
+    summary = _without_voucher(cart)
+    discount = vouchers.preview(voucher.code, _voucher_items(summary.lines))  # or the reason
+    Cart.objects.filter(pk=cart.pk).update(voucher_code=voucher.code, updated_at=timezone.now())
+    cart.voucher_code = voucher.code
+    return _discounted(summary, discount)
+
+
+def remove_voucher(*, cart: Cart) -> None:
+    Cart.objects.filter(pk=cart.pk).update(voucher_code="", updated_at=timezone.now())
+    cart.voucher_code = ""
+
+
+def _without_voucher(cart: Cart) -> Summary:
+    code, cart.voucher_code = cart.voucher_code, ""
+    try:
+        return summarize(cart=cart)
+    finally:
+        cart.voucher_code = code
 
 
 def purge_stale_carts(*, now: datetime | None = None) -> int:

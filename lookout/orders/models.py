@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -61,6 +62,10 @@ class Order(models.Model):
     subtotal = MoneyField()
     shipping = MoneyField(default=0)
     total = MoneyField()
+    # A discount code used on the order (lookout.vouchers) and what it took off in all; each
+    # line keeps its share (OrderLine.discount). total = subtotal - discount + shipping.
+    voucher_code = models.CharField(max_length=32, blank=True, default="")
+    discount = MoneyField(default=0)
     idempotency_key = models.CharField(max_length=64, unique=True)
     cart_id = models.BigIntegerField(null=True, blank=True)  # emptied once the order is paid
     payment_id = models.UUIDField(null=True, blank=True, unique=True)
@@ -104,15 +109,26 @@ class OrderLine(models.Model):
     unit_price = MoneyField()
     quantity = models.PositiveIntegerField()
     line_total = MoneyField()
+    # This line's share of the order's discount code: the buyer paid line_total - discount.
+    discount = MoneyField(default=0)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orders_line_qty"),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0, discount__lte=models.F("line_total")),
+                name="orders_line_discount_within_total",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+    @property
+    def paid(self) -> Decimal:
+        """What the buyer paid for the whole line, after its share of a discount code."""
+        return self.line_total - self.discount
 
 
 class OrderEvent(models.Model):

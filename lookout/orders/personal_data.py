@@ -28,6 +28,10 @@ FIELDS = {
         "subtotal": NotPersonal("USD amount", retention=R),
         "shipping": NotPersonal("USD amount, always 0.00", retention=R),
         "total": NotPersonal("USD amount", retention=R),
+        "voucher_code": NotPersonal(
+            "the discount code used, if any; codes describe offers, not people", retention=R
+        ),
+        "discount": NotPersonal("USD amount taken off by a discount code", retention=R),
         "idempotency_key": NotPersonal("random key of the checkout submit", retention=R),
         "cart_id": NotPersonal("which anonymous cart the order came from", retention=R),
         "payment_id": NotPersonal("the store's payment row id", retention=R),
@@ -54,6 +58,7 @@ FIELDS = {
         "unit_price": NotPersonal("USD amount", retention=R),
         "quantity": NotPersonal("how many", retention=R),
         "line_total": NotPersonal("USD amount", retention=R),
+        "discount": NotPersonal("USD amount: the line's share of a discount code", retention=R),
     },
     OrderEvent: {
         "id": NotPersonal("row number", retention=R),

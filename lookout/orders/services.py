@@ -45,6 +45,9 @@ from lookout.shipping.countries import shipping_cost
 from lookout.vault.blind_index import email_index
 from lookout.vault.crypto import key_ring, new_subject
 from lookout.vault.models import DataKey
+from lookout.vouchers.services import Discount
+from lookout.vouchers.services import Item as VoucherItem
+from lookout.vouchers.services import redeem as redeem_voucher
 
 if TYPE_CHECKING:
     from lookout.accounts.models import User
@@ -275,6 +278,7 @@ def _place(
         sum((p.price * p.cart_quantity for p in products), Decimal(0))  # type: ignore[attr-defined]
     )
     shipping = shipping_cost(delivery.country)
+    discount = _redeem_voucher(cart, products) if cart.voucher_code else None
     order = insert(  # Order.objects.create without the ORM's compile step (core.rows)
         Order(
             number=new_order_number(),  # unique index; a clash is drawn again by place_order
@@ -283,7 +287,9 @@ def _place(
             status=Status.PLACED,
             subtotal=subtotal,
             shipping=shipping,
-            total=usd(subtotal + shipping),
+            total=usd(subtotal - (discount.amount if discount else 0) + shipping),
+            voucher_code=discount.code if discount else "",
+            discount=discount.amount if discount else Decimal(0),
             idempotency_key=key,
             cart_id=cart.pk,
             payment_id=payment_id,
@@ -301,6 +307,7 @@ def _place(
                 unit_price=product.price,
                 quantity=wanted,
                 line_total=usd(product.price * wanted),
+                discount=discount.share(product.pk) if discount else Decimal(0),
             )
         )
         _take_stock(product.pk, wanted)
@@ -355,6 +362,19 @@ def _lock_cart_products(cart: Cart, key: str) -> list[Product]:
         [key, cart.pk],
         fields=["id", "sku", "name", "price", "stock"],
         extra=["cart_quantity", "placed_order"],
+    )
+
+
+def _redeem_voucher(cart: Cart, products: list[Product]) -> Discount:
+    """The cart's discount code, checked against the locked lines and counted once, inside the
+    order's transaction (lookout.vouchers.services.redeem): a code refused now raises
+    `VoucherRefused` and nothing is placed. Only checkouts with a code come here."""
+    return redeem_voucher(
+        cart.voucher_code,
+        [
+            VoucherItem(key=p.pk, total=usd(p.price * p.cart_quantity))  # type: ignore[attr-defined]
+            for p in products
+        ],
     )
 
 
@@ -422,6 +442,10 @@ def mark_paid(*, order: Order, payment_id: uuid.UUID, actor: User | None = None)
     transition(order=order, to=Status.PAID, actor=actor)
     if order.cart_id is not None:
         CartLine.objects.filter(cart_id=order.cart_id).delete()
+        if order.voucher_code:  # the code was used: the emptied cart does not keep it
+            Cart.objects.filter(pk=order.cart_id, voucher_code=order.voucher_code).update(
+                voucher_code=""
+            )
     return order
 
 

@@ -1,0 +1,1 @@
+from lookout.orders.testing import partners, policies, staff  # noqa: F401
