@@ -61,14 +61,16 @@ def metrics_directory(port: int) -> Path:
 
 
 def worker_command() -> list[str]:
-    """The task worker for the configured backend: RQ's worker when tasks go to Redis, else the
-    django-tasks-db worker (no autoreload, so it stops cleanly on SIGTERM/SIGINT)."""
+    """The task worker for the configured backend: RQ's worker when tasks go to Redis (one that
+    stops within a second of SIGTERM: lookout.core.rq_worker), else the django-tasks-db worker
+    (no autoreload, so it stops cleanly on SIGTERM/SIGINT)."""
     from django.conf import settings
 
     if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
         return [
             sys.executable, "-m", "lookout.cli", "rqworker",
-            "--job-class", "django_tasks_rq.Job", "default",
+            "--job-class", "django_tasks_rq.Job",
+            "--worker-class", "lookout.core.rq_worker.Worker", "default",
         ]  # fmt: skip
     return [sys.executable, "-m", "lookout.cli", "db_worker", "--no-reload", "--queue-name", "*"]
 
