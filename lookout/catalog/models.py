@@ -201,7 +201,7 @@ class ProductPhoto(models.Model):
         indexes = [models.Index(fields=["product", "position"], name="catalog_photo_order")]
 
     def __str__(self) -> str:
-        return f"Photo {self.position} of {self.product_id}"
+        return self.alt_text or f"Photo {self.pk}"
 
     def file_names(self) -> list[str]:
         return [r[kind] for r in self.renditions for kind in ("webp", "jpeg")]
