@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "lookout.privacy",
     "lookout.retention",
     "lookout.staff",
+    "lookout.incidents",
     "lookout.compliance",
 ]
 

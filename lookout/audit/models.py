@@ -77,6 +77,19 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["subject_ref", "seq"], name="audit_subject_seq"),
             models.Index(fields=["actor_ref", "seq"], name="audit_actor_seq"),
+            # A breach's blast radius (lookout.incidents.radius): the granted reads of one
+            # account, or of one role, inside a time window. Partial, so only reads pay for
+            # them on insert.
+            models.Index(
+                fields=["actor_ref", "at"],
+                name="audit_reveal_actor_at",
+                condition=models.Q(action="reveal"),
+            ),
+            models.Index(
+                fields=["actor_role", "at"],
+                name="audit_reveal_role_at",
+                condition=models.Q(action="reveal"),
+            ),
         ]
         constraints = [
             # One entry per place in a lane: two writers can never fork a lane. Conditional, so

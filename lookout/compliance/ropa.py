@@ -44,6 +44,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "consent": (VISITORS,),
     "django_tasks_database": (CUSTOMERS, GUESTS),
     "inbox": (CUSTOMERS,),
+    "incidents": (CUSTOMERS, GUESTS, STAFF),
     "marketing": (CUSTOMERS,),
     "orders": (CUSTOMERS, GUESTS),
     "payments": (CUSTOMERS, GUESTS),

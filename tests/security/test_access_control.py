@@ -161,6 +161,28 @@ def _visitor_link(world: w.World) -> str:
     return world.extra["visitor_link"]
 
 
+def _incident(world: w.World) -> dict[str, Any]:
+    """A recorded breach incident (lookout/incidents), made once and shared."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lookout.incidents.models import Incident
+
+    found = Incident.objects.order_by("recorded_at").first()
+    if found is None:
+        now = timezone.now()
+        found = Incident.objects.create(
+            kind="backup",
+            started_at=now - timedelta(hours=1),
+            ended_at=now,
+            due_at=now + timedelta(hours=72),
+            recorded_by=uuid.uuid4(),
+            measures="Access-control test.",
+        )
+    return {"incident_id": found.id}
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
@@ -209,6 +231,11 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "staff:desk_cancel": lambda x: {"number": x.order.number},
     "staff:desk_resend_tracking": lambda x: {"number": x.order.number},
     "staff:desk_add_note": lambda x: {"number": x.order.number},
+    "incidents:detail": _incident,
+    "incidents:recompute": _incident,
+    "incidents:notify": _incident,
+    "incidents:authority": _incident,
+    "incidents:reveal_email": _incident,
     "support:guest": lambda x: {"token": x.guest_token},
     "support:visitor": lambda x: {"?product": x.product.sku},
     "support:visitor_conversation": lambda x: {"token": _visitor_link(x)},
