@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.test_accessibility import axe_source, check_page, too_wide  # noqa: F401 fixture
 from tests.e2e.test_backoffice_browser import _lookout, _sign_in
 
 pytestmark = pytest.mark.browser
@@ -76,7 +77,11 @@ def _open_change_page(page: Page, base: str, var_dir: Path, pk: int) -> None:
 
 
 def test_the_catalog_manager_uploads_a_gps_tagged_photo_and_no_stored_file_keeps_it(
-    site, browser, tmp_path: Path, screenshots_dir: Path
+    site,
+    browser,
+    axe_source: str,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    screenshots_dir: Path,
 ) -> None:
     base, var_dir, made = site
     context = browser.new_context(viewport=DESKTOP)
@@ -136,6 +141,9 @@ def test_the_catalog_manager_uploads_a_gps_tagged_photo_and_no_stored_file_keeps
             assert "/media/products/" in source and source.endswith(".webp")
             width, height = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
             assert height > width  # the orientation was applied
+            # and the page stays accessible (axe: no serious violation) and within a phone's width
+            check_page(page, axe_source, f"product page with a photo at {viewport['width']} px")
+            assert too_wide(page)[0] <= viewport["width"]
         page.screenshot(path=str(screenshots_dir / "product-photo-phone.png"), full_page=True)
         assert csp_errors == []
     finally:
