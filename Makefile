@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# axe-core for the accessibility tests (decision 0043), pinned in package-lock.json: `npm ci`
+# axe-core for the accessibility tests (decision 0044), pinned in package-lock.json: `npm ci`
 # fetches it here, never while tests run. Without npm those tests skip on a developer's machine
 # and fail in CI (.ci/run installs Debian's nodejs and npm).
 NODE_STAMP := node_modules/.installed-stamp

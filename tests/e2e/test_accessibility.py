@@ -4,7 +4,7 @@ rules; a guest places an order with the keyboard alone; and no main page is wide
 390 px phone screen.
 
 axe-core is the pinned version in package-lock.json, installed by `npm ci` (`make node-deps`,
-decision 0043): nothing is downloaded while the tests run. Without it the tests skip on a
+decision 0044): nothing is downloaded while the tests run. Without it the tests skip on a
 developer's machine and fail in CI (lookout.testing.parts). The script is evaluated in each page
 through the DevTools protocol, so the site's CSP (scripts by nonce only) stays on and is not
 widened for the test.
@@ -67,12 +67,14 @@ EMAILS = {
 # Run by `lookout shell` in the site's environment; prints what it made as JSON.
 PREPARE = f"""
 import json
+from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 from django.utils import timezone
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.catalog.models import Category, Product
 from lookout.inbox.services import send_message
+from lookout.incidents.services import record_incident
 from lookout.orders.fulfilment import ship_order
 from lookout.orders.guest import guest_token
 from lookout.orders.payment import begin_payment, finish_payment
@@ -120,6 +122,12 @@ conversation = open_conversation(
     subject=buyer.subject, topic="order", body="Can the parcel be left with my neighbour?",
     order=mine,
 )
+now = timezone.now()
+incident = record_incident(
+    officer=staff["privacy_officer"], kind="role", role="after_sales",
+    started_at=now - timedelta(days=2), ended_at=now - timedelta(hours=1),
+    measures="Every after-sales password reset; their sessions ended.",
+)
 latest = PolicyVersion.objects.filter(document="shipping").order_by("-number").first()
 policy = publish_version(
     document="shipping", text=latest.text + "\\n\\nParcels can be left with a neighbour.",
@@ -140,8 +148,14 @@ print(json.dumps({{
     "request": str(request.pk),
     "conversation": str(conversation.pk),
     "policy_version": policy.number,
+    "incident": str(incident.pk),
 }}))
 """
+
+
+SELF_AUDIT = (
+    "from lookout.compliance.selfaudit.runner import run_self_audit; run_self_audit(notify=False)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +171,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     var_dir = tmp_path_factory.mktemp("a11y-site")
     env = prepare_site(var_dir)
     made = json.loads(_lookout(env, "shell", "-c", PREPARE).stdout.strip().splitlines()[-1])
+    # The live self-audit takes a while: it runs beside the pages that do not need it
+    made["_self_audit"] = subprocess.Popen(
+        [str(BIN / "lookout"), "shell", "-c", SELF_AUDIT],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     port = _free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
@@ -180,13 +199,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
             time.sleep(0.2)
         yield url, made
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for process in (server, made["_self_audit"]):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def self_audit(site) -> None:
+    """The self-audit's run is stored (for its page)."""
+    process = site[1]["_self_audit"]
+    _, errors = process.communicate(timeout=300)
+    assert process.returncode == 0, errors[-3000:]
 
 
 def _sign_in(page: Page, base: str, role: str, *, code: bool = True) -> None:
@@ -297,11 +325,17 @@ class Visit:
     role: str
     path: str
     then: Callable[[Page, dict[str, Any]], None] | None = None
+    needs: str = ""  # a fixture that must have run first
 
 
 def _open_cookie_choices(page: Page, made: dict[str, Any]) -> None:
     expect(page.locator("#consent-banner")).to_be_visible()
     page.locator("#consent-banner summary").click()
+
+
+def _has_tables(page: Page, made: dict[str, Any]) -> None:
+    """The self-audit's page shows its run's checks and commitments."""
+    expect(page.locator("main table")).to_have_count(2)
 
 
 def _ask_for_a_code(page: Page, made: dict[str, Any]) -> None:
@@ -370,7 +404,12 @@ PAGES = [
     Visit("staff-audit-log", "privacy_officer", "/staff/privacy/audit/"),
     Visit("staff-privacy-queue", "privacy_officer", "/privacy/queue/"),
     Visit("staff-privacy-request", "privacy_officer", "/privacy/queue/{request}/"),
-    Visit("staff-self-audit", "privacy_officer", "/compliance/self-audit/"),
+    Visit(
+        "staff-self-audit", "privacy_officer", "/compliance/self-audit/", _has_tables, "self_audit"
+    ),
+    Visit("staff-incidents", "privacy_officer", "/staff/incidents/"),
+    Visit("staff-incident-new", "privacy_officer", "/staff/incidents/new/"),
+    Visit("staff-incident", "privacy_officer", "/staff/incidents/{incident}/"),
     Visit("staff-catalog", "catalog_manager", "/staff/catalog/"),
     Visit("staff-promotions", "catalog_manager", "/marketing/"),
     Visit("staff-analytics", "catalog_manager", "/analytics/reports/"),
@@ -391,8 +430,12 @@ def _open(sessions: Sessions, made: dict[str, Any], visit: Visit, *, phone: bool
 
 
 @pytest.mark.parametrize("visit", PAGES, ids=[v.id for v in PAGES])
-def test_no_serious_accessibility_violations(site, sessions, axe_source, visit: Visit) -> None:
+def test_no_serious_accessibility_violations(
+    site, sessions, axe_source, request: pytest.FixtureRequest, visit: Visit
+) -> None:
     _, made = site
+    if visit.needs:
+        request.getfixturevalue(visit.needs)
     page = _open(sessions, made, visit)
     check_page(page, axe_source, visit.id)
 
@@ -422,8 +465,10 @@ def too_wide(page: Page) -> tuple[int, list[str]]:
 
 
 @pytest.mark.parametrize("visit", PAGES, ids=[v.id for v in PAGES])
-def test_fits_a_phone_screen(site, sessions, visit: Visit) -> None:
+def test_fits_a_phone_screen(site, sessions, request: pytest.FixtureRequest, visit: Visit) -> None:
     _, made = site
+    if visit.needs:
+        request.getfixturevalue(visit.needs)
     page = _open(sessions, made, visit, phone=True)
     width, wide = too_wide(page)
     assert width <= PHONE["width"], (
