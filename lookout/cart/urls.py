@@ -8,4 +8,5 @@ urlpatterns = [
     path("add/", views.add, name="add"),
     path("<str:token>/", views.detail, name="detail"),
     path("<str:token>/update/", views.update, name="update"),
+    path("<str:token>/voucher/", views.voucher, name="voucher"),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from lookout.cart import services
 from lookout.cart.forms import AddForm, QuantityForm, first_error
+from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError
 
 
@@ -92,6 +93,32 @@ def update(request: HttpRequest, token: str) -> HttpResponse:
             return _page(request, token, status=error.status_code, error=error.message)
         except LookoutError:
             return _problem(request, error.message, error.status_code)
+    if request.headers.get("HX-Request") == "true":
+        return _page(request, token)
+    return redirect("cart:detail", token=token)
+
+
+@csrf_exempt
+@require_POST
+def voucher(request: HttpRequest, token: str) -> HttpResponse:
+    """Apply the discount code typed on the cart page, or remove it ("remove" in the form).
+    A refusal shows the cart again with the reason (404 unknown, 409 does not apply, 429 too
+    many unknown codes from this network)."""
+    try:
+        cart = services.get_cart(token=token)
+    except LookoutError as error:
+        return _problem(request, error.message, error.status_code)
+    try:
+        if request.POST.get("remove"):
+            services.remove_voucher(cart=cart)
+        else:
+            code = str(request.POST.get("code", ""))[:64]
+            services.apply_voucher(cart=cart, code=code, ip=client_ip(request))
+    except LookoutError as error:
+        response = _page(request, token, status=error.status_code, error=error.message)
+        if getattr(error, "retry_after", None):
+            response["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+        return response
     if request.headers.get("HX-Request") == "true":
         return _page(request, token)
     return redirect("cart:detail", token=token)

@@ -10,7 +10,9 @@ same order back, but a key guessed or reused with *another* cart must never retu
 else's order; the stored key is a hash of (cart token, client key).
 
 Bad input answers 4xx with a `detail` sentence (and `errors` per field): 404 unknown cart,
-400 empty cart or invalid delivery, 409 sold out, 422 malformed body; 503 when the payment
+400 empty cart or invalid delivery, 404 unknown discount code, 409 sold out or a discount code
+that does not apply (with its `reason`), 422 malformed body, 429 too many unpaid orders or
+unknown discount codes from one network; 503 when the payment
 service does not answer (the order is kept; the same request retries the payment).
 """
 
@@ -33,6 +35,7 @@ from lookout.orders.models import Status as OrderStatus
 from lookout.orders.payment import begin_payment, place_and_prepare
 from lookout.orders.services import CheckoutError, DeliveryDetails
 from lookout.shipping.countries import ships_to
+from lookout.vouchers.services import VoucherRefused
 
 router = Router(tags=["checkout"])
 
@@ -55,12 +58,21 @@ class OrderIn(Schema):
         ..., min_length=8, max_length=64, description="Same key, same cart: same order"
     )
     delivery: DeliveryIn
+    voucher: str = Field(
+        "",
+        max_length=64,
+        description="A discount code to apply first (as PUT /carts/{token}/voucher); empty: "
+        "the code already on the cart, if any",
+    )
 
 
 class OrderOut(Schema):
     number: str
     status: str
     total: str
+    subtotal: str = ""
+    discount: str = Field("0.00", description="What the discount code took off")
+    voucher_code: str = ""
     currency: str = "USD"
     payment_url: str = Field(description="Send the buyer here to pay (empty once paid)")
 
@@ -68,6 +80,7 @@ class OrderOut(Schema):
 class Problem(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
+    reason: str = Field(default="", description="For a refused discount code: why (the cart API)")
 
 
 class InvalidDelivery(CheckoutError):
@@ -117,9 +130,14 @@ def create_order(request: HttpRequest, payload: OrderIn):
     except InvalidDelivery as error:
         return Status(400, Problem(detail=error.message, errors=error.errors))
     key = _key(payload.cart, payload.idempotency_key)
-    order, prepared = place_and_prepare(
-        cart=cart, delivery=details, idempotency_key=key, user=None, client=client_ip(request)
-    )
+    try:
+        if payload.voucher:
+            carts.apply_voucher(cart=cart, code=payload.voucher, ip=client_ip(request))
+        order, prepared = place_and_prepare(
+            cart=cart, delivery=details, idempotency_key=key, user=None, client=client_ip(request)
+        )
+    except VoucherRefused as refused:
+        return Status(refused.status_code, Problem(detail=refused.message, reason=refused.reason))
     payment_url = ""
     if order.status == OrderStatus.PLACED:
         try:
@@ -140,6 +158,9 @@ def create_order(request: HttpRequest, payload: OrderIn):
             number=order.number,
             status=order.status,
             total=f"{order.total:.2f}",
+            subtotal=f"{order.subtotal:.2f}",
+            discount=f"{order.discount:.2f}",
+            voucher_code=order.voucher_code,
             payment_url=payment_url,
         ),
     )

@@ -6,4 +6,5 @@ app_name = "checkout"
 urlpatterns = [
     path("return/<uuid:order_id>/", views.payment_return, name="return"),
     path("<str:token>/", views.checkout, name="start"),
+    path("<str:token>/voucher/", views.voucher, name="voucher"),
 ]

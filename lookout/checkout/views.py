@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_countries import countries
 
 from lookout.cart import services as carts
@@ -152,6 +152,40 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
             phone=details.phone,
         )
     return _to_payment(request, order, token, prepared)
+
+
+@csrf_exempt
+@require_POST
+def voucher(request: HttpRequest, token: str) -> HttpResponse:
+    """Apply or remove the discount code from the checkout page (the same as on the cart page,
+    lookout.cart.services.apply_voucher), then show the checkout again with the new total. A
+    refusal shows the checkout with the reason (404, 409, or 429 with Retry-After)."""
+    try:
+        cart = carts.get_cart(token=token)
+    except NotFound as error:
+        return _problem(request, error.message, 404)
+    country = str(request.POST.get("country", "US")).upper()
+    if not ships_to(country):
+        country = "US"
+    try:
+        if request.POST.get("remove"):
+            carts.remove_voucher(cart=cart)
+        else:
+            code = str(request.POST.get("code", ""))[:64]
+            carts.apply_voucher(cart=cart, code=code, ip=client_ip(request))
+    except LookoutError as error:
+        response = _page(
+            request,
+            token=token,
+            form=DeliveryForm(country=country, guest=not request.user.is_authenticated),
+            form_token=new_form_token(cart_token=token, user_id=_user_id(request)),
+            status=error.status_code,
+            error=error.message,
+        )
+        if getattr(error, "retry_after", None):
+            response["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+        return response
+    return redirect(reverse("checkout:start", args=[token]) + "?" + urlencode({"country": country}))
 
 
 def _to_payment(

@@ -34,6 +34,7 @@ from lookout.returns.models import (
     ReturnStatus,
 )
 from lookout.returns.window import check_window
+from lookout.vouchers.services import paid_for
 
 if TYPE_CHECKING:
     from lookout.accounts.models import User
@@ -138,6 +139,24 @@ def _chosen_lines(order: Order, quantities: Mapping[int, int]) -> list[tuple[Ord
     return chosen
 
 
+def _paid_amounts(order: Order, chosen: list[tuple[OrderLine, int]]) -> dict[int, Decimal]:
+    """{order line id: what the buyer paid for the units going back}: the unit price times the
+    units, less their part of the line's share of a discount code (`vouchers.services.paid_for`,
+    counted on from the units already in other returns, so that every unit of a line, returned
+    in any number of returns, gives back exactly what the line cost after its discount)."""
+    before = returned_quantities(order=order) if any(ln.discount for ln, _ in chosen) else {}
+    return {
+        line.pk: paid_for(
+            line_total=line.line_total,
+            discount=line.discount,
+            quantity=line.quantity,
+            returning=qty,
+            before=before.get(line.pk, 0),
+        )
+        for line, qty in chosen
+    }
+
+
 def _clean_note(note: str | None) -> str | None:
     text = (note or "").strip()
     if len(text) > NOTE_MAX:
@@ -183,7 +202,8 @@ def request_return(
         delivered_on = timezone.localdate(order.delivered_at)
         last_day = check_window(number=order.number, delivered_on=delivered_on, today=today)
         chosen = _chosen_lines(order, quantities)
-        amount = usd(sum((line.unit_price * qty for line, qty in chosen), Decimal(0)))
+        paid = _paid_amounts(order, chosen)
+        amount = usd(sum(paid.values(), Decimal(0)))
         ret = ReturnRequest(
             number=_new_number(),
             order=order,
@@ -195,9 +215,7 @@ def request_return(
         )
         ret.save(force_insert=True)
         for line, qty in chosen:
-            ReturnLine.objects.create(
-                ret=ret, order_line=line, quantity=qty, amount=usd(line.unit_price * qty)
-            )
+            ReturnLine.objects.create(ret=ret, order_line=line, quantity=qty, amount=paid[line.pk])
         _record(ret=ret, from_status="", actor=actor, who=actor_ref(actor, guest=guest))
     from lookout.sharing.errors import DisclosureRefused
 

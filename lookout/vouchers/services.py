@@ -49,6 +49,7 @@ DEFAULT_GUESS_LIMIT = 10
 
 
 class Reason:
+    INVALID = "invalid"  # empty, or not something a code can be (400)
     UNKNOWN = "unknown"
     INACTIVE = "inactive"
     NOT_YET_VALID = "not_yet_valid"
@@ -61,7 +62,8 @@ class Reason:
 
 class VoucherRefused(LookoutError):
     """The code cannot be used on this cart; `reason` says why (a `Reason` value) for the API,
-    the message says it for a person. 404 for an unknown code, 409 otherwise."""
+    the message says it for a person. 400 for what cannot be a code, 404 for an unknown code,
+    409 for a code that does not apply."""
 
     status_code = 409
 
@@ -70,6 +72,8 @@ class VoucherRefused(LookoutError):
         self.reason = reason
         if reason == Reason.UNKNOWN:
             self.status_code = 404
+        elif reason == Reason.INVALID:
+            self.status_code = 400
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,12 @@ def clean(code: str) -> str:
     """The code as stored, or a refusal for something that cannot be a code."""
     code = normalise_code(code or "")
     if not code:
-        raise VoucherRefused(Reason.UNKNOWN, "Enter a discount code.")
+        raise VoucherRefused(Reason.INVALID, "Enter a discount code.")
     if len(code) > CODE_MAX or not code.isascii() or not code.replace("-", "").isalnum():
-        raise VoucherRefused(Reason.UNKNOWN, "We do not know that discount code.")
+        raise VoucherRefused(
+            Reason.INVALID,
+            f"A discount code holds letters, digits and '-' only, at most {CODE_MAX} of them.",
+        )
     return code
 
 

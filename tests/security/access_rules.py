@@ -70,6 +70,8 @@ RULES: dict[str, Rule] = {
     "cart:update": Rule(LINK, "the cart token is the cart's only key", "post"),
     "checkout:start": Rule(LINK, "checking out a cart needs its token"),
     "checkout:return": Rule(LINK, "back from the processor with the order's own return link"),
+    "cart:voucher": Rule(LINK, "a discount code on a cart, by its token", "post"),
+    "checkout:voucher": Rule(LINK, "a discount code at checkout, by the cart's token", "post"),
     "consent:cookies": Rule(PUBLIC, "the cookie page"),
     "consent:choose": Rule(PUBLIC, "anyone can choose cookies", "post"),
     "policies:index": Rule(PUBLIC, "policies are public"),
@@ -210,6 +212,8 @@ RULES: dict[str, Rule] = {
     "api:set_item": Rule(LINK, "the cart token is the cart's only key"),
     "api:remove_item": Rule(LINK, "the cart token is the cart's only key"),
     "api:create_order": Rule(LINK, "guest checkout of a cart, by its token"),
+    "api:apply_voucher": Rule(LINK, "a discount code on a cart, by its token"),
+    "api:remove_voucher": Rule(LINK, "a discount code on a cart, by its token"),
 }
 
 # The Django admin, matched by name or route prefix: its own sign-in page refuses anyone not
@@ -231,6 +235,8 @@ ADMIN_RULES: dict[str, Rule] = {
     "admin:app_list": only(CM, why="the catalog app's page"),
     "admin:catalog_": only(CM, why="products and categories"),
     "admin/catalog/": only(CM, why="products and categories"),
+    "admin:vouchers_": only(CM, why="discount codes (vouchers 0002 grants the group)"),
+    "admin/vouchers/": only(CM, why="discount codes"),
     "admin:auth_": Rule(NOBODY, "groups follow roles (data migration), never edited by hand"),
     "admin/auth/": Rule(NOBODY, "groups follow roles"),
     "admin:consent_": Rule(NOBODY, "cookie inventory and receipts: read-only evidence"),

@@ -183,6 +183,16 @@ def _incident(world: w.World) -> dict[str, Any]:
     return {"incident_id": found.id}
 
 
+def _voucher(world: w.World) -> dict[str, Any]:
+    """A discount code (lookout.vouchers), for the admin's pages about one."""
+    from lookout.vouchers.models import Voucher
+
+    found = Voucher.objects.order_by("pk").first()
+    if found is None:
+        found = Voucher.objects.create(code="ACCESS-TEST", percent=10)
+    return {"object_id": found.pk}
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
@@ -190,6 +200,8 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "cart:detail": lambda x: {"token": x.cart_token},
     "cart:update": lambda x: {"token": x.cart_token},
     "checkout:start": lambda x: {"token": x.cart_token},
+    "cart:voucher": lambda x: {"token": x.cart_token},
+    "checkout:voucher": lambda x: {"token": x.cart_token},
     "checkout:return": lambda x: {"order_id": x.guest_order.id, "?access": x.return_token},
     "accounts:password_reset_confirm": lambda x: {"uidb64": x.reset[0], "token": x.reset[1]},
     "inbox:message": lambda x: {"message_id": x.message.id},
@@ -246,6 +258,12 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "api:read_cart": lambda x: {"token": x.cart_token},
     "api:add_item": lambda x: {"token": x.cart_token},
     "api:set_item": lambda x: {"token": x.cart_token, "sku": x.product.sku},
+    "api:apply_voucher": lambda x: {"token": x.cart_token},
+    "api:remove_voucher": lambda x: {"token": x.cart_token},
+    "admin:vouchers_voucher_change": _voucher,
+    "admin:vouchers_voucher_delete": _voucher,
+    "admin:vouchers_voucher_history": _voucher,
+    "admin/vouchers/voucher/<path:object_id>/": _voucher,
     "api:remove_item": w.fresh(lambda x: {"token": w.cart_with(x.product), "sku": x.product.sku}),
 }
 # Bodies for POSTs the access check reads before the form (the staff dispute names an order).
@@ -254,6 +272,10 @@ BODIES: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "orders:guest_buy_again": lambda x: {"number": x.guest_order.number},
     "api:add_item": lambda x: {"sku": x.product.sku, "quantity": 1},
     "api:set_item": lambda x: {"quantity": 1},
+    # a code that cannot be one: answered 400, about the input, for whoever holds the cart
+    "cart:voucher": lambda x: {"code": "?"},
+    "checkout:voucher": lambda x: {"code": "?"},
+    "api:apply_voucher": lambda x: {"code": "?"},
 }
 
 
