@@ -61,6 +61,7 @@ RULES: dict[str, Rule] = {
     "catalog:category": Rule(PUBLIC, "browsing"),
     "catalog:product": Rule(PUBLIC, "browsing"),
     "catalog:image": Rule(PUBLIC, "product pictures"),
+    "catalog:photo_file": Rule(PUBLIC, "product photos: content-addressed renditions"),
     "favicon": Rule(PUBLIC, "the shop's icon, for browsers that ask /favicon.ico"),
     "catalog:search": Rule(PUBLIC, "browsing"),
     "catalog:compare": Rule(PUBLIC, "browsing"),

@@ -193,10 +193,27 @@ def _voucher(world: w.World) -> dict[str, Any]:
     return {"object_id": found.pk}
 
 
+def _photo_file(world: w.World) -> dict[str, Any]:
+    """A stored product photo rendition (made once per world)."""
+    if "photo_file" not in world.extra:
+        from io import BytesIO
+
+        from PIL import Image
+
+        from lookout.catalog import photos
+
+        image = BytesIO()
+        Image.new("RGB", (200, 150), (40, 110, 170)).save(image, "PNG")
+        photo = photos.add_photo(product=world.product, upload=image, alt_text="A test photo")
+        world.extra["photo_file"] = photo.renditions[0]["webp"]
+    return {"name": world.extra["photo_file"]}
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
     "catalog:image": lambda x: {"sku": x.product.sku},
+    "catalog:photo_file": _photo_file,
     "cart:detail": lambda x: {"token": x.cart_token},
     "cart:update": lambda x: {"token": x.cart_token},
     "checkout:start": lambda x: {"token": x.cart_token},
