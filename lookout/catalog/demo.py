@@ -195,27 +195,28 @@ def _draw(slug: str, hue: int, view: int) -> bytes:
     )
     draw = ImageDraw.Draw(backdrop)
     dark, accent = _rgb(hue, 0.45, 0.22), _rgb(hue + 30, 0.70, 0.60)
-    cx, cy = width // 2 + (60 if view else 0), height // 2
+    cx, cy = width // 2, height // 2
     draw.ellipse((cx - 170, cy + 150, cx + 170, cy + 185), fill=_rgb(hue, 0.2, 0.6))
     if slug == "video-doorbells":
         draw.rounded_rectangle((cx - 70, cy - 200, cx + 70, cy + 160), 70, fill="white")
         draw.ellipse((cx - 42, cy - 130, cx + 42, cy - 46), fill=dark)
         draw.ellipse((cx - 18, cy - 106, cx + 18, cy - 70), fill=accent)
         draw.ellipse((cx - 38, cy + 40, cx + 38, cy + 116), outline=dark, width=10)
-    else:
-        body = (
-            (cx - 150, cy - 110, cx + 150, cy + 110)
-            if not view
-            else (cx - 200, cy - 90, cx + 60, cy + 90)
-        )
+    elif not view:  # from the front: the lens looks at you
         draw.rectangle((cx - 20, cy + 100, cx + 20, cy + 150), fill=dark)
+        body = (cx - 150, cy - 110, cx + 150, cy + 110)
         draw.rounded_rectangle(body, 50, fill="white", outline=_rgb(hue, 0.1, 0.8), width=4)
-        lens_x = cx if not view else cx + 20
-        draw.ellipse((lens_x - 70, cy - 70, lens_x + 70, cy + 70), fill=dark)
-        draw.ellipse((lens_x - 34, cy - 34, lens_x + 34, cy + 34), fill=accent)
-        draw.ellipse((lens_x - 22, cy - 26, lens_x - 8, cy - 12), fill="white")
-        if slug == "outdoor-cameras":
-            draw.rounded_rectangle((cx - 170, cy - 150, cx + 170, cy - 100), 20, fill=dark)
+        draw.ellipse((cx - 70, cy - 70, cx + 70, cy + 70), fill=dark)
+        draw.ellipse((cx - 34, cy - 34, cx + 34, cy + 34), fill=accent)
+        draw.ellipse((cx - 22, cy - 26, cx - 8, cy - 12), fill="white")
+    else:  # from the side: a deeper body, the lens barrel sticking out to the right
+        draw.rectangle((cx - 70, cy + 80, cx - 30, cy + 150), fill=dark)
+        body = (cx - 190, cy - 90, cx + 60, cy + 90)
+        draw.rounded_rectangle(body, 45, fill="white", outline=_rgb(hue, 0.1, 0.8), width=4)
+        draw.rectangle((cx + 60, cy - 55, cx + 120, cy + 55), fill=dark)
+        draw.ellipse((cx + 100, cy - 55, cx + 140, cy + 55), fill=accent)
+    if slug == "outdoor-cameras":  # the rain hood
+        draw.rounded_rectangle((cx - 170, cy - 150, cx + 170, cy - 100), 20, fill=dark)
     out = BytesIO()
     backdrop.save(out, "JPEG", quality=90)
     return out.getvalue()
