@@ -367,6 +367,8 @@ PAGES = [
     Visit("help", "guest", "/help/"),
     Visit("ask-about-a-product", "guest", "/help/ask/?product={skus[0]}"),
     Visit("guest-order", "guest", "/orders/guest/{guest_token}/"),
+    Visit("guest-returns", "guest", "/returns/guest/{guest_token}/"),
+    Visit("guest-help", "guest", "/help/guest/{guest_token}/"),
     Visit("guest-privacy-request", "guest", "/privacy/guest/"),
     Visit("guest-privacy-code", "guest", "/privacy/guest/", _ask_for_a_code),
     Visit("policies", "guest", "/policies/"),
@@ -390,7 +392,8 @@ PAGES = [
     Visit("conversation", "customer", "/help/conversations/{conversation}/"),
     Visit("new-conversation", "customer", "/help/conversations/new/"),
     Visit("notice-choices", "customer", "/help/notices/"),
-    # The back office, each role's pages
+    # The back office: each role's start page (where /staff/ leads), then its other pages
+    *(Visit(f"staff-start-{role}", role, "/staff/") for role in ROLES),
     Visit("staff-warehouse", "warehouse", "/staff/warehouse/"),
     Visit("staff-shipping-queue", "warehouse", "/orders/warehouse/"),
     Visit("staff-packing-slip", "warehouse", "/orders/warehouse/{order_id}/slip/"),
@@ -431,7 +434,7 @@ def _open(sessions: Sessions, made: dict[str, Any], visit: Visit, *, phone: bool
 
 @pytest.mark.parametrize("visit", PAGES, ids=[v.id for v in PAGES])
 def test_no_serious_accessibility_violations(
-    site, sessions, axe_source, request: pytest.FixtureRequest, visit: Visit
+    axe_source, site, sessions, request: pytest.FixtureRequest, visit: Visit
 ) -> None:
     _, made = site
     if visit.needs:
@@ -488,7 +491,7 @@ def _fill_delivery(page: Page) -> None:
 
 
 @pytest.fixture(scope="module")
-def checkout_steps(site, browser, axe_source) -> dict[str, list[dict[str, Any]]]:
+def checkout_steps(axe_source, site, browser) -> dict[str, list[dict[str, Any]]]:
     """A guest buys a camera with a card that is declined first, then accepted; each step's
     violations (and the step's width on a phone) are recorded for the tests below."""
     base, made = site
