@@ -207,8 +207,50 @@ class SandboxGateway:
     def verify_return(self, signed_reference: str) -> str | None:
         return sandbox_client.verify_reference(self.secret, signed_reference)
 
+    # -- redaction requests after an erasure (issue 26; lookout.payments.redaction) ----------
+
+    def _api(
+        self, method: str, path: str, *, body: dict[str, Any] | None, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {sandbox_client.api_key(self.secret)}", **headers}
+        try:
+            answer = self.transport.request(method, path, body=body, headers=headers)
+        except TransportError:
+            raise GatewayError("The payment processor cannot be reached right now.") from None
+        if answer.status >= 400:
+            raise GatewayError("The payment processor refused the request.", status=answer.status)
+        return answer.data
+
+    def request_redaction(self, body: dict[str, Any], signature_header: str) -> dict[str, Any]:
+        """POST the store's signed request; the processor's answer (its id and status)."""
+        data = self._api(
+            "POST",
+            "/api/redactions",
+            body=body,
+            headers={sandbox_client.REDACTION_HEADER: signature_header},
+        )
+        return _redaction_answer(data)
+
+    def redaction_status(self, reference: str) -> dict[str, Any]:
+        if not sandbox_client.REDACTION_ID.fullmatch(reference or ""):
+            raise GatewayError("This is not the processor's redaction id.", status=400)
+        return _redaction_answer(
+            self._api("GET", f"/api/redactions/{reference}", body=None, headers={})
+        )
+
     def verify_webhook(self, body: bytes, header: str, *, now: float) -> bool:
         return sandbox_client.verify_event(self.secret, body, header, now=now)
+
+
+def _redaction_answer(data: dict[str, Any]) -> dict[str, Any]:
+    """The sandbox processor's answer in the words of `sharing.redaction.PartnerAnswer`."""
+    done = data.get("status") == "completed"
+    return {
+        "status": "confirmed" if done else "pending",
+        "reference": str(data.get("id") or ""),
+        "confirmed_at": data.get("completed_at") if done else None,
+        "note": "",
+    }
 
 
 _shared: list[PaymentGateway] = []

@@ -23,6 +23,10 @@ import re
 from django.conf import settings
 
 WEBHOOK_HEADER = "Processor-Signature"
+# The store's signature on a redaction request, checked by the processor with the store's
+# published Ed25519 key (sandbox_processor/app.py); the processor's id for the request.
+REDACTION_HEADER = "Lookout-Signature"
+REDACTION_ID = re.compile(r"rd_[A-Za-z0-9_-]{16,64}")
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 _REFERENCE = re.compile(r"ps_[A-Za-z0-9_-]{16,64}")

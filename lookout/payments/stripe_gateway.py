@@ -269,6 +269,60 @@ class StripeGateway:
         )
         return self.fetch(reference)
 
+    # -- redaction requests after an erasure (issue 26; lookout.payments.redaction) ----------
+
+    def request_redaction(self, body: dict[str, Any], signature_header: str) -> dict[str, Any]:
+        """Stripe's own deletion call where one exists: every Customer object behind the
+        person's Checkout Sessions (on the session or its PaymentIntent) is deleted
+        (`DELETE /v1/customers/{id}`, which removes the name, email, address and saved cards
+        Stripe keeps with it); Stripe's answer is the confirmation. A payment made without a
+        Customer (the store's own sessions create none) keeps its billing details in the
+        PaymentIntent and charge, which Stripe's API cannot delete: that request is left to the
+        privacy officer ("by_hand"), to send through Stripe's privacy request form. Stripe
+        takes no signature of ours: the secret key authenticates the store."""
+        records = [str(r) for r in body.get("records") or [] if _SESSION_ID.fullmatch(str(r))]
+        customers: list[str] = []
+        guests = 0
+        for reference in records:
+            session = self._session(reference)
+            found = _get(session, "customer") or _get(self._intent(session), "customer")
+            found = found if isinstance(found, str) else _get(found, "id")
+            if found:
+                if found not in customers:
+                    customers.append(str(found))
+            else:
+                guests += 1
+        for customer in customers:
+            try:
+                self.client.v1.customers.delete(customer)
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status != 404:  # 404: deleted before (a retry): done
+                    raise GatewayError(REFUSED, status=int(exc.http_status or 502)) from None
+            except stripe.StripeError:
+                raise GatewayError(UNREACHABLE) from None
+        if guests or not records:
+            return {
+                "status": "by_hand",
+                "reference": f"stripe:customers-deleted:{len(customers)}",
+                "confirmed_at": None,
+                "note": (
+                    f"Stripe deleted {len(customers)} Customer object(s); "
+                    f"{guests or len(records) or 'no'} payment(s) without a Customer keep "
+                    "billing details Stripe's API cannot delete: send Stripe's privacy request "
+                    "form and record its answer."
+                ),
+            }
+        return {
+            "status": "confirmed",
+            "reference": f"stripe:customers-deleted:{len(customers)}",
+            "confirmed_at": None,
+            "note": "",
+        }
+
+    def redaction_status(self, reference: str) -> dict[str, Any]:
+        """Stripe's deletions are done when its call answers: nothing is ever pending."""
+        return {"status": "confirmed", "reference": reference, "confirmed_at": None, "note": ""}
+
     def verify_return(self, signed_reference: str) -> str | None:
         """Stripe does not sign the return: the reference is the session id Stripe put into
         the return address. It is only a pointer: the store uses it when it is the payment's

@@ -406,3 +406,25 @@ def test_the_demo_gives_a_few_products_photos_once():
     assert count == sum(demo.PHOTO_PRODUCTS.values())
     demo.load(progress=lambda message: None)
     assert ProductPhoto.objects.count() == count and _stored() == files
+
+
+def test_replacing_a_photo_in_the_admin_form_deletes_the_old_files_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    from lookout.catalog.admin import ProductPhotoForm
+
+    product = factories.product()
+    photo = photos.add_photo(product=product, upload=_upload(_gps_jpeg()), alt_text="Old")
+    old = set(photo.file_names())
+    data = {"alt_text": "New", "position": "0"}
+    files = {"upload": _upload(_gps_jpeg(orientation=1), "new.jpg")}
+    form = ProductPhotoForm(data=data, files=files, instance=photo)
+    assert form.is_valid(), form.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        form.save()
+    photo.refresh_from_db()
+    assert photo.alt_text == "New" and (photo.width, photo.height) == (900, 600)
+    assert _stored() == sorted(photo.file_names()) and not old & set(_stored())
+    # and a new row without a file is refused with a message, not saved
+    empty = ProductPhotoForm(data={"alt_text": "No file", "position": "1"}, files={})
+    assert not empty.is_valid() and empty.errors["upload"] == ["Choose a photo to upload."]

@@ -6,9 +6,11 @@ PaymentIntent, charge, capture, cancellation and refund itself, and signs its we
 way Stripe does (`Stripe-Signature: t=..,v1=..`). It has no Checkout Sessions, Stripe's hosted
 payment page, so this module adds them as localstripe resources (decision 0038): a session
 holds an amount, a currency, metadata and the return addresses, can be retrieved, listed by
-PaymentIntent and expired; and `POST /_lookout/checkout/{id}/pay` is what the customer does on
-Stripe's page: the card becomes a localstripe PaymentMethod and a PaymentIntent with
-`capture_method=manual` is created and confirmed by localstripe's own code, as Checkout does.
+PaymentIntent and expired, may name a Customer (Stripe's `customer` parameter: the
+PaymentIntent then belongs to it); and `POST /_lookout/checkout/{id}/pay` is what the
+customer does on Stripe's page: the card becomes a localstripe PaymentMethod and a
+PaymentIntent with `capture_method=manual` is created and confirmed by localstripe's own
+code, as Checkout does.
 A declined card leaves the session open, as Checkout's page does. Nothing about money is
 decided here: localstripe decides authorizations, captures, voids and refunds.
 
@@ -51,6 +53,7 @@ class CheckoutSession(resources.StripeObject):
         cancel_url: str | None = None,
         payment_method_types: Any = None,
         expires_at: Any = None,
+        customer: str | None = None,
         **kwargs: Any,
     ):
         if kwargs:
@@ -68,6 +71,7 @@ class CheckoutSession(resources.StripeObject):
             assert isinstance(success_url, str) and success_url.startswith("http")
             assert cancel_url is None or str(cancel_url).startswith("http")
             intent = dict(payment_intent_data or {})
+            assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
             assert intent.get("capture_method", "automatic") in ("automatic", "manual")
         except (AssertionError, KeyError, TypeError, ValueError):
             raise UserError(400, "Bad request") from None
@@ -79,6 +83,7 @@ class CheckoutSession(resources.StripeObject):
         self.client_reference_id = client_reference_id
         self.success_url = success_url
         self.cancel_url = cancel_url
+        self.customer = customer
         self.payment_intent = None
         self.status = "open"
         self.payment_status = "unpaid"
@@ -112,6 +117,7 @@ class CheckoutSession(resources.StripeObject):
             currency=self.currency,
             payment_method=method.id,
             capture_method=self._intent.get("capture_method", "automatic"),
+            customer=self.customer,
             metadata=dict(self._intent.get("metadata") or {}),
         )
         self.payment_intent = intent.id

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 # Order matters: the catalog before accounts (staff may be tied to products), later apps after.
 DEMO_MODULES = (
     "lookout.catalog.demo",
+    "lookout.vouchers.demo",
     "lookout.accounts.demo",
     "lookout.policies.demo",
     "lookout.orders.demo",
