@@ -12,6 +12,7 @@ from lookout.core import views as core_views
 admin.site.login_form = LimitedAdminAuthenticationForm
 
 urlpatterns = [
+    path("", include("lookout.sharing.urls")),  # the deletion key and certificates (issue 26)
     path("", include("lookout.catalog.urls")),
     path("cart/", include("lookout.cart.urls")),
     path("accounts/", include("lookout.accounts.urls")),

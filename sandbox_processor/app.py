@@ -16,7 +16,18 @@ Routes (below the mount prefix):
   POST     /api/sessions/<reference>/expire  close an open page; a decided session is returned
   POST     /api/sessions/<reference>/void    release an uncaptured authorization ('voided')
   POST     /api/sessions/<reference>/refund (Idempotency-Key header, {"amount": "1.00"})
+  POST     /api/redactions                  the store's signed redaction request (issue 26)
+  GET      /api/redactions/<id>             whether the processor has finished it
 The API answers only with the store's bearer key (derived from the shared secret).
+
+Redaction requests: when a person is erased the store asks the processor to forget what it
+holds about their payments. The request is signed with the store's Ed25519 key
+(`Lookout-Signature: keyid=<id>,ed25519=<base64url>` over the canonical JSON of the body:
+keys sorted, no spaces, ASCII); the processor checks it with the store's published public key
+(`store_public_key`, PEM) before touching anything, clears the name hint, return address and
+card facts of the sessions named, and answers with its own reference: "completed" at once, or
+"received" when `complete_redactions` is off (a processor whose privacy desk answers later;
+`finish_redactions()` plays that desk), which the store asks about again later.
 
 Webhooks: with a `webhook` to send to, every change of a session's state (authorized,
 declined, cancelled, captured, refunded, expired, voided) queues an event in the same
@@ -28,6 +39,7 @@ and how: the store asks the API for the session's current state.
 
 from __future__ import annotations
 
+import base64
 import html
 import http.client
 import json
@@ -60,6 +72,10 @@ _TEMPLATES = Path(__file__).parent / "templates"
 _PAY = re.compile(r"/pay/(ps_[A-Za-z0-9_-]{16,64})/?")
 _SESSION = re.compile(r"/api/sessions/(ps_[A-Za-z0-9_-]{16,64})(/capture|/refund|/expire|/void)?/?")
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+_REDACTION = re.compile(r"/api/redactions/(rd_[A-Za-z0-9_-]{16,64})/?")
+_REFERENCE = re.compile(r"ps_[A-Za-z0-9_-]{16,64}")
+REDACTION_HEADER = "HTTP_LOOKOUT_SIGNATURE"
+MAX_REDACTION_RECORDS = 1000
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
@@ -139,6 +155,9 @@ class SandboxProcessor:
         purge_every_seconds: float = PURGE_EVERY_SECONDS,
         webhook: Webhook | None = None,
         deliver_in_background: bool = False,
+        store_public_key: bytes | None = None,
+        store_key_url: str = "",
+        complete_redactions: bool = True,
     ):
         if not secret:
             raise ValueError("the sandbox processor needs a shared secret")
@@ -150,6 +169,11 @@ class SandboxProcessor:
         self._next_purge = 0.0  # time.monotonic() of the next purge
         self.webhook = webhook
         self.deliver_in_background = deliver_in_background
+        # The store's published Ed25519 key (PEM): what a redaction request must be signed by.
+        # Without one, it is fetched once from `store_key_url`, where the store publishes it.
+        self.store_public_key = store_public_key
+        self.store_key_url = store_key_url
+        self.complete_redactions = complete_redactions
         self._wake = threading.Event()
         self._deliverer: threading.Thread | None = None
         self._deliverer_lock = threading.Lock()
@@ -257,6 +281,14 @@ class SandboxProcessor:
                 if method != "POST":
                     raise BadRequest("Create a session with POST.", 405)
                 return self._create_session(environ)
+            if path.rstrip("/") == "/api/redactions":
+                if method != "POST":
+                    raise BadRequest("Send a redaction request with POST.", 405)
+                return self._redact(environ)
+            if match := _REDACTION.fullmatch(path):
+                if method != "GET":
+                    raise BadRequest("That method is not allowed here.", 405)
+                return self._redaction_status(match[1])
             if match := _SESSION.fullmatch(path):
                 reference, action = match[1], (match[2] or "").strip("/")
                 if method == "GET" and not action:
@@ -376,6 +408,68 @@ class SandboxProcessor:
         logger.info("sandbox session %s refunded", reference)
         self._changed()
         return self._json(200, self._public({}, row or {}))
+
+    # --- redaction requests -----------------------------------------------------------------
+
+    def finish_redactions(self) -> int:
+        """The processor's privacy desk completes the requests it only received."""
+        return self.store.complete_redactions()
+
+    def _redact(self, environ: dict[str, Any]) -> Response:
+        body = _read_body(environ)
+        try:
+            data = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The body must be a JSON object.") from None
+        if not isinstance(data, dict):
+            raise BadRequest("The body must be a JSON object.")
+        self._check_store_signature(data, environ.get(REDACTION_HEADER, ""))
+        if data.get("type") != "lookout-redaction-request":
+            raise BadRequest("This is not a redaction request.")
+        request_id, records = data.get("request"), data.get("records")
+        if not isinstance(request_id, str) or not _KEY.fullmatch(request_id):
+            raise BadRequest("A redaction request needs its id ('request').")
+        if (
+            not isinstance(records, list)
+            or len(records) > MAX_REDACTION_RECORDS
+            or not all(isinstance(r, str) and _REFERENCE.fullmatch(r) for r in records)
+        ):
+            raise BadRequest("'records' must list payment session references (ps_...).")
+        if not isinstance(data.get("fields"), list):
+            raise BadRequest("'fields' must list the fields to forget.")
+        row = self.store.redact(
+            request_id=request_id, references=records, complete=self.complete_redactions
+        )
+        logger.info("sandbox redaction %s %s", row["id"], row["status"])
+        return self._json(200, _redaction(row))
+
+    def _redaction_status(self, redaction_id: str) -> Response:
+        row = self.store.redaction(redaction_id)
+        if row is None:
+            raise BadRequest("There is no redaction request with that id.", 404)
+        return self._json(200, _redaction(row))
+
+    def _check_store_signature(self, data: dict[str, Any], header: str) -> None:
+        """The store's Ed25519 signature over the canonical JSON, with its published key."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        if not self.store_public_key and self.store_key_url:
+            self.store_public_key = _fetch_key(self.store_key_url)
+        if not self.store_public_key:
+            raise BadRequest("The processor has no public key of the store to check with.", 401)
+        key = load_pem_public_key(self.store_public_key)
+        parts = dict(p.split("=", 1) for p in str(header).split(",") if "=" in p)
+        signature = parts.get("ed25519", "")
+        if not isinstance(key, Ed25519PublicKey) or not signature or len(signature) > 200:
+            raise BadRequest("A redaction request must carry the store's signature.", 401)
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        try:
+            raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+            key.verify(raw, canonical.encode())
+        except (InvalidSignature, ValueError):
+            raise BadRequest("The redaction request's signature does not match.", 401) from None
 
     def _row(self, reference: str) -> dict[str, Any]:
         row = self.store.get(reference)
@@ -506,6 +600,35 @@ class SandboxProcessor:
         headers = [("Content-Type", "text/html; charset=utf-8")]
         headers += self._page_headers({"return_url": ""}, nonce)
         return str(status), headers, page.encode()
+
+
+def _fetch_key(url: str) -> bytes | None:
+    """The store's published public key (PEM), or None when it cannot be had right now."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.netloc, timeout=10)
+    try:
+        connection.request("GET", parts.path or "/")
+        answer = connection.getresponse()
+        body = answer.read(8192)
+        return body if answer.status == 200 and b"PUBLIC KEY" in body else None
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def _redaction(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "request": row["request_id"],
+        "status": row["status"],
+        "sessions": row["sessions"],
+        "received_at": row["received_at"],
+        "completed_at": row["completed_at"],
+    }
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -15,6 +15,9 @@ Settings (all optional; defaults in brackets):
                                      store's own /orders/webhooks/payments/ at the origin of
                                      LOOKOUT_PAYMENT_PROCESSOR_URL; in tests: none, a test
                                      sets `processor.webhook` and calls `deliver_events`]
+  LOOKOUT_PAYMENT_SANDBOX_STORE_KEY_URL  where it fetches the store's public key that signs
+                                     redaction requests [LOOKOUT_SITE_URL's
+                                     /.well-known/lookout-deletion-key.pem]
 """
 
 from __future__ import annotations
@@ -73,6 +76,17 @@ def webhook_url() -> str:
     return f"{processor.scheme}://{processor.netloc}{WEBHOOK_PATH}"
 
 
+KEY_PATH = "/.well-known/lookout-deletion-key.pem"
+
+
+def store_key_url() -> str:
+    configured = getattr(settings, "LOOKOUT_PAYMENT_SANDBOX_STORE_KEY_URL", None)
+    if configured is not None:
+        return str(configured)
+    site = str(getattr(settings, "LOOKOUT_SITE_URL", "") or "").rstrip("/")
+    return site + KEY_PATH if site else ""
+
+
 def default_processor() -> SandboxProcessor:
     """One processor per configuration and process (it opens a connection per request)."""
     key = (str(sandbox_db_path()), shared_secret(), hang_seconds(), abandon_seconds())
@@ -86,5 +100,6 @@ def default_processor() -> SandboxProcessor:
                 abandon_after_seconds=key[3],
                 webhook=HttpWebhook(url) if url else None,
                 deliver_in_background=bool(url),
+                store_key_url=store_key_url(),
             )
         return _processors[key]

@@ -65,6 +65,14 @@ CREATE TABLE IF NOT EXISTS refunds (
     amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS redactions (
+    id TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL UNIQUE,
+    sessions INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    completed_at TEXT
+);
 """
 
 DECLINE_MESSAGE = "Your card was declined. No money was taken; please try another card."
@@ -81,12 +89,72 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+class RedactionStore:
+    """The processor's register of the store's redaction requests (issue 26): one row per
+    request id (a request sent again gets the same answer), with the count of sessions it
+    cleared. Mixed into `SessionStore`."""
+
+    def redact(
+        self: Any, *, request_id: str, references: list[str], complete: bool
+    ) -> dict[str, Any]:
+        """Clear what the processor holds about the person on these sessions (the name hint,
+        the return address and the card's brand, last four and expiry; amounts and statuses
+        stay, as a processor keeps its transaction records), and record the request. Once per
+        request id: a repeat returns the first answer and clears nothing more."""
+        with self._write() as db:
+            found = db.execute(
+                "SELECT * FROM redactions WHERE request_id = ?", [request_id]
+            ).fetchone()
+            if found is not None:
+                return dict(found)
+            cleared = 0
+            for reference in references:
+                cleared += db.execute(
+                    "UPDATE sessions SET name_hint = NULL, return_url = '', brand = NULL,"
+                    " last4 = NULL, exp_month = NULL, exp_year = NULL, updated_at = ?"
+                    " WHERE reference = ?",
+                    [_now(), reference],
+                ).rowcount
+            now = _now()
+            row = {
+                "id": "rd_" + secrets.token_urlsafe(18),
+                "request_id": request_id,
+                "sessions": cleared,
+                "status": "completed" if complete else "received",
+                "received_at": now,
+                "completed_at": now if complete else None,
+            }
+            db.execute(
+                "INSERT INTO redactions (id, request_id, sessions, status, received_at,"
+                " completed_at) VALUES (:id, :request_id, :sessions, :status, :received_at,"
+                " :completed_at)",
+                row,
+            )
+        self.checkpoint()
+        return row
+
+    def redaction(self: Any, redaction_id: str) -> dict[str, Any] | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM redactions WHERE id = ?", [redaction_id]).fetchone()
+            return dict(row) if row is not None else None
+
+    def complete_redactions(self: Any) -> int:
+        """The processor's privacy desk finishes every request still open (a real one takes
+        days; the sandbox does it when told to)."""
+        with self._write() as db:
+            return db.execute(
+                "UPDATE redactions SET status = 'completed', completed_at = ?"
+                " WHERE status = 'received'",
+                [_now()],
+            ).rowcount
+
+
 # Idle connections kept per store: opening one (and setting its pragma) cost more than the
 # statements of a checkout's session. More than this at once are opened and closed as before.
 IDLE_CONNECTIONS = 8
 
 
-class SessionStore:
+class SessionStore(RedactionStore):
     def __init__(self, path: Path | str):
         self.path = Path(path)
         # Whether state changes queue a webhook event (the processor has somewhere to send it).

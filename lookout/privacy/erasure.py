@@ -52,6 +52,28 @@ def partners_told(subject: uuid.UUID) -> list[dict[str, Any]]:
     return sorted(found.values(), key=lambda e: e["partner"])
 
 
+def partner_records(subject: uuid.UUID) -> dict[str, list[str]]:
+    """The partners' own references to this person's records, per partner kind, for the
+    redaction requests (issue 26): the carrier's tracking numbers, the processor's payment
+    sessions. Opaque ids, no personal data; read before the erasure (they stay after it)."""
+    from lookout.orders.models import Order
+    from lookout.payments.models import Payment
+    from lookout.shipping.models import Shipment
+
+    orders = Order.objects.filter(subject=subject).values("pk")
+    return {
+        "carrier": list(
+            Shipment.objects.filter(order__in=orders).values_list("tracking_number", flat=True)
+        ),
+        "payment_processor": [
+            str(reference)
+            for reference in Payment.objects.filter(
+                order_ref__in=orders, processor_reference__isnull=False
+            ).values_list("processor_reference", flat=True)
+        ],
+    }
+
+
 def erase_subject(*, subject: uuid.UUID) -> dict[str, int]:
     """Run every eraser, then destroy the data key; one unit of work over both databases.
 

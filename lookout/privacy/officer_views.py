@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lookout.access import reveal
@@ -23,6 +24,8 @@ from lookout.core.purposes import Purpose
 from lookout.privacy import correction, selectors, services
 from lookout.privacy.forms import DecisionForm, DeliveryCorrectionForm
 from lookout.privacy.models import Kind, SubjectRequest
+from lookout.sharing import redaction
+from lookout.sharing.models import RedactionRequest
 
 
 def _officer(request: HttpRequest) -> User:
@@ -42,12 +45,38 @@ def _request(request_id: uuid.UUID) -> SubjectRequest:
 @require_http_methods(["GET"])
 def queue(request: HttpRequest) -> HttpResponse:
     _officer(request)
+    return _queue(request)
+
+
+def _queue(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
     rows = selectors.officer_queue()
-    return render(
-        request,
-        "privacy/queue.html",
-        {"rows": rows, "overdue": sum(1 for r in rows if r.overdue)},
-    )
+    now = timezone.now()
+    # Partners asked to forget an erased person and not confirmed yet (issue 26).
+    redactions = [(r, r.is_overdue(now)) for r in redaction.unconfirmed()]
+    context = {
+        "rows": rows,
+        "overdue": sum(1 for r in rows if r.overdue),
+        "redactions": redactions,
+        "redactions_overdue": sum(1 for _, late in redactions if late),
+        **extra,
+    }
+    return render(request, "privacy/queue.html", context, status=status)
+
+
+@require_POST
+def confirm_redaction(request: HttpRequest, redaction_id: uuid.UUID) -> HttpResponse:
+    """The officer records a partner's answer to a request sent by hand (issue 26)."""
+    officer = _officer(request)
+    found = RedactionRequest.objects.filter(pk=redaction_id).first()
+    if found is None:
+        raise Http404("No such redaction request.")
+    try:
+        redaction.record_confirmation(
+            request=found, actor=officer, reference=request.POST.get("reference", "")
+        )
+    except LookoutError as error:
+        return _queue(request, status=error.status_code, problem=error.message)
+    return redirect("privacy:queue")
 
 
 def _detail(

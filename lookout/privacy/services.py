@@ -20,7 +20,7 @@ from lookout.access.roles import Role
 from lookout.audit.services import record
 from lookout.core.errors import Conflict, Forbidden, LookoutError
 from lookout.core.purposes import Purpose
-from lookout.privacy.erasure import erase_subject, partners_told
+from lookout.privacy.erasure import erase_subject, partner_records, partners_told
 from lookout.privacy.holds import holds_for
 from lookout.privacy.models import (
     OPEN_STATUSES,
@@ -32,6 +32,7 @@ from lookout.privacy.models import (
     due_days,
 )
 from lookout.privacy.verification import GuestIdentity, reauthenticate
+from lookout.sharing.redaction import open_redactions
 from lookout.vault.routers import KEYSTORE
 
 if TYPE_CHECKING:
@@ -175,8 +176,17 @@ def _erase(*, request: SubjectRequest, actor: User | None) -> SubjectRequest:
         if request.status != Status.RECEIVED:
             return request
         partners = partners_told(request.subject)
+        records = partner_records(request.subject)
         counts = erase_subject(subject=request.subject)
         now = timezone.now()
+        # Each partner told about the person is asked to forget them, and the person gets a
+        # certificate (issue 26): both commit with the erasure.
+        open_redactions(
+            subject=request.subject,
+            request_id=request.pk,
+            key_destroyed_at=now,
+            records=records,
+        )
         request.partners = partners
         request.status = Status.COMPLETED
         request.decision_reason = Reason.DONE

@@ -18,4 +18,9 @@ urlpatterns = [
     path("queue/<uuid:request_id>/approve/", officer_views.approve, name="approve"),
     path("queue/<uuid:request_id>/decide/", officer_views.decide, name="decide"),
     path("queue/<uuid:request_id>/correct/", officer_views.correct, name="correct"),
+    path(
+        "queue/redactions/<uuid:redaction_id>/confirm/",
+        officer_views.confirm_redaction,
+        name="confirm_redaction",
+    ),
 ]

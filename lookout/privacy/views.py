@@ -26,6 +26,7 @@ from lookout.core.errors import LookoutError, NotFound
 from lookout.privacy import access_file, correction, selectors, services, verification
 from lookout.privacy.forms import AccountRequestForm, EmailChangeForm, GuestCodeForm, GuestStartForm
 from lookout.privacy.models import Kind, Status
+from lookout.sharing.redaction import certificate_reference
 from lookout.vault.blind_index import normalise_email
 
 GUEST_SENT = (
@@ -247,6 +248,10 @@ def request_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     if made is None:
         raise Http404("No such request.")
     context: dict[str, Any] = {"req": made}
+    if made.kind == Kind.DELETION:
+        # Given now, while the person is still known: after the erasure nothing links them to
+        # it, and this reference is how they fetch their deletion certificate (issue 26).
+        context["certificate_reference"] = certificate_reference(made.id)
     if made.kind == Kind.ACCESS and made.status == Status.COMPLETED and made.access_file:
         context["document"] = access_file.open_access_file(request=made, actor=actor)
         context["download_url"] = access_file.download_path(request=made)

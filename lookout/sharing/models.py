@@ -158,3 +158,79 @@ class ConsentedDisclosure(models.Model):
 
     def __str__(self) -> str:
         return "disclosure under a one-time consent"
+
+
+class DeletionCertificate(models.Model):
+    """What the store tells an erased person it did (issue 26): when their data key was
+    destroyed, and (through its `RedactionRequest`s) which partners were asked to forget them
+    and when each confirmed. It names nobody: the reference is the one the person was given
+    when they asked (derived from their request, `lookout.sharing.certificates`), and the
+    subject appears only as a keyed digest. The signed document is built when fetched, so it
+    always shows the confirmations received so far.
+    """
+
+    reference = models.CharField(primary_key=True, max_length=40, editable=False)
+    subject_ref = models.CharField(max_length=64, editable=False)
+    key_destroyed_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"deletion certificate {self.reference[:6]}…"
+
+
+class RedactionStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be sent"
+    SENT = "sent", "Sent; waiting for the partner's confirmation"
+    CONFIRMED = "confirmed", "Confirmed by the partner"
+    BY_HAND = "by_hand", "No automatic channel: the privacy officer sends it and records the answer"
+
+
+class RedactionRequest(models.Model):
+    """A signed request to one partner to forget what it was sent about one erased person.
+
+    Like the ledger it holds field NAMES, the pseudonymous subject and the partner's own record
+    references (tracking numbers, payment session ids), never values. Sent by the task
+    `lookout.sharing.tasks.send_redactions` with retries; `due_at` is when the partner's
+    confirmation is due, after which the request is overdue and shown to the privacy officer.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    certificate = models.ForeignKey(
+        DeletionCertificate, on_delete=models.PROTECT, related_name="redactions"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="redactions")
+    subject = models.UUIDField(db_index=True, editable=False)
+    fields = models.JSONField(default=list)  # ["orders.Delivery.name", ...]
+    categories = models.JSONField(default=list)
+    records = models.JSONField(default=list)  # the partner's references: ["SBX…", "ps_…"]
+    status = models.CharField(
+        max_length=16, choices=RedactionStatus.choices, default=RedactionStatus.QUEUED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    partner_reference = models.CharField(max_length=100, blank=True, default="")
+    # Why the last attempt failed, or what is left to do by hand: fixed wording, never a
+    # partner's free text.
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=RedactionStatus.values),
+                name="sharing_redaction_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"redaction request to {self.partner_id} ({self.status})"
+
+    def is_overdue(self, now=None) -> bool:  # type: ignore[no-untyped-def]
+        return self.status != RedactionStatus.CONFIRMED and (now or timezone.now()) > self.due_at

@@ -5,9 +5,11 @@ from lookout.core.purposes import Purpose as P
 from lookout.sharing.models import (
     ConsentedDisclosure,
     DataAgreement,
+    DeletionCertificate,
     Disclosure,
     InstanceConsent,
     Partner,
+    RedactionRequest,
 )
 
 # The ledger is shown to the person in their access request and kept as long as the orders
@@ -91,5 +93,47 @@ FIELDS = {
         "target": _ledger(
             "user.unique_id.pseudonymous", "'app.Model:<uuid>' of the record the data came from"
         ),
+    },
+    # The proof of an erasure (issue 26): kept as long as the ledger it answers for.
+    DeletionCertificate: {
+        "reference": _ledger(
+            "user.unique_id.pseudonymous", "random reference the erased person was given"
+        ),
+        "subject_ref": _ledger(
+            "user.unique_id.pseudonymous", "keyed digest of the erased person's subject id"
+        ),
+        "key_destroyed_at": _ledger(
+            "user.privacy_preferences", "plain timestamp on a pseudonymous row"
+        ),
+        "created_at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+    },
+    RedactionRequest: {
+        "id": NotPersonal("random row id"),
+        "certificate": _ledger("user.unique_id.pseudonymous", "foreign key to the certificate"),
+        "partner": _ledger("user.unique_id", "foreign key to a company, on a pseudonymous row"),
+        "subject": _ledger(
+            "user.unique_id.pseudonymous", "random UUID (the id of the destroyed data key)"
+        ),
+        "fields": _ledger(
+            "user.privacy_preferences", "field names (never values), on a pseudonymous row"
+        ),
+        "categories": _ledger(
+            "user.privacy_preferences", "data category names, on a pseudonymous row"
+        ),
+        "records": _ledger(
+            "user.unique_id.pseudonymous",
+            "the partner's own references (tracking numbers, payment session ids)",
+        ),
+        "status": NotPersonal("queued, sent, confirmed or by hand"),
+        "created_at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+        "due_at": NotPersonal("when the partner's confirmation is due"),
+        "attempts": NotPersonal("how many times it was sent or asked about"),
+        "next_attempt_at": NotPersonal("when the task tries again"),
+        "sent_at": _ledger("user.privacy_preferences", "plain timestamp on a pseudonymous row"),
+        "confirmed_at": _ledger(
+            "user.privacy_preferences", "plain timestamp on a pseudonymous row"
+        ),
+        "partner_reference": NotPersonal("the partner's id for the request"),
+        "note": NotPersonal("fixed wording: why the last attempt failed or what is left"),
     },
 }

@@ -9,3 +9,9 @@ class ShippingConfig(AppConfig):
         from lookout.shipping.address_rules import install
 
         install()
+
+        # Redaction requests after an erasure reach the carrier through its privacy desk.
+        from lookout.sharing.redaction import register_channel
+        from lookout.shipping.redaction import CarrierChannel
+
+        register_channel("carrier", CarrierChannel)

@@ -105,6 +105,31 @@ def subject_requests() -> CheckResult:
     )
 
 
+def partner_redactions() -> CheckResult:
+    """Every partner asked to forget an erased person confirmed by the due date (C6.7)."""
+    from lookout.sharing.redaction import overdue, unconfirmed
+
+    late = [
+        {
+            "redaction": str(r.pk),
+            "partner": r.partner.name,
+            "status": r.status,
+            "due_at": r.due_at.isoformat(),
+        }
+        for r in overdue()[:LIST_LIMIT]
+    ]
+    waiting = unconfirmed().count()
+    return CheckResult(
+        "partner_redactions",
+        ("C6.7",),
+        not late,
+        f"{waiting} redaction request(s) waiting for a partner, none overdue"
+        if not late
+        else f"{len(late)} redaction request(s) to partners overdue",
+        {"waiting": waiting, "overdue": late},
+    )
+
+
 def refunds() -> CheckResult:
     """Refunds not settled by their due date are listed (C1.8)."""
     from lookout.returns.selectors import overdue_refunds
