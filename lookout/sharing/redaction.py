@@ -65,6 +65,8 @@ RETRY_WAITS = (
     timedelta(hours=2),
     timedelta(hours=6),
 )
+# How long a run holds a request it is sending (another run skips it meanwhile).
+CLAIM_FOR = timedelta(minutes=10)
 # How long after a "pending" answer the partner is asked again.
 CHECK_EVERY = timedelta(hours=1)
 SUBJECT_LABEL = b"lookout deletion certificate subject v1:"
@@ -249,8 +251,21 @@ def send_due(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]
     now = now or timezone.now()
     counts = {"confirmed": 0, "pending": 0, "by_hand": 0, "failed": 0}
     for request in list(due_requests(now)[:limit]):
-        counts[_attempt(request, now)] += 1
+        if _claim(request, now):
+            counts[_attempt(request, now)] += 1
     return counts
+
+
+def _claim(request: RedactionRequest, now: datetime) -> bool:
+    """Take the request for this run: the task queued by the erasure and the scheduler's run
+    may overlap, and a partner should get each request once. A run that dies holding it
+    leaves it to be tried again after CLAIM_FOR."""
+    until = now + CLAIM_FOR
+    taken = RedactionRequest.objects.filter(
+        pk=request.pk, status=request.status, next_attempt_at=request.next_attempt_at
+    ).update(next_attempt_at=until)
+    request.next_attempt_at = until
+    return bool(taken)
 
 
 def _attempt(request: RedactionRequest, now: datetime) -> str:

@@ -44,7 +44,9 @@ from lookout.sharing import signing
 from lookout.sharing.models import Disclosure, RedactionRequest, RedactionStatus
 from lookout.sharing.redaction import (
     ChannelError,
+    _claim,
     certificate_reference,
+    due_requests,
     outgoing,
     overdue,
     send_due,
@@ -230,9 +232,14 @@ def test_a_partner_that_cannot_be_reached_is_retried_later(processor, staff):  #
     # not tried again before its wait is over; tried and confirmed after it
     assert send_due(now=request.created_at)["failed"] == 0
     processor.store_public_key = key
-    assert send_due(now=request.next_attempt_at)["confirmed"] == 1
+    due = request.next_attempt_at
+    overlapping = list(due_requests(due))  # another run read the same row at the same time
+    assert send_due(now=due)["confirmed"] == 1
     request.refresh_from_db()
     assert request.status == RedactionStatus.CONFIRMED and request.attempts == 2
+    # the overlapping run cannot take it any more: the partner is asked once
+    assert [_claim(r, due) for r in overlapping] == [False]
+    assert processor.store.redaction(request.partner_reference)["status"] == "completed"
 
 
 @pytest.mark.commitment("C6.7")
