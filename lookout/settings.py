@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "lookout.analytics",
     "lookout.policies",
     "lookout.support",
+    "lookout.reviews",
     "lookout.privacy",
     "lookout.retention",
     "lookout.staff",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("compliance/", include("lookout.compliance.urls")),
     path("returns/", include("lookout.returns.urls")),
     path("help/", include("lookout.support.urls")),
+    path("reviews/", include("lookout.reviews.urls")),
     path("staff/incidents/", include("lookout.incidents.urls")),
     path("staff/", include("lookout.staff.urls")),
     path("marketing/", include("lookout.marketing.urls")),

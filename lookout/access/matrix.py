@@ -141,6 +141,16 @@ GRANTS: tuple[Grant, ...] = (
     grant(Role.PRIVACY_OFFICER, "support.Post.body", P.SUBJECT_REQUEST),
     # A visitor's proved email: the store sends the code and "an answer waits" to it.
     grant(SYSTEM, "support.Visitor.email", P.ACCOUNT_NOTICE, P.SUBJECT_REQUEST),
+    # Reviews (issue 24): the reviewer reads their own words and chosen name, and the store
+    # puts them in their access file; after-sales reads them to moderate (not the catalog
+    # manager: C4.3). Showing a published review to visitors is the use the reviewer agreed to,
+    # outside the fixed purposes (C3.8): the gate asks the reviews app, not this table.
+    *(
+        grant(SELF, f"reviews.Review.{f}", P.SELF_SERVICE, P.SUBJECT_REQUEST)
+        for f in ("pseudonym", "body")
+    ),
+    *(grant(SYSTEM, f"reviews.Review.{f}", P.SUBJECT_REQUEST) for f in ("pseudonym", "body")),
+    *(grant(Role.AFTER_SALES, f"reviews.Review.{f}", P.AFTER_SALES) for f in ("pseudonym", "body")),
     # A one-off consent to share outside the partner system (C5.6): the person's own record of
     # whom they let us tell, and why, shown back to them in their access file (C5.4, C6.2).
     *(

@@ -51,6 +51,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "policies": (CUSTOMERS, GUESTS),
     "privacy": (CUSTOMERS, GUESTS),
     "returns": (CUSTOMERS, GUESTS),
+    "reviews": (CUSTOMERS,),
     "sessions": (VISITORS, CUSTOMERS, STAFF),
     "sharing": (CUSTOMERS, GUESTS),
     "support": (CUSTOMERS, GUESTS, VISITORS),

@@ -183,6 +183,14 @@ def _conversations(subject: uuid.UUID) -> int:
     )
 
 
+def _reviews(subject: uuid.UUID) -> int:
+    """A review's words and the name it was shown under go (free text about the person); the
+    stars of a published one stay in the product's average, naming nobody."""
+    from lookout.reviews.services import forget_words
+
+    return forget_words(subject=subject)
+
+
 def _messages(subject: uuid.UUID) -> int:
     from lookout.inbox.models import Message
 
@@ -240,6 +248,7 @@ register_eraser("orders.cancellation_reasons", _cancellation_reasons)
 register_eraser("orders.notes", _order_notes)
 register_eraser("inbox.messages", _messages)
 register_eraser("support.conversations", _conversations)
+register_eraser("reviews.words", _reviews)
 register_eraser("payments.card_facts", _card_facts)
 register_eraser("policies.acceptances", _policy_acceptances)
 register_eraser("privacy.requests", _requests)

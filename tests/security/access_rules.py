@@ -125,6 +125,9 @@ RULES: dict[str, Rule] = {
     "support:staff_queue": only(AS, F, PO, why="the conversations in one's role's queue"),
     "support:staff_search": only(AS, F, PO, why="search one's queue", method="post"),
     "support:staff_conversation": only(AS, why="a conversation in after-sales' queue"),
+    "reviews:write": Rule(OWNER, "reviewing a product of one's own delivered order"),
+    "reviews:mine": Rule(CUSTOMER, "one's own reviews"),
+    "reviews:moderation": only(AS, why="reading reviews to publish or reject them (C4.3)"),
     # orders and returns
     "orders:mine": Rule(SIGNED_IN, "one's own orders"),
     "orders:detail": Rule(OWNER, "an order shows its delivery address"),

@@ -270,6 +270,7 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "support:visitor_conversation": lambda x: {"token": _visitor_link(x)},
     "support:conversation": lambda x: {"conversation_id": _conversation(x)},
     "support:staff_conversation": lambda x: {"conversation_id": _conversation(x)},
+    "reviews:write": lambda x: {"slug": x.product.slug},
     "api:category_products": lambda x: {"slug": x.category.slug},
     "api:product_detail": lambda x: {"sku": x.product.sku},
     "api:read_cart": lambda x: {"token": x.cart_token},

@@ -559,3 +559,35 @@ def requests(ctx: SectionContext) -> list[dict[str, Any]]:
         }
         for r in SubjectRequest.objects.filter(subject=ctx.subject).order_by("created_at")
     ]
+
+
+@section(
+    "reviews",
+    "Your reviews",
+    order=53,
+    description="Every product review you wrote: the stars, the words and the name you chose to "
+    "show, whether it was published, and what you agreed to when you sent it.",
+)
+def reviews(ctx: SectionContext) -> Reading:
+    from lookout.reviews.models import Review
+    from lookout.reviews.services import AGREEMENT
+
+    rows = list(Review.objects.filter(subject=ctx.subject).select_related("product", "order"))
+    rows.sort(key=lambda r: (r.written_at, str(r.pk)))
+    live = [r for r in rows if r.erased_at is None]
+    opened = yield ctx.read_many(live, ["pseudonym", "body"])
+    words = {r.pk: values for r, values in zip(live, opened, strict=True)}
+    return [
+        {
+            "product": r.product.name,
+            "order": r.order.number if r.order is not None else None,
+            "stars": r.stars,
+            "name_shown": words.get(r.pk, {}).get("pseudonym"),
+            "text": words.get(r.pk, {}).get("body"),
+            "state": r.get_state_display(),
+            "written_at": _iso(r.written_at),
+            "decided_at": _iso(r.decided_at),
+            "you_agreed_to": AGREEMENT,
+        }
+        for r in rows
+    ]

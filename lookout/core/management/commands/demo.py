@@ -22,6 +22,7 @@ DEMO_MODULES = (
     "lookout.policies.demo",
     "lookout.orders.demo",
     "lookout.returns.demo",
+    "lookout.reviews.demo",
 )
 
 

@@ -1,0 +1,137 @@
+"""Ratings and reviews on storefront pages (issue 24, item 4), as tags so the catalog's views
+need no change: the page asks, the reviews app decides what is shown.
+
+`{% product_reviews product %}` is the product page's section (published reviews, average and
+count, the link to write one) with the schema.org Product / Offer / AggregateRating JSON-LD.
+`{% card_rating p %}` is a card's average and count: every rated product's figures are read in
+one query the first time a page asks, and kept on the request for its other cards (no N+1).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from lookout.reviews import selectors, services
+
+register = template.Library()
+
+_MEMO = "_lookout_ratings"
+# Characters that could end the script element or open markup inside it (as json_script).
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def _ratings(context: template.Context) -> dict[int, tuple[int, float]]:
+    request = context.get("request")
+    memo = getattr(request, _MEMO, None) if request is not None else None
+    if memo is None:
+        memo = selectors.all_ratings()
+        if request is not None:
+            setattr(request, _MEMO, memo)
+    return memo
+
+
+def _stars_label(count: int, average: float) -> str:
+    noun = "review" if count == 1 else "reviews"
+    return f"{average:.1f} out of 5 stars, {count} {noun}"
+
+
+@register.simple_tag(takes_context=True)
+def card_rating(context: template.Context, product: Any) -> SafeString:
+    found = _ratings(context).get(product.pk)
+    if found is None:
+        return mark_safe("")
+    count, average = found
+    return format_html(
+        '<p class="card-rating"><span aria-hidden="true">★ {}</span> '
+        '<span class="visually-hidden">{}</span><span aria-hidden="true">({})</span></p>',
+        f"{average:.1f}",
+        _stars_label(count, average),
+        count,
+    )
+
+
+def _money(value: Any) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def product_json_ld(
+    product: Any, *, reviews: list[dict[str, Any]], count: int, average: float, base: str
+) -> str:
+    """schema.org Product with its Offer, its AggregateRating (only with a published review,
+    as the vocabulary asks) and the reviews shown on the page, as JSON safe inside a script."""
+    url = base + product.get_absolute_url()
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "sku": product.sku,
+        "description": product.summary,
+        "brand": {"@type": "Brand", "name": product.brand},
+        "image": base + reverse("catalog:image", args=[product.sku]),
+        "url": url,
+        "offers": {
+            "@type": "Offer",
+            "url": url,
+            "price": _money(product.price),
+            "priceCurrency": "USD",
+            "availability": "https://schema.org/InStock"
+            if product.in_stock
+            else "https://schema.org/OutOfStock",
+            "itemCondition": "https://schema.org/NewCondition",
+        },
+    }
+    if count:
+        data["aggregateRating"] = {
+            "@type": "AggregateRating",
+            "ratingValue": f"{average:.1f}",
+            "reviewCount": count,
+            "bestRating": "5",
+            "worstRating": "1",
+        }
+        data["review"] = [
+            {
+                "@type": "Review",
+                "author": {"@type": "Person", "name": r["pseudonym"]},
+                "datePublished": r["date"].date().isoformat(),
+                "reviewBody": r["body"],
+                "reviewRating": {
+                    "@type": "Rating",
+                    "ratingValue": str(r["stars"]),
+                    "bestRating": "5",
+                    "worstRating": "1",
+                },
+            }
+            for r in reviews
+        ]
+    return json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+
+
+@register.inclusion_tag("reviews/_summary.html", takes_context=True)
+def product_reviews(context: template.Context, product: Any) -> dict[str, Any]:
+    rating = selectors.rating_of(product.pk)
+    count = rating.count if rating else 0
+    average = rating.average if rating else 0.0
+    reviews = services.shown_on_page(product_id=product.pk)
+    for shown in reviews:
+        shown["glyphs"] = "★" * shown["stars"] + "☆" * (5 - shown["stars"])
+    request = context.get("request")
+    base = f"{request.scheme}://{request.get_host()}" if request is not None else ""
+    return {
+        "product": product,
+        "count": count,
+        "average": average,
+        "label": _stars_label(count, average) if count else "",
+        "glyphs": "★" * round(average) + "☆" * (5 - round(average)),
+        "reviews": reviews,
+        "json_ld": mark_safe(  # noqa: S308 (json.dumps output with <, > and & escaped)
+            product_json_ld(product, reviews=reviews, count=count, average=average, base=base)
+        ),
+        "csp_nonce": context.get("csp_nonce", ""),
+    }
