@@ -21,7 +21,7 @@ from bench import audit_chain, checkout, machine, pages
 from bench.common import ROOT, postgres_url, throwaway_env
 
 # other benchmarks, run if present
-EXTERNAL = ["privacy", "retention", "analytics", "vault", "holds"]
+EXTERNAL = ["privacy", "retention", "analytics", "vault", "holds", "breach"]
 
 
 def _script(name: str, *, postgres: str) -> dict:

@@ -21,6 +21,7 @@ read only masked (`detail.masked`) counts as masked; read in full once, it count
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,10 +39,11 @@ from lookout.vault.fields import EncryptedField, encrypted_fields
 from lookout.vault.models import DataKey
 from lookout.vault.routers import KEYSTORE_APPS
 
-# The reads of the window, grouped per person and field, inserted as one exposure row per
-# person. `{who}` is the actor condition (a literal `e.action = 'reveal'` comes first so the
-# planner can use the partial indexes, whose predicate it must prove from the query's text).
-_AUDIT_PG = """
+# The reads of the window, grouped per person and field: one row per person, inserted as their
+# exposure row (or, for a compromised host, read back to be merged with the backup's part).
+# `{who}` is the actor condition; the literal `e.action = 'reveal'` lets the planner use the
+# partial indexes, whose predicate it must prove from the query's text.
+_READS_PG = """
 WITH hits AS MATERIALIZED (
   SELECT e.subject_ref, e.fields, e.detail ->> 'masked' AS masked
   FROM audit_auditentry AS e
@@ -56,17 +58,34 @@ per_field AS (
   GROUP BY h.subject_ref, f.name
 ),
 per_person AS (SELECT subject_ref, count(*) AS entries FROM hits GROUP BY subject_ref)
-INSERT INTO incidents_exposure
-  (id, incident_id, subject, exposed, masked, withheld, metadata, sources, records)
-SELECT gen_random_uuid(), %s, p.subject_ref::uuid,
+"""
+_PER_PERSON_PG = """
        COALESCE(jsonb_agg(p.name ORDER BY p.name) FILTER (WHERE p.in_full), '[]'::jsonb),
-       COALESCE(jsonb_agg(p.name ORDER BY p.name) FILTER (WHERE NOT p.in_full), '[]'::jsonb),
-       '[]'::jsonb, '[]'::jsonb, '["audit"]'::jsonb, n.entries
+       COALESCE(jsonb_agg(p.name ORDER BY p.name) FILTER (WHERE NOT p.in_full), '[]'::jsonb)
+"""
+_FROM = """
 FROM per_field AS p JOIN per_person AS n ON n.subject_ref = p.subject_ref
 GROUP BY p.subject_ref, n.entries
 """
+_INSERT_PG = (
+    _READS_PG
+    + """INSERT INTO incidents_exposure
+  (id, incident_id, subject, exposed, masked, withheld, metadata, sources, records)
+SELECT gen_random_uuid(), %s, p.subject_ref::uuid,"""
+    + _PER_PERSON_PG
+    + """, '[]'::jsonb, '[]'::jsonb, '["audit"]'::jsonb, n.entries"""
+    + _FROM
+)
+_SELECT_PG = (
+    _READS_PG
+    + """SELECT p.subject_ref,
+       COALESCE(jsonb_agg(p.name) FILTER (WHERE p.in_full), '[]'::jsonb)::text,
+       COALESCE(jsonb_agg(p.name) FILTER (WHERE NOT p.in_full), '[]'::jsonb)::text,
+       n.entries"""
+    + _FROM
+)
 
-_AUDIT_SQLITE = """
+_READS_SQLITE = """
 WITH hits AS (
   SELECT e.subject_ref, e.fields, json_extract(e.detail, '$.masked') AS masked
   FROM audit_auditentry AS e
@@ -81,15 +100,23 @@ per_field AS (
   ORDER BY h.subject_ref, f.value
 ),
 per_person AS (SELECT subject_ref, count(*) AS entries FROM hits GROUP BY subject_ref)
-INSERT INTO incidents_exposure
-  (id, incident_id, subject, exposed, masked, withheld, metadata, sources, records)
-SELECT lower(hex(randomblob(16))), %s, replace(p.subject_ref, '-', ''),
-       COALESCE(json_group_array(p.name) FILTER (WHERE p.in_full), '[]'),
-       COALESCE(json_group_array(p.name) FILTER (WHERE NOT p.in_full), '[]'),
-       '[]', '[]', '["audit"]', n.entries
-FROM per_field AS p JOIN per_person AS n ON n.subject_ref = p.subject_ref
-GROUP BY p.subject_ref, n.entries
 """
+_PER_PERSON_SQLITE = """
+       COALESCE(json_group_array(p.name) FILTER (WHERE p.in_full), '[]'),
+       COALESCE(json_group_array(p.name) FILTER (WHERE NOT p.in_full), '[]')
+"""
+_INSERT_SQLITE = (
+    _READS_SQLITE
+    + """INSERT INTO incidents_exposure
+  (id, incident_id, subject, exposed, masked, withheld, metadata, sources, records)
+SELECT lower(hex(randomblob(16))), %s, replace(p.subject_ref, '-', ''),"""
+    + _PER_PERSON_SQLITE
+    + """, '[]', '[]', '["audit"]', n.entries"""
+    + _FROM
+)
+_SELECT_SQLITE = (
+    _READS_SQLITE + "SELECT p.subject_ref," + _PER_PERSON_SQLITE + ", n.entries" + _FROM
+)
 
 
 @dataclass
@@ -102,20 +129,58 @@ class _Person:
     records: int = 0
 
 
-def _audit_reads(incident: Incident) -> int:
-    """Insert the exposure rows of the audit log's reads in the window; how many people."""
+def _audit_query(incident: Incident, *, insert: bool) -> tuple[str, list[Any]]:
     if incident.kind == Kind.STAFF_ACCOUNT:
         who, params = "e.actor_ref = %s", [str(incident.staff_subject)]
     elif incident.kind == Kind.ROLE:
         who, params = "e.actor_role = %s", [incident.role]
     else:  # a compromised host: whatever it opened in the window, for anyone
         who, params = "1 = 1", []
-    vendor = connection.vendor
-    sql = (_AUDIT_PG if vendor == "postgresql" else _AUDIT_SQLITE).format(who=who)
-    incident_id = str(incident.id) if vendor == "postgresql" else incident.id.hex
+    postgres = connection.vendor == "postgresql"
+    if insert:
+        sql = _INSERT_PG if postgres else _INSERT_SQLITE
+    else:
+        sql = _SELECT_PG if postgres else _SELECT_SQLITE
+    # As the ORM would bind them: on SQLite, naive UTC text in the stored format.
+    window = [
+        connection.ops.adapt_datetimefield_value(t)
+        for t in (incident.started_at, incident.ended_at)
+    ]
+    params = [*params, *window]
+    if insert:
+        params.append(str(incident.id) if postgres else incident.id.hex)
+    return sql.format(who=who), params
+
+
+def _tune(cursor: Any) -> None:
+    """For this transaction on PostgreSQL: no JIT (compiling the plan cost more than running it
+    over a million entries) and room to group a role's reads in memory."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def _audit_reads(incident: Incident) -> int:
+    """Insert the exposure rows of the audit log's reads in the window; how many people."""
+    sql, params = _audit_query(incident, insert=True)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, incident.started_at, incident.ended_at, incident_id])
+        _tune(cursor)
+        cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _merge_audit_reads(incident: Incident, people: dict[uuid.UUID, _Person]) -> None:
+    """Fold the audit log's reads in the window (anyone's) into `people`."""
+    sql, params = _audit_query(incident, insert=False)
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(sql, params)
+        for subject, exposed, masked, entries in cursor.fetchall():
+            person = people.setdefault(uuid.UUID(subject), _Person())
+            person.exposed.update(json.loads(exposed))
+            person.masked.update(json.loads(masked))
+            person.sources.add("audit")
+            person.records += entries
 
 
 def _label(model: type[models.Model], name: str) -> str:
@@ -170,17 +235,6 @@ def holdings(subjects: set[uuid.UUID] | None = None) -> dict[uuid.UUID, _Person]
     return people
 
 
-def _merge_audit_rows(incident: Incident, people: dict[uuid.UUID, _Person]) -> None:
-    """Fold the audit rows already inserted for `incident` into `people` (and drop them)."""
-    for row in Exposure.objects.filter(incident=incident):
-        person = people.setdefault(row.subject, _Person())
-        person.exposed.update(row.exposed)
-        person.masked.update(row.masked)
-        person.sources.add("audit")
-        person.records += row.records
-    Exposure.objects.filter(incident=incident).delete()
-
-
 def _partner(incident: Incident) -> dict[uuid.UUID, _Person]:
     people: dict[uuid.UUID, _Person] = {}
     rows = Disclosure.objects.filter(partner=incident.partner, at__lt=incident.ended_at)
@@ -213,26 +267,43 @@ def _backup(incident: Incident) -> dict[uuid.UUID, _Person]:
             person.exposed |= person.withheld
             person.withheld = set()
     if incident.host_compromised:
-        _audit_reads(incident)
-        _merge_audit_rows(incident, people)
+        _merge_audit_reads(incident, people)
     return people
 
 
-def _clean(people: dict[uuid.UUID, _Person]) -> Iterable[Exposure]:
+_COLUMNS = "id, incident_id, subject, exposed, masked, withheld, metadata, sources, records"
+_INSERT_ONE = (
+    "INSERT INTO incidents_exposure (id, incident_id, subject, exposed, masked, withheld, "
+    "metadata, sources, records) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def _rows(people: dict[uuid.UUID, _Person]) -> Iterable[tuple[Any, ...]]:
+    """(subject, exposed, masked, withheld, metadata, sources, records) of each person with
+    anything exposed; lists of field names as JSON text."""
     for subject, p in people.items():
         masked = p.masked - p.exposed
         withheld = p.withheld - p.exposed - masked
         if not (p.exposed or masked or p.metadata):
             continue  # nothing of theirs was exposed
-        yield Exposure(
-            subject=subject,
-            exposed=sorted(p.exposed),
-            masked=sorted(masked),
-            withheld=sorted(withheld),
-            metadata=sorted(p.metadata),
-            sources=sorted(p.sources),
-            records=p.records,
-        )
+        lists = (p.exposed, masked, withheld, p.metadata, p.sources)
+        yield (subject, *(json.dumps(sorted(x)) for x in lists), p.records)
+
+
+def _write(incident: Incident, people: dict[uuid.UUID, _Person]) -> None:
+    """Insert the exposure rows in one COPY (PostgreSQL) or one executemany (SQLite): building
+    a model instance per person cost seconds for a backup's tens of thousands of people."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY incidents_exposure ({_COLUMNS}) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:
+                for row in _rows(people):
+                    copy.write_row((uuid.uuid4(), incident.id, *row))
+        else:
+            cursor.executemany(
+                _INSERT_ONE,
+                [(uuid.uuid4().hex, incident.id.hex, r[0].hex, *r[1:]) for r in _rows(people)],
+            )
 
 
 def compute(incident: Incident) -> Incident:
@@ -248,10 +319,7 @@ def compute(incident: Incident) -> Incident:
                 people = _key_version(incident)
             else:
                 people = _backup(incident)
-            rows = list(_clean(people))
-            for row in rows:
-                row.incident = incident
-            Exposure.objects.bulk_create(rows, batch_size=1000)
+            _write(incident, people)
         totals: dict[str, Any] = Exposure.objects.filter(incident=incident).aggregate(
             people=Count("pk"), records=models.Sum("records")
         )
