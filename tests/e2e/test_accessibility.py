@@ -29,6 +29,7 @@ from typing import Any
 import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from lookout.testing.parts import missing
 from sandbox_processor.shopper import future_expiry
@@ -543,6 +544,8 @@ def checkout_steps(axe_source, site, browser) -> dict[str, list[dict[str, Any]]]
         page.get_by_role("button", name=re.compile(r"^Pay ")).click()
         expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
         step("confirmation")
+    except (AssertionError, PlaywrightError) as error:  # later steps: reported not reached
+        found["stopped"] = [{"id": "stopped", "impact": "", "help": str(error), "nodes": []}]
     finally:
         context.close()
     return found
@@ -560,7 +563,9 @@ CHECKOUT_STEPS = [
 
 @pytest.mark.parametrize("step", CHECKOUT_STEPS)
 def test_checkout_step_has_no_serious_violations(checkout_steps, step: str) -> None:
-    assert step in checkout_steps, f"the checkout did not reach {step!r}"
+    assert step in checkout_steps, f"the checkout did not reach {step!r}: " + describe(
+        checkout_steps.get("stopped", [])
+    )
     violations = checkout_steps[step]
     assert not violations, (
         f"checkout step {step}: {len(violations)} critical/serious axe violation(s) or too wide:\n"
