@@ -105,6 +105,28 @@ def subject_requests() -> CheckResult:
     )
 
 
+def conversations() -> CheckResult:
+    """Every customer conversation got its first answer by its due day (C1.9): the overdue ones
+    are listed by id, role and due day (never a word of them)."""
+    from lookout.support.selectors import overdue
+
+    rows = overdue().order_by("first_reply_due", "opened_at")
+    late = [
+        {"conversation": str(c.pk), "role": c.role, "due": c.first_reply_due.isoformat()}
+        for c in rows[:LIST_LIMIT]
+    ]
+    total = rows.count()
+    return CheckResult(
+        "conversations",
+        ("C1.9",),
+        not total,
+        "no customer conversation is overdue for a first answer"
+        if not total
+        else f"{total} customer conversation(s) overdue for a first answer",
+        {"overdue": total, "conversations": late},
+    )
+
+
 def partner_redactions() -> CheckResult:
     """Every partner asked to forget an erased person confirmed by the due date (C6.7)."""
     from lookout.sharing.redaction import overdue, unconfirmed

@@ -37,6 +37,7 @@ def _checks(since: datetime | None) -> list[Callable[[], CheckResult]]:
         job_checks.periodic_jobs,
         ops_checks.subject_requests,
         ops_checks.partner_redactions,
+        ops_checks.conversations,
         ops_checks.refunds,
         ops_checks.shipments,
         data_checks.keys,

@@ -19,3 +19,28 @@ def product_questions(product: Any) -> dict[str, Any]:
         "question", "answer", "published_at"
     )[:20]
     return {"questions": list(rows), "product": product}
+
+
+# The staff start pages of the roles that answer conversations show how many wait and which are
+# overdue (C1.9), so a late one is seen where the day starts, not only in the queue.
+STAFF_ROLES = ("after_sales", "finance", "privacy_officer")
+START_LIST = 10
+
+
+@register.inclusion_tag("support/_staff_waiting.html", takes_context=True)
+def conversations_waiting(context: template.Context) -> dict[str, Any]:
+    """Counts and the overdue conversations of the signed-in staff member's role: dates and
+    order numbers or product codes only, never a word of a message."""
+    from lookout.support import selectors
+
+    request = context.get("request")
+    role = str(getattr(getattr(request, "user", None), "role", "") or "")
+    if role not in STAFF_ROLES:
+        return {"shown": False}
+    late = list(selectors.overdue(role=role).select_related("order", "product")[:START_LIST])
+    return {
+        "shown": True,
+        "waiting": selectors.queue(role=role).filter(state="waiting").count(),
+        "overdue_count": selectors.overdue(role=role).count(),
+        "overdue": late,
+    }
