@@ -109,11 +109,15 @@ def finance(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PRIVACY_OFFICER)
 @require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
+    from lookout.sharing.redaction import overdue as overdue_redactions
+
     try:
         queue_url = reverse("privacy:queue")
     except NoReverseMatch:
         queue_url = ""
-    return render(request, "staff/privacy.html", {"queue_url": queue_url})
+    # Partners that have not confirmed an erased person's redaction by its due date (C6.7).
+    late = overdue_redactions().count()
+    return render(request, "staff/privacy.html", {"queue_url": queue_url, "redactions_late": late})
 
 
 AUDIT_FILTERS = ("subject", "actor", "action", "role")

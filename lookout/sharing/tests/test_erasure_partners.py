@@ -210,6 +210,8 @@ def test_an_unconfirmed_request_becomes_overdue_and_is_flagged(processor, staff)
         _, officer = staff(Role.PRIVACY_OFFICER)
         queue = officer.get("/privacy/queue/").content.decode()
         assert "OVERDUE" in queue and "1 overdue" in queue
+        start = officer.get("/staff/", follow=True).content.decode()  # the officer's start page
+        assert "1 OVERDUE" in start
 
     # when the processor's desk finishes, the next run records it and the flag goes
     processor.finish_redactions()
@@ -295,3 +297,25 @@ def test_the_person_is_given_the_certificate_reference_when_they_ask(client):
     assert reference in page and f"/privacy/certificates/{reference}/" in page
     # before the erasure there is no certificate yet, and the page says so
     assert Client().get(f"/privacy/certificates/{reference}/").status_code == 404
+
+
+def test_guessing_certificate_references_is_limited_per_network(processor, staff):  # noqa: F811
+    from lookout.sharing.views import MISSES_PER_WINDOW
+
+    order = _buy_and_receive(staff)
+    reference, _ = _erase(order, staff)
+    visitor = Client(REMOTE_ADDR="203.0.113.9")
+    # a found certificate does not count: it can be fetched again and again
+    for _ in range(3):
+        assert visitor.get(f"/privacy/certificates/{reference}/").status_code == 200
+    # references that do not exist count, until the network's budget is used up
+    for n in range(MISSES_PER_WINDOW):
+        assert visitor.get(f"/privacy/certificates/{'a' * 23}{n % 10}/").status_code == 404
+    refused = visitor.get(f"/privacy/certificates/{reference}.json")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many certificate look-ups" in refused.json()["error"]
+    # another network is not held back
+    assert (
+        Client(REMOTE_ADDR="198.51.100.7").get(f"/privacy/certificates/{reference}/").status_code
+        == 200
+    )
