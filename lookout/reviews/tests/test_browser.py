@@ -24,6 +24,7 @@ from tests.e2e.conftest import (  # noqa: F401 (fixtures)
     playwright_instance,
     screenshots_dir,
 )
+from tests.e2e.test_accessibility import axe_source, check_page  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,10 @@ agent.save(update_fields=["totp_secret", "totp_confirmed_at"])
 buyer = person({BUYER!r})
 order = delivered_order(person({CLERK!r}, "warehouse"), user=buyer)
 product = order.lines.first().product
-print(json.dumps({{"product": product.get_absolute_url(), "name": product.name}}))
+print(json.dumps({{
+    "product": product.get_absolute_url(), "name": product.name,
+    "write": f"/reviews/{{product.slug}}/write/",
+}}))
 """
 
 
@@ -84,12 +88,21 @@ def test_a_delivered_buyer_reviews_and_after_sales_publishes(
     site,
     browser,  # noqa: F811
     screenshots_dir: Path,  # noqa: F811
+    axe_source: str,  # noqa: F811
 ) -> None:
     base, made = site
     buyer_context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    checked_context = browser.new_context(viewport=PHONE)  # with scripts, for axe-core
     agent_context = browser.new_context()
     visitor_context = browser.new_context(viewport=PHONE)
     try:
+        # The form as a phone shows it passes axe-core (no critical or serious violation)
+        checked = checked_context.new_page()
+        _sign_in(checked, base, BUYER)
+        checked.goto(base + made["write"])
+        expect(checked.locator("#review-form")).to_be_visible()
+        check_page(checked, axe_source, "the review form at 390 px")
+
         # The buyer, on a phone and without JavaScript, from the product page, by keyboard
         buyer = buyer_context.new_page()
         _sign_in(buyer, base, BUYER)
@@ -120,6 +133,7 @@ def test_a_delivered_buyer_reviews_and_after_sales_publishes(
         row = agent.locator("#pending tr", has_text=WORDS)
         expect(row).to_contain_text("A., US")
         expect(row).to_contain_text("4 / 5")
+        check_page(agent, axe_source, "the moderation queue")
         row.get_by_role("button", name="Publish").click()
         expect(agent.locator("#done")).to_have_text("Review published.")
         expect(agent.locator("#pending")).to_have_count(0)
@@ -135,6 +149,10 @@ def test_a_delivered_buyer_reviews_and_after_sales_publishes(
         assert data["aggregateRating"]["ratingValue"] == "4.0"
         assert data["review"][0]["reviewBody"] == WORDS
         assert not visitor.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        check_page(visitor, axe_source, "a product page with a review at 390 px")
+        checked.goto(base + "/reviews/mine/")
+        expect(checked.locator("#my-reviews")).to_contain_text("Published")
+        check_page(checked, axe_source, "the buyer's reviews at 390 px")
     finally:
-        for context in (buyer_context, agent_context, visitor_context):
+        for context in (buyer_context, checked_context, agent_context, visitor_context):
             context.close()
