@@ -84,7 +84,9 @@ from lookout.orders.testing import GUEST_EMAIL, pay_on_sandbox, place
 from lookout.policies.models import PolicyVersion
 from lookout.policies.services import publish_version
 from lookout.privacy.models import Kind, Via
-from lookout.privacy.services import open_request
+from lookout.privacy.services import approve_deletion, open_request
+from lookout.reviews.services import publish, write_review
+from lookout.sharing.models import DeletionCertificate
 from lookout.returns.testing import request_all
 from lookout.support.services import open_conversation
 
@@ -101,19 +103,35 @@ create_account(email="a11y.enrol@example.com", password={PASSWORD!r}, role="fina
 buyer = create_account(email={CUSTOMER!r}, password={PASSWORD!r})
 products = list(Product.objects.filter(stock__gt=5).order_by("sku")[:3])
 
-def paid(user=None):
-    order = place(products[0], user=user)
+def paid(user=None, product=None):
+    order = place(product or products[0], user=user)
     back = pay_on_sandbox(begin_payment(order=order, return_url="/checkout/return/x/"))
     ref = dict(p.split("=", 1) for p in urlsplit(back).query.split("&"))["ref"]
     order, _ = finish_payment(order=order, signed_reference=unquote(ref))
     return order
 
 mine = paid(buyer)
-delivered = mark_delivered(order=ship_order(order=paid(buyer), actor=staff["warehouse"]).order)
+def delivered(product):
+    order = paid(buyer, product)
+    return mark_delivered(order=ship_order(order=order, actor=staff["warehouse"]).order)
+
+reviewed, to_review = delivered(products[1]), delivered(products[2])
 returned = request_all(mark_delivered(
     order=ship_order(order=paid(buyer), actor=staff["warehouse"]).order
 ))
 guest = paid()
+# A published review on the second product's page, one waiting for moderation
+review = lambda product, words: write_review(
+    user=buyer, product=product, stars=4, body=words, pseudonym="Night owl", agreed=True
+)
+publish(review_id=review(products[1], "Clear at night, and the app asks for nothing.").pk,
+        actor=staff["after_sales"])
+review(products[0], "Easy to mount; I sent it back only because it was too big.")
+# A person erased at their request: the deletion certificate they are given
+leaver = create_account(email="a11y.leaver@example.com", password={PASSWORD!r})
+erasure = open_request(subject=leaver.subject, kind=Kind.DELETION, via=Via.ACCOUNT, actor=leaver)
+approve_deletion(request=erasure, actor=staff["privacy_officer"])
+certificate = DeletionCertificate.objects.order_by("-created_at").first()
 message = send_message(
     subject=buyer.subject, kind="account", title="Welcome to Lookout",
     body="Your account is ready. Your orders and our messages appear here.",
@@ -140,7 +158,10 @@ print(json.dumps({{
     "skus": [p.sku for p in products[:2]],
     "order": mine.number,
     "order_id": str(mine.pk),
-    "delivered": delivered.number,
+    "delivered": reviewed.number,
+    "reviewed_product": products[1].slug,
+    "to_review": products[2].slug,
+    "certificate": certificate.reference,
     "return": returned.number,
     "guest_token": guest_token(order=guest),
     "guest_order": guest.number,
@@ -334,6 +355,15 @@ def _open_cookie_choices(page: Page, made: dict[str, Any]) -> None:
     page.locator("#consent-banner summary").click()
 
 
+def _shows(text: str) -> Callable[[Page, dict[str, Any]], None]:
+    """The page shows what PREPARE made for it."""
+
+    def check(page: Page, made: dict[str, Any]) -> None:
+        expect(page.locator("main")).to_contain_text(text)
+
+    return check
+
+
 def _has_tables(page: Page, made: dict[str, Any]) -> None:
     """The self-audit's page shows its run's checks and commitments."""
     expect(page.locator("main table")).to_have_count(2)
@@ -377,6 +407,8 @@ PAGES = [
     Visit("policy-versions", "guest", "/policies/shipping/versions/"),
     Visit("policy-version", "guest", "/policies/shipping/v1/"),
     Visit("policy-changes", "guest", "/policies/shipping/v{policy_version}/changes/"),
+    Visit("product-with-reviews", "guest", "/p/{reviewed_product}/", _shows("Clear at night")),
+    Visit("deletion-certificate", "guest", "/privacy/certificates/{certificate}/"),
     Visit("not-found", "guest", "/no-such-page/"),
     # A signed-in customer
     Visit("account", "customer", "/accounts/"),
@@ -393,6 +425,8 @@ PAGES = [
     Visit("conversation", "customer", "/help/conversations/{conversation}/"),
     Visit("new-conversation", "customer", "/help/conversations/new/"),
     Visit("notice-choices", "customer", "/help/notices/"),
+    Visit("write-a-review", "customer", "/reviews/{to_review}/write/"),
+    Visit("my-reviews", "customer", "/reviews/mine/"),
     # The back office: each role's start page (where /staff/ leads), then its other pages
     *(Visit(f"staff-start-{role}", role, "/staff/") for role in ROLES),
     Visit("staff-warehouse", "warehouse", "/staff/warehouse/"),
@@ -403,6 +437,9 @@ PAGES = [
     Visit("staff-desk-order", "after_sales", "/staff/desk/orders/{order}/"),
     Visit("staff-support-queue", "after_sales", "/help/staff/"),
     Visit("staff-support-conversation", "after_sales", "/help/staff/{conversation}/"),
+    Visit(
+        "staff-review-moderation", "after_sales", "/reviews/moderation/", _shows("Easy to mount")
+    ),
     Visit("staff-finance", "finance", "/staff/finance/"),
     Visit("staff-privacy", "privacy_officer", "/staff/privacy/"),
     Visit("staff-audit-log", "privacy_officer", "/staff/privacy/audit/"),
