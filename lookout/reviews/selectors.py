@@ -39,6 +39,12 @@ def review_of(*, subject: uuid.UUID, product_id: int) -> Review | None:
     return Review.objects.filter(subject=subject, product_id=product_id).first()
 
 
+def states_of(*, subject: uuid.UUID, product_ids: list[int]) -> dict[int, str]:
+    """What became of the person's reviews of these products: product id -> state."""
+    rows = Review.objects.filter(subject=subject, product_id__in=product_ids)
+    return dict(rows.values_list("product_id", "state"))
+
+
 def reviews_of(*, subject: uuid.UUID) -> QuerySet[Review]:
     return Review.objects.filter(subject=subject).select_related("product").order_by("written_at")
 

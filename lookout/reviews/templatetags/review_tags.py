@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from lookout.reviews import selectors, services
+from lookout.reviews.models import State
 
 register = template.Library()
 
@@ -134,4 +135,24 @@ def product_reviews(context: template.Context, product: Any) -> dict[str, Any]:
             product_json_ld(product, reviews=reviews, count=count, average=average, base=base)
         ),
         "csp_nonce": context.get("csp_nonce", ""),
+    }
+
+
+@register.inclusion_tag("reviews/_order_links.html", takes_context=True)
+def order_review_links(context: template.Context, order: Any) -> dict[str, Any]:
+    """On a signed-in buyer's delivered order: each product, with the link to review it or what
+    became of their review (two queries, whatever the number of lines)."""
+    from lookout.orders.models import Status
+
+    if order.status != Status.DELIVERED or order.user_id is None:
+        return {"items": []}
+    lines = order.lines.select_related("product").order_by("pk")
+    products = {line.product_id: line.product for line in lines}
+    written = selectors.states_of(subject=order.subject, product_ids=list(products))
+    states = dict(State.choices)
+    return {
+        "items": [
+            {"product": product, "state": states.get(written[pk]) if pk in written else None}
+            for pk, product in products.items()
+        ]
     }

@@ -126,3 +126,23 @@ def test_the_reviewer_can_delete_their_review(buyer) -> None:
     theirs = Review.objects.get(subject=other.subject)
     assert client.post("/reviews/mine/", {"review": str(theirs.pk)}).status_code == 404
     assert Review.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_delivered_order_page_links_to_the_review(buyer) -> None:
+    _user, client, order = buyer()
+    product = product_of(order)
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f'href="{write_url(product)}"' in page
+    client.post(write_url(product), review_form())
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f'href="{write_url(product)}"' not in page
+    assert "you reviewed it (waiting for moderation)" in page
+
+
+def test_an_order_not_yet_delivered_offers_no_review(customer) -> None:
+    from lookout.returns.testing import paid_order
+
+    user, client = customer()
+    order = paid_order(user=user)
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert "/reviews/" not in page and "Review what you received" not in page
