@@ -105,6 +105,26 @@ def subject_requests() -> CheckResult:
     )
 
 
+def breach_incidents() -> CheckResult:
+    """No breach incident is past its 72-hour deadline without the supervisory authority's
+    notice (C4.8, GDPR Art. 33(1)); the late ones are listed by id and kind."""
+    from lookout.incidents.selectors import overdue_incidents
+
+    late = [
+        {"incident": str(i.pk), "kind": i.kind, "due_at": i.due_at.isoformat()}
+        for i in overdue_incidents()[:LIST_LIMIT]
+    ]
+    return CheckResult(
+        "breach_incidents",
+        ("C4.8",),
+        not late,
+        "no breach incident past its 72-hour deadline"
+        if not late
+        else f"{len(late)} breach incident(s) past the 72-hour deadline, authority not notified",
+        {"overdue": late},
+    )
+
+
 def conversations() -> CheckResult:
     """Every customer conversation got its first answer by its due day (C1.9): the overdue ones
     are listed by id, role and due day (never a word of them)."""

@@ -36,6 +36,7 @@ def _checks(since: datetime | None) -> list[Callable[[], CheckResult]]:
         ops_checks.retention,
         job_checks.periodic_jobs,
         ops_checks.subject_requests,
+        ops_checks.breach_incidents,
         ops_checks.partner_redactions,
         ops_checks.conversations,
         ops_checks.refunds,

@@ -98,3 +98,19 @@ def test_the_authority_notice_is_due_72_hours_after_awareness_and_flagged_when_l
         assert not made.is_overdue() and list(overdue_incidents()) == []
     with pytest.raises(IncidentError, match="already notified"):
         mark_authority_notified(incident=made, officer=officer)
+
+
+@pytest.mark.commitment("C4.8")
+def test_the_self_audit_flags_an_incident_past_its_deadline(incident) -> None:
+    from lookout.compliance.selfaudit import ops_checks
+
+    made, officer, _, _ = incident
+    assert ops_checks.breach_incidents().ok
+    with freeze_time(made.due_at + timedelta(minutes=1)):
+        late = ops_checks.breach_incidents()
+        assert not late.ok
+        assert late.evidence["overdue"] == [
+            {"incident": str(made.pk), "kind": "staff_account", "due_at": made.due_at.isoformat()}
+        ]
+        mark_authority_notified(incident=made, officer=officer)
+        assert ops_checks.breach_incidents().ok
