@@ -73,9 +73,9 @@ def _throttled(request: HttpRequest, error: Throttled, *, as_json: bool) -> Http
 
 
 @require_http_methods(["GET", "HEAD"])
-def certificate_page(request: HttpRequest, reference: str) -> HttpResponse:
+def certificate_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        signed = _look_up(request, reference)
+        signed = _look_up(request, token)
     except Throttled as error:
         return _throttled(request, error, as_json=False)
     if signed is None:
@@ -90,16 +90,16 @@ def certificate_page(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-def certificate_json(request: HttpRequest, reference: str) -> HttpResponse:
+def certificate_json(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        signed = _look_up(request, reference)
+        signed = _look_up(request, token)
     except Throttled as error:
         return _throttled(request, error, as_json=True)
     if signed is None:
         return JsonResponse({"error": NOT_YET}, status=404)
     response = HttpResponse(json.dumps(signed, indent=2), content_type="application/json")
     response["Content-Disposition"] = (
-        f'attachment; filename="lookout-deletion-certificate-{reference.lower()}.json"'
+        f'attachment; filename="lookout-deletion-certificate-{token.lower()}.json"'
     )
     response["Cache-Control"] = "no-store"
     return response

@@ -160,6 +160,11 @@ RULES: dict[str, Rule] = {
     "privacy:approve": only(PO, why="erasure approval", method="post"),
     "privacy:decide": only(PO, why="request decisions", method="post"),
     "privacy:correct": only(PO, why="corrections", method="post"),
+    "privacy:confirm_redaction": only(PO, why="a partner's answer to a redaction", method="post"),
+    "sharing:key_pem": Rule(PUBLIC, "the public key that signs deletion certificates"),
+    "sharing:key_jwk": Rule(PUBLIC, "the public key that signs deletion certificates"),
+    "sharing:certificate": Rule(LINK, "an erased person's certificate: its reference is its key"),
+    "sharing:certificate_json": Rule(LINK, "an erased person's certificate: its reference"),
     # marketing
     "marketing:promotions": only(CM, why="campaigns"),
     "marketing:send": only(CM, why="campaigns", method="post"),

@@ -209,6 +209,42 @@ def _photo_file(world: w.World) -> dict[str, Any]:
     return {"name": world.extra["photo_file"]}
 
 
+def _certificate(world: w.World) -> dict[str, Any]:
+    """An erased person's deletion certificate (lookout.sharing.redaction), made once."""
+    if "certificate" not in world.extra:
+        from django.utils import timezone
+
+        from lookout.sharing.models import DeletionCertificate
+        from lookout.sharing.redaction import certificate_reference
+
+        made = DeletionCertificate.objects.create(
+            reference=certificate_reference(uuid.uuid4()),
+            subject_ref="0" * 32,
+            key_destroyed_at=timezone.now(),
+        )
+        world.extra["certificate"] = made.reference
+    return {"token": world.extra["certificate"]}
+
+
+def _fresh_redaction(world: w.World) -> dict[str, Any]:
+    """A partner's redaction request waiting for its answer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lookout.sharing.models import Partner, RedactionRequest
+
+    _certificate(world)
+    found = RedactionRequest.objects.create(
+        certificate_id=world.extra["certificate"],
+        partner=Partner.objects.order_by("name").first(),
+        subject=uuid.uuid4(),
+        fields=["orders.Delivery.name"],
+        due_at=timezone.now() + timedelta(days=30),
+    )
+    return {"redaction_id": found.pk}
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
@@ -246,6 +282,9 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "privacy:approve": _fresh_request("deletion"),
     "privacy:decide": _fresh_request("access"),
     "privacy:correct": _fresh_request("correction"),
+    "privacy:confirm_redaction": w.fresh(_fresh_redaction),
+    "sharing:certificate": _certificate,
+    "sharing:certificate_json": _certificate,
     "marketing:send": w.fresh(_fresh_promotion),
     "marketing:opt_out": lambda x: {"token": x.opt_out_token},
     "analytics:report_csv": lambda x: {"name": "products"},
