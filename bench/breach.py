@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ FROM s
 """
 
 
-def load(entries: int, start: object) -> float:
+def load(entries: int, start: datetime) -> float:
     began = time.perf_counter()
     common = {"days": DAYS, "staff": STAFF, "people": PEOPLE}
     if connection.vendor == "postgresql":
@@ -93,9 +93,9 @@ def load(entries: int, start: object) -> float:
     else:
         cases = " ".join(f"WHEN {n} THEN '{r}'" for n, r in enumerate(ROLES))
         sql = _SQLITE.format(role_cases=cases, **common)
-        start = connection.ops.adapt_datetimefield_value(start)
+    bound = connection.ops.adapt_datetimefield_value(start)  # on SQLite: text as stored
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"n": entries, "start": start})
+        cursor.execute(sql, {"n": entries, "start": bound})
         # As autovacuum leaves a month-old log: hint bits set, visibility map and statistics
         # current (the first read after a bulk insert otherwise pays for writing them).
         postgres = connection.vendor == "postgresql"

@@ -130,6 +130,7 @@ class _Person:
 
 
 def _audit_query(incident: Incident, *, insert: bool) -> tuple[str, list[Any]]:
+    params: list[Any]
     if incident.kind == Kind.STAFF_ACCOUNT:
         who, params = "e.actor_ref = %s", [str(incident.staff_subject)]
     elif incident.kind == Kind.ROLE:
@@ -146,7 +147,7 @@ def _audit_query(incident: Incident, *, insert: bool) -> tuple[str, list[Any]]:
         connection.ops.adapt_datetimefield_value(t)
         for t in (incident.started_at, incident.ended_at)
     ]
-    params = [*params, *window]
+    params += window
     if insert:
         params.append(str(incident.id) if postgres else incident.id.hex)
     return sql.format(who=who), params
