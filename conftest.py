@@ -31,13 +31,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     what the SQLite pass beside it runs (decision 0024). Long tests of that
     kind marked `in_postgres_pass` (the fault test) run in the PostgreSQL pass instead, and are
     skipped in the SQLite pass when `make test` runs both (LOOKOUT_POSTGRES_PASS_RUNS=1), so that
-    the two passes side by side take about as long."""
+    the two passes side by side take about as long. Browser tests never use the pass's
+    database either: each runs in one pass (see below)."""
     second_pass = os.environ.get("DATABASE_URL", "").startswith("postgres")
     postgres_pass_runs = os.environ.get("LOOKOUT_POSTGRES_PASS_RUNS") == "1"
     for item in items:
-        if second_pass and item.get_closest_marker("database_independent"):
+        independent = item.get_closest_marker("database_independent")
+        if second_pass and independent:
             item.add_marker(ONE_PASS_ONLY)
-        if not second_pass and postgres_pass_runs and item.get_closest_marker("in_postgres_pass"):
+        # A browser test drives a server of its own on its own SQLite files (tests/e2e:
+        # prepare_site), whatever the pass: it is `in_postgres_pass` unless marked to run in
+        # the SQLite pass, so the passes share the browser work instead of both doing all of it.
+        postgres_side = item.get_closest_marker("in_postgres_pass") or (
+            item.get_closest_marker("browser") and not independent
+        )
+        if not second_pass and postgres_pass_runs and postgres_side:
             item.add_marker(IN_THE_OTHER_PASS)
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:

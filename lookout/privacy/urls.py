@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookout.privacy import officer_views, order_address, views
+from lookout.privacy import conversation_requests, officer_views, order_address, views
 
 app_name = "privacy"
 urlpatterns = [
@@ -13,6 +13,19 @@ urlpatterns = [
     path("orders/<str:number>/address/", order_address.change_address, name="order_address"),
     path("guest/", views.guest_start, name="guest"),
     path("guest/code/", views.guest_code, name="guest_code"),
+    path(
+        "visitor/<str:token>/start/", conversation_requests.visitor_start, name="visitor_start"
+    ),
+    path(
+        "visitor/<str:token>/confirm/",
+        conversation_requests.visitor_confirm,
+        name="visitor_confirm",
+    ),
+    path(
+        "visitor/requests/<str:token>/",
+        conversation_requests.visitor_request,
+        name="visitor_request",
+    ),
     path("queue/", officer_views.queue, name="queue"),
     path("queue/<uuid:request_id>/", officer_views.queue_request, name="queue_request"),
     path("queue/<uuid:request_id>/approve/", officer_views.approve, name="approve"),

@@ -147,3 +147,48 @@ class NoticeChoice(models.Model):
 
     def __str__(self) -> str:
         return "notice choice"
+
+
+class RequestLink(models.Model):
+    """A privacy request (access, correction, deletion) that came from this conversation (issue
+    23, item 3): the privacy officer sees the conversation from the request and the request from
+    the conversation. The request is named by its id only, as this app sits below the privacy
+    app (import layers); the request record itself is the privacy app's and outlives this row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="request_links"
+    )
+    request_id = models.UUIDField(db_index=True)
+    kind = models.CharField(max_length=16)  # access, correction or deletion
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "request_id"], name="support_request_link_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"request link {str(self.id)[:8]}"
+
+
+class VisitorRequestCode(models.Model):
+    """A one-time code emailed to a visitor's proved address before a privacy request is made
+    from their conversation (C6.1: the same check as a guest's, a code to the email on record).
+    Kept only as a keyed digest; 15 minutes, used once, 5 tries."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="request_codes")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"visitor request code {str(self.id)[:8]}"

@@ -2,9 +2,23 @@
 
 from datetime import timedelta
 
-from lookout.core.inventory import ACCOUNT_LIFETIME, NotPersonal, Retention, personal
+from lookout.core.inventory import (
+    ACCOUNT_LIFETIME,
+    CACHE_RETENTION,
+    NotPersonal,
+    Retention,
+    personal,
+)
 from lookout.core.purposes import Purpose as P
-from lookout.support.models import Conversation, NoticeChoice, Post, PublicQuestion, Visitor
+from lookout.support.models import (
+    Conversation,
+    NoticeChoice,
+    Post,
+    PublicQuestion,
+    RequestLink,
+    Visitor,
+    VisitorRequestCode,
+)
 
 # A conversation is kept 2 years after it was closed (or went quiet), then deleted with its
 # messages (lookout/support/retention.py, C4.6).
@@ -73,6 +87,33 @@ FIELDS = {
         "expires_at": NotPersonal("when the code stops working", retention=R),
         "attempts": NotPersonal("wrong codes typed", retention=R),
         "verified_at": NotPersonal("when the email was proved", retention=R),
+    },
+    RequestLink: {
+        "id": NotPersonal("random row id", retention=R),
+        "conversation": NotPersonal("the conversation the request came from", retention=R),
+        "request_id": NotPersonal(
+            "id of the privacy request made from it (the request record is the privacy app's)",
+            retention=R,
+        ),
+        "kind": NotPersonal("access, correction or deletion", retention=R),
+        "linked_at": NotPersonal("when the request was made", retention=R),
+    },
+    VisitorRequestCode: {
+        "id": NotPersonal("random row id", retention=CACHE_RETENTION),
+        "visitor": NotPersonal("which visitor the code was sent to", retention=CACHE_RETENTION),
+        "conversation": NotPersonal(
+            "the conversation the request is made from", retention=CACHE_RETENTION
+        ),
+        "kind": NotPersonal(
+            "what the visitor asked for (see or delete)", retention=CACHE_RETENTION
+        ),
+        "code_hash": NotPersonal(
+            "keyed digest of a one-time code, useless after it", retention=CACHE_RETENTION
+        ),
+        "created_at": NotPersonal("when the code was asked for", retention=CACHE_RETENTION),
+        "expires_at": NotPersonal("when the code stops working", retention=CACHE_RETENTION),
+        "attempts": NotPersonal("wrong codes typed", retention=CACHE_RETENTION),
+        "used_at": NotPersonal("when the code was used", retention=CACHE_RETENTION),
     },
     PublicQuestion: {
         "id": NotPersonal("random row id", retention=R),

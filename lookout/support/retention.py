@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from lookout.core.inventory import CACHE_RETENTION
 from lookout.core.retention_rules import queryset_rule
-from lookout.support.models import Conversation, Visitor
+from lookout.support.models import Conversation, Visitor, VisitorRequestCode
 from lookout.support.personal_data import SUPPORT_RETENTION
 
 
@@ -32,7 +32,18 @@ def _idle_visitors(cutoff: datetime) -> models.QuerySet[Visitor]:
     return Visitor.objects.filter(created_at__lt=cutoff, conversations__isnull=True)
 
 
+def _request_codes(cutoff: datetime) -> models.QuerySet[VisitorRequestCode]:
+    return VisitorRequestCode.objects.filter(created_at__lt=cutoff)
+
+
 RULES = [
+    # A visitor's code for a privacy request is of no use a quarter of an hour later.
+    queryset_rule(
+        name="support.visitor_request_codes",
+        retention=CACHE_RETENTION,
+        does="deletes the code a visitor asked for before a privacy request, a day later",
+        due=_request_codes,
+    ),
     # A code asked for and never used: the email it was sent to goes a day later (and with it
     # the only use of the visitor's data key, which the unused-key rule then destroys).
     queryset_rule(

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lookout.orders.models import Order
-from lookout.support.models import Author, Conversation, Post, State
+from lookout.support.models import Author, Conversation, Post, RequestLink, State
 
 
 def conversations_of(*, subject: uuid.UUID) -> QuerySet[Conversation]:
@@ -74,4 +74,19 @@ def search(
         Conversation.objects.filter(condition)
         .select_related("order")
         .order_by("-last_message_at", "-id")
+    )
+
+
+def request_links(conversation: Conversation) -> QuerySet[RequestLink]:
+    """The privacy requests that came from a conversation (ids and kinds)."""
+    return conversation.request_links.order_by("linked_at", "id")
+
+
+def conversations_for_request(*, request_id: uuid.UUID) -> QuerySet[Conversation]:
+    """The conversations a privacy request came from (for the privacy officer's request page)."""
+    return (
+        Conversation.objects.filter(request_links__request_id=request_id)
+        .select_related("order", "product")
+        .order_by("opened_at", "id")
+        .distinct()
     )

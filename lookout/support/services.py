@@ -27,6 +27,7 @@ from lookout.support.models import (
     NoticeChoice,
     Post,
     PublicQuestion,
+    RequestLink,
     State,
     Topic,
 )
@@ -273,3 +274,28 @@ def set_notice_choice(*, subject: uuid.UUID, email_on_message: bool) -> NoticeCh
         defaults={"email_on_message": email_on_message, "changed_at": timezone.now()},
     )
     return choice
+
+
+# --- privacy requests born in a conversation (issue 23, item 3; C6.6) -------------------------
+
+
+def link_request(*, conversation: Conversation, request_id: uuid.UUID, kind: str) -> RequestLink:
+    """Record that a privacy request came from this conversation (once)."""
+    link, _ = RequestLink.objects.get_or_create(
+        conversation=conversation, request_id=request_id, defaults={"kind": str(kind)[:16]}
+    )
+    return link
+
+
+def link_new_request(*, subject: uuid.UUID, request_id: uuid.UUID, kind: str) -> int:
+    """A privacy request the person made (in the privacy centre, the guest form, or from a
+    conversation) while a conversation of theirs is with the privacy officer: that conversation
+    is what it resulted from, so both are linked. Returns how many conversations were linked."""
+    found = Conversation.objects.filter(subject=subject, role=Role.PRIVACY_OFFICER).exclude(
+        state=State.CLOSED
+    )
+    linked = 0
+    for conversation in found:
+        link_request(conversation=conversation, request_id=request_id, kind=kind)
+        linked += 1
+    return linked

@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -144,6 +145,16 @@ def _page(
         else next((r["body"] for r in rows if r["post"].author == "staff"), ""),
         "overdue": found.is_overdue(),
         "handover": [(str(r), r.label) for r in services.HANDOVER_ROLES if str(r) != role],
+        # The privacy requests this conversation resulted in: the officer opens each from here.
+        "request_links": [
+            {
+                "link": link,
+                "href": reverse("privacy:queue_request", args=[link.request_id])
+                if role == Role.PRIVACY_OFFICER
+                else "",
+            }
+            for link in selectors.request_links(found)
+        ],
         **extra,
     }
     return render(request, "support/staff_conversation.html", context, status=status)

@@ -177,10 +177,20 @@ def conversation(request: HttpRequest, conversation_id: uuid.UUID) -> HttpRespon
         else:
             return redirect("support:conversation", conversation_id=found.pk)
     posts = _posts(found, actor=user, purpose=Purpose.SELF_SERVICE)
+    links = [
+        {"link": link, "href": reverse("privacy:request", args=[link.request_id])}
+        for link in selectors.request_links(found)
+    ]
     return render(
         request,
         "support/conversation.html",
-        {"conversation": found, "posts": posts, "error": error, "body": body},
+        {
+            "conversation": found,
+            "posts": posts,
+            "error": error,
+            "body": body,
+            "request_links": links,
+        },
         status=status,
     )
 
@@ -417,9 +427,25 @@ def visitor_conversation(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return redirect("support:visitor_conversation", token=token)
     posts = _posts(found, actor=None, purpose=Purpose.ACCOUNT_NOTICE)
+    # Privacy requests made from here, each followed through a signed link of its own.
+    links = [
+        {
+            "link": link,
+            "href": reverse(
+                "privacy:visitor_request", args=[visitors.request_token(link.request_id)]
+            ),
+        }
+        for link in selectors.request_links(found)
+    ]
     return render(
         request,
         "support/visitor_conversation.html",
-        {"conversation": found, "posts": posts, "error": error, "token": token},
+        {
+            "conversation": found,
+            "posts": posts,
+            "error": error,
+            "token": token,
+            "request_links": links,
+        },
         status=status,
     )

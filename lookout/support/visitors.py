@@ -32,7 +32,7 @@ from lookout.access import reveal
 from lookout.accounts.throttle import Bucket, count, throttle_key_for_ip
 from lookout.core.errors import LookoutError, NotFound
 from lookout.core.purposes import Purpose
-from lookout.support.models import Conversation, Topic, Visitor
+from lookout.support.models import Conversation, Topic, Visitor, VisitorRequestCode
 from lookout.vault.blind_index import email_index, normalise_email
 from lookout.vault.crypto import new_subject
 from lookout.vault.models import DataKey
@@ -199,3 +199,101 @@ def open_for_visitor(
     Conversation.objects.filter(pk=conversation.pk).update(visitor=visitor)
     conversation.refresh_from_db()
     return conversation
+
+
+# --- a visitor's own privacy requests, from their conversation (issue 23, item 3; C6.1, C6.6) --
+
+REQUEST_KINDS = {"access": "see", "deletion": "delete"}
+REQUEST_LINK_SALT = "lookout.support.visitor-request"
+
+
+def start_request_code(*, conversation: Conversation, kind: str, ip: str) -> VisitorRequestCode:
+    """Email a one-time code to the visitor's proved address before a request is made: the
+    same check a guest passes (a code to the email on record, C6.1), so a copied conversation
+    link alone cannot see or erase anyone's data. Counted per address and per network."""
+    if kind not in REQUEST_KINDS:
+        raise NotVerified("Choose whether you want to see or delete your data.")
+    visitor = conversation.visitor
+    if visitor is None or visitor.verified_at is None:
+        raise NotFound("We could not find a conversation for that link.")
+    limit = int(getattr(settings, "LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT", 5))
+    count(
+        buckets=[
+            Bucket("support-request-code", str(visitor.subject), limit),
+            Bucket("support-code-ip", throttle_key_for_ip(ip), limit * 4),
+        ],
+        what="code requests",
+    )
+    address = reveal(visitor, ["email"], purpose=Purpose.SUBJECT_REQUEST, actor=None)["email"]
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    challenge = VisitorRequestCode(
+        visitor=visitor,
+        conversation=conversation,
+        kind=kind,
+        expires_at=timezone.now() + timedelta(minutes=CODE_MINUTES),
+    )
+    challenge.code_hash = _hash(challenge.id, code)
+    challenge.save(force_insert=True)
+    if address:
+        send_mail(
+            subject="Your Lookout privacy request code",
+            message=(
+                f"Your code is {code}. It works once, for {CODE_MINUTES} minutes.\n\n"
+                f"Someone asked to {REQUEST_KINDS[kind]} the data Lookout holds about this "
+                "address, from a customer-service conversation. If that was not you, ignore "
+                "this email: nothing happens without the code.\n"
+            ),
+            from_email=None,
+            recipient_list=[address],
+        )
+    return challenge
+
+
+def verify_request_code(
+    *, challenge_id: uuid.UUID | None, code: str, conversation: Conversation
+) -> VisitorRequestCode:
+    """The challenge, marked used, if `code` is its code and it belongs to this conversation;
+    `NotVerified` for every failure alike. The row is locked, so two tries at once cannot both
+    use the last attempt or the code."""
+    with transaction.atomic():
+        challenge = (
+            VisitorRequestCode.objects.select_for_update()
+            .select_related("visitor")
+            .filter(pk=challenge_id, conversation=conversation)
+            .first()
+            if challenge_id
+            else None
+        )
+        usable = (
+            challenge is not None
+            and challenge.used_at is None
+            and challenge.expires_at > timezone.now()
+            and challenge.attempts < MAX_ATTEMPTS
+        )
+        if challenge is None or not usable:
+            raise NotVerified(WRONG_CODE)
+        good = hmac.compare_digest(challenge.code_hash, _hash(challenge.id, (code or "").strip()))
+        if good:
+            challenge.used_at = timezone.now()
+            VisitorRequestCode.objects.filter(pk=challenge.pk).update(used_at=challenge.used_at)
+        else:
+            VisitorRequestCode.objects.filter(pk=challenge.pk).update(
+                attempts=challenge.attempts + 1
+            )
+    if not good:
+        raise NotVerified(WRONG_CODE)
+    return challenge
+
+
+def request_token(request_id: uuid.UUID) -> str:
+    """The signed link a visitor follows their request with (it outlives the conversation: an
+    erased visitor's request page still says what was done)."""
+    return signing.dumps(str(request_id), salt=REQUEST_LINK_SALT, compress=False)
+
+
+def request_id_for_token(token: str) -> uuid.UUID:
+    try:
+        value = signing.loads(token, salt=REQUEST_LINK_SALT, max_age=LINK_DAYS * 86400)
+        return uuid.UUID(str(value))
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise NotFound("We could not find a request for that link.") from exc

@@ -425,6 +425,26 @@ def conversations(ctx: SectionContext) -> Reading:
 
 
 @section(
+    "question_email",
+    "The email you gave to ask us a question without an account",
+    order=53,
+    description="Proved with a one-time code; we use it only to send codes and to say that an "
+    "answer or a request waits.",
+)
+def question_email(ctx: SectionContext) -> Reading:
+    from lookout.support.models import Visitor
+
+    rows = list(Visitor.objects.filter(subject=ctx.subject).order_by("created_at"))
+    if not rows:
+        return None
+    opened = yield ctx.read_many(rows, ["email"])
+    return [
+        {"email": values["email"], "proved_at": _iso(row.verified_at)}
+        for row, values in zip(rows, opened, strict=True)
+    ]
+
+
+@section(
     "marketing_choices",
     "Offers and news by email",
     order=60,

@@ -44,3 +44,17 @@ def conversations_waiting(context: template.Context) -> dict[str, Any]:
         "overdue_count": selectors.overdue(role=role).count(),
         "overdue": late,
     }
+
+
+@register.inclusion_tag("support/_request_conversations.html")
+def request_conversations(request_id: Any) -> dict[str, Any]:
+    """On the privacy officer's request page: the conversations the request came from (issue
+    23, item 3), each opened in the officer's conversation queue while it is with them."""
+    from lookout.access.roles import Role
+    from lookout.support import selectors
+
+    rows = [
+        {"conversation": c, "role_label": Role(c.role).label if c.role in Role.values else c.role}
+        for c in selectors.conversations_for_request(request_id=request_id)[:20]
+    ]
+    return {"rows": rows}
