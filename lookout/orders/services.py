@@ -45,7 +45,7 @@ from lookout.shipping.countries import shipping_cost
 from lookout.vault.blind_index import email_index
 from lookout.vault.crypto import key_ring, new_subject
 from lookout.vault.models import DataKey
-from lookout.vouchers.services import Discount
+from lookout.vouchers.services import Discount, VoucherRefused
 from lookout.vouchers.services import Item as VoucherItem
 from lookout.vouchers.services import redeem as redeem_voucher
 
@@ -278,7 +278,17 @@ def _place(
         sum((p.price * p.cart_quantity for p in products), Decimal(0))  # type: ignore[attr-defined]
     )
     shipping = shipping_cost(delivery.country)
-    discount = _redeem_voucher(cart, products) if cart.voucher_code else None
+    discount = None
+    if cart.voucher_code:
+        try:
+            discount = _redeem_voucher(cart, products)
+        except VoucherRefused:
+            # As for the last unit above: the first submit of a double click may have used the
+            # single-use code and committed while this one waited; that buyer gets their order.
+            existing_id = _order_for_key(key)
+            if existing_id is not None:
+                return Order.objects.get(pk=existing_id)
+            raise
     order = insert(  # Order.objects.create without the ORM's compile step (core.rows)
         Order(
             number=new_order_number(),  # unique index; a clash is drawn again by place_order

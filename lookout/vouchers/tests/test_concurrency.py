@@ -121,3 +121,37 @@ def test_two_checkouts_with_one_single_use_code_make_one_discounted_order() -> N
         Decimal("64.00"),
     )
     assert Voucher.objects.get(code="ONLYONE").times_used == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_triggers_suspended")
+def test_a_double_click_with_a_single_use_code_gets_its_one_order_twice() -> None:
+    Voucher.objects.create(code="DOUBLE", percent=10, usage_limit=1)
+    cart, _token = open_cart()
+    add_to_cart(cart=cart, sku=make_product(price=Decimal("50.00"), stock=5).sku)
+    cart.voucher_code = "DOUBLE"
+    cart.save(update_fields=["voucher_code"])
+    barrier = threading.Barrier(2)
+    results: list[object] = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = place_order(
+                cart=cart, delivery=details(), idempotency_key="same-click", user=None
+            )
+        except LookoutError as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    # both submits answer with the one order: the second is not told the code is used up
+    assert all(isinstance(r, Order) for r in results), results
+    assert {r.pk for r in results if isinstance(r, Order)} == {Order.objects.get().pk}
+    assert Order.objects.get().discount == Decimal("5.00")
+    assert Voucher.objects.get(code="DOUBLE").times_used == 1
