@@ -114,3 +114,25 @@ def test_the_self_audit_flags_an_incident_past_its_deadline(incident) -> None:
         ]
         mark_authority_notified(incident=made, officer=officer)
         assert ops_checks.breach_incidents().ok
+
+
+@pytest.mark.commitment("C4.8")
+def test_the_incident_command_lists_incidents_and_prints_the_notice(incident) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    made, _, _, _ = incident
+    out = StringIO()
+    call_command("incident", "list", stdout=out)
+    assert str(made.id) in out.getvalue() and "1 incident(s), 0 overdue." in out.getvalue()
+    with freeze_time(made.due_at + timedelta(minutes=1)):
+        out = StringIO()
+        call_command("incident", "list", stdout=out)
+        assert "OVERDUE" in out.getvalue()
+    out = StringIO()
+    call_command("incident", "notice", str(made.id), stdout=out)
+    assert "Approximate number of people concerned: 1." in out.getvalue()
+    assert "@example.com" not in out.getvalue()
+    with pytest.raises(CommandError, match="No incident"):
+        call_command("incident", "notice", "not-an-id")
