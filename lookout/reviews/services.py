@@ -9,6 +9,8 @@ change commits (`catalog.cache.bump_generation`).
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -273,30 +275,65 @@ def forget_words(*, subject: uuid.UUID) -> int:
 # --- the product page -----------------------------------------------------------------------
 
 
+# Published reviews as last opened, per product, in this process's memory only (never in the
+# page cache or the database): product id -> (catalog generation, expiry, rows). Why: a page
+# that shows a review's words is never stored in the page cache (catalog.cache.keep_out_of_cache)
+# and would otherwise open them through the gate, and audit it, on every view.
+_opened: dict[int, tuple[int, float, list[dict[str, Any]]]] = {}
+_opened_lock = threading.Lock()
+OPENED_SECONDS = 60
+OPENED_PRODUCTS = 512
+
+
+def forget_opened() -> None:
+    """Drop every review opened into this process's memory (tests; a process told to forget)."""
+    with _opened_lock:
+        _opened.clear()
+
+
 def shown_on_page(*, product_id: int) -> list[dict[str, Any]]:
     """The newest published reviews as the product page shows them: name, stars, words, date.
 
     The store reads the words for every visitor, for the use each reviewer agreed to (the gate
     asks `selectors.agreed_to_publish`, C3.8) and audits it (one entry per reviewer per read).
-    A reviewer whose key is gone (erased) is left out; their stars stay in the average."""
+    With the page cache on, what was opened is kept in this process's memory for up to
+    `OPENED_SECONDS`, and only for the current catalog generation: publishing, taking down and
+    erasure bump it, so an erased reviewer's words leave memory at the next page."""
+    from lookout.catalog import cache as page_cache
+
+    if not page_cache.enabled():
+        return _open_published(product_id)
+    generation = page_cache.current_generation()
+    now = time.monotonic()
+    with _opened_lock:
+        kept = _opened.get(product_id)
+        if kept is not None and kept[0] == generation and kept[1] > now:
+            return [dict(row) for row in kept[2]]
+    rows = _open_published(product_id)
+    with _opened_lock:
+        for stale in [k for k, v in _opened.items() if v[0] != generation or v[1] <= now]:
+            del _opened[stale]
+        while len(_opened) >= OPENED_PRODUCTS:
+            del _opened[next(iter(_opened))]
+        _opened[product_id] = (generation, now + OPENED_SECONDS, rows)
+    return [dict(row) for row in rows]
+
+
+def _open_published(product_id: int) -> list[dict[str, Any]]:
+    """Open the newest published reviews through the gate. A reviewer whose key is gone
+    (erased) is left out; their stars stay in the average."""
     rows = selectors.published(product_id=product_id)
     if not rows:
         return []
+    fields = ["pseudonym", "body"]
     try:
-        opened = reveal_many(rows, ["pseudonym", "body"], purpose=selectors.PUBLICATION, actor=None)
+        opened = reveal_many(rows, fields, purpose=selectors.PUBLICATION, actor=None)
         pairs = list(zip(rows, opened, strict=True))
     except KeyDestroyed:
         pairs = []
         for row in rows:
             try:
-                pairs.append(
-                    (
-                        row,
-                        reveal(
-                            row, ["pseudonym", "body"], purpose=selectors.PUBLICATION, actor=None
-                        ),
-                    )
-                )
+                pairs.append((row, reveal(row, fields, purpose=selectors.PUBLICATION, actor=None)))
             except KeyDestroyed:
                 continue
     return [

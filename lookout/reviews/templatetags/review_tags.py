@@ -120,9 +120,14 @@ def product_reviews(context: template.Context, product: Any) -> dict[str, Any]:
     count = rating.count if rating else 0
     average = rating.average if rating else 0.0
     reviews = services.shown_on_page(product_id=product.pk)
+    request = context.get("request")
+    if reviews and request is not None:
+        # The words and names are a person's data: the page is never stored in the page cache.
+        from lookout.catalog.cache import keep_out_of_cache
+
+        keep_out_of_cache(request)
     for shown in reviews:
         shown["glyphs"] = "★" * shown["stars"] + "☆" * (5 - shown["stars"])
-    request = context.get("request")
     base = f"{request.scheme}://{request.get_host()}" if request is not None else ""
     return {
         "product": product,

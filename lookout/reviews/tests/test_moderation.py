@@ -16,6 +16,7 @@ from lookout.access.roles import Role
 from lookout.audit.models import AuditEntry
 from lookout.catalog import cache as page_cache
 from lookout.core.purposes import Purpose
+from lookout.reviews import services
 from lookout.reviews.models import ProductRating, Review, State
 from lookout.reviews.selectors import PUBLICATION
 from lookout.reviews.tests.conftest import product_of, review_form, write_url
@@ -33,8 +34,10 @@ def cached(settings):
     settings.LOOKOUT_PAGE_CACHE = True
     settings.LOOKOUT_PAGE_CACHE_POLL_SECONDS = 0
     page_cache.local.clear()
+    services.forget_opened()
     yield
     page_cache.local.clear()
+    services.forget_opened()
 
 
 def _reviewed(buyer, **form):
@@ -88,7 +91,16 @@ def test_nothing_is_shown_before_after_sales_publishes_it(
     assert "<strong>4.0</strong> out of 5" in html and "(1 review from verified buyers)" in html
     # the store read the words for visitors for the use the reviewer agreed to, audited
     shown = AuditEntry.objects.filter(purpose=PUBLICATION, subject_ref=str(user.subject))
-    assert shown.filter(outcome="granted", actor_ref="system").exists()
+    assert shown.filter(outcome="granted", actor_ref="system").count() == 1
+    # a page with a person's words is never stored in the page cache (a database table here):
+    # each visit renders it, from what this process opened (no second read, no second entry)
+    again = Client().get(url)
+    assert again["X-Page-Cache"] == "miss" and WORDS in again.content.decode()
+    assert shown.filter(outcome="granted").count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM lookout_cache")
+        stored = " ".join(str(row[0]) for row in cursor.fetchall())
+    assert "Quill" not in stored and stored  # entries exist (the generation), none with words
 
     # taking it down drops it from the page and from the average again
     with django_capture_on_commit_callbacks(execute=True):

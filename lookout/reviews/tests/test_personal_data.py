@@ -131,3 +131,33 @@ def test_deleted_after_their_retention_and_the_average_counted_again(buyer, staf
     assert run_rule(rule=rule, now=later).processed == 1
     assert not Review.objects.filter(pk=kept.pk).exists()
     assert ProductRating.objects.get(product=product).count == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("partners", "policies")
+@pytest.mark.commitment("C6.4")
+def test_with_the_page_cache_on_an_erased_reviewers_words_leave_the_page_at_once(
+    buyer, staff, settings, django_capture_on_commit_callbacks
+) -> None:
+    from lookout.catalog import cache as page_cache
+
+    settings.LOOKOUT_PAGE_CACHE = True
+    settings.LOOKOUT_PAGE_CACHE_POLL_SECONDS = 60  # this process sees its own bump at once
+    page_cache.local.clear()
+    services.forget_opened()
+    try:
+        user, client, order = buyer()
+        product = product_of(order)
+        client.post(write_url(product), review_form(body=WORDS, pseudonym=NAME, stars="3"))
+        agent, _ = staff(Role.AFTER_SALES)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.publish(review_id=Review.objects.get(subject=user.subject).pk, actor=agent)
+        assert WORDS in Client().get(product.get_absolute_url()).content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            erase_subject(subject=user.subject)
+        html = Client().get(product.get_absolute_url()).content.decode()
+        assert WORDS not in html and NAME not in html
+        assert "<strong>3.0</strong> out of 5" in html
+    finally:
+        page_cache.local.clear()
+        services.forget_opened()
