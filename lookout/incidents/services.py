@@ -9,6 +9,7 @@ to the audit log under the officer's pseudonymous id.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+@functools.cache
 def words_for(field_key: str) -> tuple[str, str]:
     """(plain name, likely consequence) of a field named "app.Model.field"."""
     category = _category(field_key)
