@@ -192,3 +192,36 @@ class VisitorRequestCode(models.Model):
 
     def __str__(self) -> str:
         return f"visitor request code {str(self.id)[:8]}"
+
+
+class StaffNoticeChoice(models.Model):
+    """Whether a staff member wants an email when a conversation waits in their role's queue or
+    becomes overdue (off until they choose it). The email names nobody (staff_alerts)."""
+
+    user = models.OneToOneField(
+        "accounts.User", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email_on_waiting = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "staff notice choice"
+
+
+class StaffAlert(models.Model):
+    """One staff email event for one conversation ("waiting:<role>", "overdue:<role>"), claimed
+    before sending so that no event is mailed twice (staff_alerts)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=48)
+    at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "event"], name="support_alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"staff alert {str(self.id)[:8]}"

@@ -16,6 +16,8 @@ from lookout.support.models import (
     Post,
     PublicQuestion,
     RequestLink,
+    StaffAlert,
+    StaffNoticeChoice,
     Visitor,
     VisitorRequestCode,
 )
@@ -126,6 +128,35 @@ FIELDS = {
         ),
         "answer": NotPersonal("the store's published answer", retention=R),
         "published_at": NotPersonal("when published", retention=R),
+    },
+    StaffNoticeChoice: {
+        "user": personal(
+            "user.unique_id.pseudonymous",
+            P.ACCOUNT_NOTICE,
+            P.SELF_SERVICE,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="link to a staff account (staff are people too)",
+        ),
+        "email_on_waiting": personal(
+            "user.account.settings",
+            P.ACCOUNT_NOTICE,
+            P.SELF_SERVICE,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain yes/no: email me when a conversation waits in my role's queue",
+        ),
+        "changed_at": personal(
+            "user.account.settings",
+            P.SELF_SERVICE,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain timestamp",
+        ),
+    },
+    StaffAlert: {
+        "id": NotPersonal("random row id", retention=R),
+        "conversation": NotPersonal("which conversation the staff email was about", retention=R),
+        "event": NotPersonal("waiting or overdue, and the role told", retention=R),
+        "at": NotPersonal("when the staff email went out", retention=R),
+        "recipients": NotPersonal("how many staff were emailed", retention=R),
     },
     NoticeChoice: {
         "subject": personal(

@@ -103,6 +103,10 @@ def open_conversation(
         Post.objects.create(
             subject=subject, conversation=conversation, author=Author.CUSTOMER, body=text, at=now
         )
+        # After-sales staff who chose it are told a conversation waits (no word of it).
+        from lookout.support.staff_alerts import alert_waiting_after_commit
+
+        alert_waiting_after_commit(conversation.pk)
     return conversation
 
 
@@ -225,8 +229,15 @@ def hand_over(*, conversation: Conversation, to_role: str) -> Conversation:
     privacy officer for a privacy question); that role then reads it for its own purpose."""
     if to_role not in [str(r) for r in HANDOVER_ROLES]:
         raise InvalidMessage("Conversations go to after-sales, finance or the privacy officer.")
-    Conversation.objects.filter(pk=conversation.pk).update(role=to_role)
+    changed = (
+        Conversation.objects.filter(pk=conversation.pk).exclude(role=to_role).update(role=to_role)
+    )
     conversation.refresh_from_db()
+    if changed:
+        # The receiving role's staff who chose it are told it waits for them (once per role).
+        from lookout.support.staff_alerts import alert_waiting_after_commit
+
+        alert_waiting_after_commit(conversation.pk)
     return conversation
 
 

@@ -28,7 +28,7 @@ from lookout.access import reveal_many
 from lookout.access.roles import Role
 from lookout.core.errors import LookoutError
 from lookout.support import search as finder
-from lookout.support import selectors, services
+from lookout.support import selectors, services, staff_alerts
 from lookout.support.models import Conversation, PublicQuestion
 
 View = Callable[..., HttpResponse]
@@ -67,8 +67,21 @@ def queue(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "overdue": selectors.overdue(role=role).count(),
             "role_label": Role(role).label,
+            "alert_on": staff_alerts.wants_email(request.user),
+            "alert_saved": request.GET.get("saved") == "1",
         },
     )
+
+
+@_support_role
+@require_POST
+def notices(request: HttpRequest) -> HttpResponse:
+    """A staff member's own choice: an email when a conversation waits in their role's queue
+    or becomes overdue (CSRF-checked; off until chosen)."""
+    staff_alerts.set_choice(
+        user=request.user, email_on_waiting=request.POST.get("email_on_waiting") == "on"
+    )
+    return redirect(reverse("support:staff_queue") + "?saved=1")
 
 
 @_support_role

@@ -15,6 +15,7 @@ urlpatterns = [
     path("ask/<str:token>/", views.visitor_conversation, name="visitor_conversation"),
     path("staff/", staff_views.queue, name="staff_queue"),
     path("staff/search/", staff_views.search, name="staff_search"),
+    path("staff/notices/", staff_views.notices, name="staff_notices"),
     path(
         "staff/<uuid:conversation_id>/",
         staff_views.conversation,
