@@ -7,6 +7,7 @@ data key are crypto-shredded: the key is destroyed, so copies in old backups die
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -78,15 +79,34 @@ def _dormant_accounts(cutoff: datetime) -> models.QuerySet[User]:
 def _close_dormant_accounts(keys: list[Any], now: datetime) -> int:
     """Erase each dormant account exactly as an approved deletion request would (C6.4): every
     app's eraser runs, then the data key is destroyed, so the email, saved addresses, messages
-    and orders sealed under it become unreadable everywhere, backups included."""
-    from lookout.privacy.erasure import erase_subject
+    and orders sealed under it become unreadable everywhere, backups included; and every partner
+    the ledger names for the person is asked to forget them, with a certificate on record
+    (C6.7; its reference is derived from the person's subject id, as no request was made)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from lookout.privacy.erasure import erase_subject, partner_records
+    from lookout.sharing.redaction import open_redactions
+    from lookout.vault.routers import KEYSTORE
 
     people = list(
         User.objects.filter(pk__in=keys, closed_at__isnull=True).values_list("subject", flat=True)
     )
     for subject in people:
-        erase_subject(subject=subject)
+        records = partner_records(subject)
+        with transaction.atomic(using=KEYSTORE), transaction.atomic():
+            erase_subject(subject=subject)
+            open_redactions(
+                subject=subject,
+                request_id=uuid.uuid5(DORMANT_CLOSURE, str(subject)),
+                key_destroyed_at=timezone.now(),
+                records=records,
+            )
     return len(people)
+
+
+# The namespace of the ids a dormant account's closure stands in for a deletion request with.
+DORMANT_CLOSURE = uuid.UUID("0b5d1c0e-7a43-4c8e-9d1e-6a2f0c3b9e51")
 
 
 # --- the database cache: a table without a model ---------------------------------------------

@@ -319,3 +319,38 @@ def test_guessing_certificate_references_is_limited_per_network(processor, staff
         Client(REMOTE_ADDR="198.51.100.7").get(f"/privacy/certificates/{reference}/").status_code
         == 200
     )
+
+
+@pytest.mark.commitment("C6.7")
+def test_a_dormant_account_closed_by_retention_reaches_the_partners_too(processor):
+    from lookout.accounts.models import User
+    from lookout.accounts.services import create_account
+    from lookout.core.inventory import ACCOUNT_LIFETIME
+    from lookout.core.purposes import Purpose
+    from lookout.orders.demo import CARRIER_NAME
+    from lookout.orders.testing import place
+    from lookout.retention.registry import rule_named
+    from lookout.retention.services import run_rule
+    from lookout.sharing.models import Partner
+    from lookout.sharing.services import disclose
+
+    # given a customer whose delivery details went to the carrier, and who never came back
+    user = create_account(email="gone.quiet@example.com", password="long-pass-word-1")
+    order = place(user=user)
+    carrier = Partner.objects.get(name=CARRIER_NAME)
+    disclose(partner=carrier, record=order.delivery, purpose=Purpose.DELIVERY, actor=None)
+    Order.objects.filter(pk=order.pk).update(status="delivered")
+    last_seen = user.date_joined
+    User.objects.filter(pk=user.pk).update(last_login=last_seen)
+
+    # when the retention rule closes the dormant account (and the task sends what it opened)
+    with freeze_time(last_seen + ACCOUNT_LIFETIME.period + timedelta(days=1)):
+        assert run_rule(rule=rule_named("accounts.dormant"), batch_size=10).processed == 1
+        assert send_due()["confirmed"] == 1
+
+    # then the carrier was asked for exactly what it was sent, and confirmed
+    [request] = RedactionRequest.objects.all()
+    assert request.partner == carrier and request.status == RedactionStatus.CONFIRMED
+    assert set(request.fields) == _ledger(order)["carrier"]
+    [ticket] = SandboxCarrierDesk.received
+    assert ticket["request"] == str(request.pk)
