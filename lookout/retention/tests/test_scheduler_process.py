@@ -12,22 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import REPO, clean_env, lookout_cli
+from tests.ops.conftest import REPO, migrated_site, served_env  # noqa: F401 fixtures
 
-
-def _lookout(env: dict[str, str], *args: str) -> None:
-    done = lookout_cli(*args, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
+# A site of its own on SQLite files, whatever the pass: run once (root conftest.py).
+pytestmark = pytest.mark.database_independent
 
 
 @pytest.mark.commitment("C4.6")
-def test_scheduler_process_schedules_retention_and_stops_on_sigterm(tmp_path):
-    # given a migrated site of its own
-    env = clean_env(
-        tmp_path, LOOKOUT_ENV="development", LOOKOUT_MASTER_KEY_FILE=str(tmp_path / "k.json")
-    )
-    _lookout(env, "migrate", "--noinput")
-    _lookout(env, "migrate", "--database", "keystore", "--noinput")
+def test_scheduler_process_schedules_retention_and_stops_on_sigterm(served_env):  # noqa: F811
+    # given a migrated site of its own (a copy of the session's migrated site)
+    env = served_env
+    tmp_path = Path(env["LOOKOUT_VAR_DIR"])
     # when the scheduler starts
     process = subprocess.Popen(
         [sys.executable, "-m", "lookout.cli", "scheduler", "--max-sleep", "1"],
