@@ -1,8 +1,12 @@
 """Customer service in a real Chromium against the real server (issue 23): a signed-in buyer
 asks about an order from its page, after-sales answers from the queue, the buyer reads the
 answer in the conversation and in the inbox; a general question from the help page; a guest
-asks with the order link and number. Keyboard and phone-sized screen where it matters; the
-conversation page is saved in var/screenshots/support-conversation-phone.png.
+asks with the order link and number; a visitor asks about a product with an email code;
+after-sales hands a privacy question to the privacy officer, and the requests born in
+conversations (the buyer's from the privacy centre, a visitor's from their conversation with a
+code) reach the officer's queue linked to their conversations both ways. Keyboard and
+phone-sized screen where it matters; the conversation page is saved in
+var/screenshots/support-conversation-phone.png.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "support-long-pass-1"
 AGENT = "support.agent@example.com"
 BUYER = "support.buyer@example.com"
+OFFICER = "support.officer@example.com"
 SECRET = pyotp.random_base32()
 QUESTION = "Can the parcel be left with my neighbour?"
 ANSWER = "Yes, the carrier can leave it with a neighbour."
@@ -41,10 +46,10 @@ def person(email, role=""):
     user = User.objects.filter(email_index=email_index(email)).first()
     return user or create_account(email=email, password={PASSWORD!r}, role=role)
 
-agent = person({AGENT!r}, "after_sales")
-agent.totp_secret = {SECRET!r}
-agent.totp_confirmed_at = timezone.now()
-agent.save(update_fields=["totp_secret", "totp_confirmed_at"])
+for staff in (person({AGENT!r}, "after_sales"), person({OFFICER!r}, "privacy_officer")):
+    staff.totp_secret = {SECRET!r}
+    staff.totp_confirmed_at = timezone.now()
+    staff.save(update_fields=["totp_secret", "totp_confirmed_at"])
 buyer = person({BUYER!r})
 product = Product.objects.filter(stock__gt=5).order_by("sku").first()
 mine = place(product, user=buyer)
@@ -173,3 +178,102 @@ def test_a_visitor_asks_about_a_product_with_an_email_code(site, browser) -> Non
         assert "/help/ask/" in page.url
     finally:
         context.close()
+
+
+def _outbox_code(outbox: Path, before: set[Path]) -> str:
+    (mail,) = set(outbox.glob("*.eml")) - before
+    return re.search(r"Your code is (\d{6})", mail.read_text()).group(1)  # type: ignore[union-attr]
+
+
+@pytest.mark.commitment("C6.6", "C6.1")
+def test_hand_over_and_privacy_requests_born_in_conversations(site, browser) -> None:
+    base, made = site
+    outbox = Path(made["var_dir"]) / "outbox"
+    buyer_context = browser.new_context(viewport=PHONE)
+    agent_context = browser.new_context()
+    officer_context = browser.new_context()
+    visitor_context = browser.new_context(viewport=PHONE)
+    try:
+        # The buyer asks a privacy question in a general conversation
+        buyer = buyer_context.new_page()
+        _sign_in(buyer, base, BUYER)
+        buyer.goto(base + "/help/conversations/new/")
+        buyer.get_by_label("Your question").fill("Which data do you keep about me?")
+        buyer.get_by_role("button", name="Send").click()
+        expect(buyer.get_by_role("heading", level=1)).to_have_text("A general question")
+        conversation_url = buyer.url
+
+        # After-sales hands it over to the privacy officer
+        agent = agent_context.new_page()
+        _sign_in(agent, base, AGENT, code=True)
+        agent.goto(base + "/help/staff/")
+        agent.locator("#conversations tr", has_text="A general question").last.get_by_role(
+            "link"
+        ).click()
+        expect(agent.locator(".posts")).to_contain_text("Which data do you keep about me?")
+        agent.get_by_label("Hand over to").select_option("privacy_officer")
+        agent.get_by_role("button", name="Hand over").click()
+        expect(agent.get_by_role("heading", level=1)).to_contain_text("Customer conversations")
+
+        # The buyer is pointed to the privacy centre and asks there, with their password
+        buyer.goto(conversation_url)
+        expect(buyer.locator("#privacy-request")).to_be_visible()
+        buyer.locator("#privacy-request").get_by_role("link", name="your privacy centre").click()
+        buyer.get_by_label("Kind").select_option("access")
+        buyer.get_by_label("Your password (we ask again to be sure it is you)").fill(PASSWORD)
+        buyer.get_by_role("button", name="Send the request").click()
+        expect(buyer.locator(".request-status")).to_contain_text("See my data")
+        request_path = buyer.url.removeprefix(base)
+        buyer.goto(conversation_url)
+        expect(buyer.locator("#privacy-requests")).to_contain_text("See the data")
+        assert not buyer.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+        # The officer finds the request from the conversation, and the conversation from it
+        officer = officer_context.new_page()
+        _sign_in(officer, base, OFFICER, code=True)
+        officer.goto(
+            base
+            + conversation_url.removeprefix(base).replace("/help/conversations/", "/help/staff/")
+        )
+        expect(officer.locator(".posts")).to_contain_text("Which data do you keep about me?")
+        officer.locator("#privacy-requests").get_by_role("link").click()
+        expect(officer.locator("#request-conversations")).to_be_visible()
+        officer.locator("#request-conversations").get_by_role("link").click()
+        expect(officer.locator(".posts")).to_contain_text("Which data do you keep about me?")
+
+        # A visitor asks about a product, then to delete their data, with a code each time
+        visitor = visitor_context.new_page()
+        before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+        visitor.goto(base + made["product"])
+        visitor.locator("#ask-about-product").focus()
+        visitor.keyboard.press("Enter")
+        visitor.get_by_label("Your question").fill("Does it record sound?")
+        visitor.get_by_label("Your email").fill("visitor.privacy.e2e@example.com")
+        visitor.get_by_role("button", name="Send me a code").click()
+        visitor.get_by_label("The 6-digit code from the email").fill(_outbox_code(outbox, before))
+        before = set(outbox.glob("*.eml"))
+        visitor.get_by_role("button", name="Send my question").click()
+        expect(visitor.locator(".posts")).to_contain_text("Does it record sound?")
+        before = set(outbox.glob("*.eml"))
+        visitor.get_by_label("Delete my data").check()
+        visitor.get_by_role("button", name="Email me a code").click()
+        expect(visitor.locator("#sent")).to_be_visible()
+        visitor.get_by_label("The 6-digit code from the email").fill(_outbox_code(outbox, before))
+        visitor.get_by_role("button", name="Verify and send the request").click()
+        expect(visitor.locator(".request-status")).to_contain_text("Delete my data")
+        expect(visitor.locator(".certificate-reference")).to_be_visible()
+        assert "/privacy/visitor/requests/" in visitor.url
+        assert not visitor.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+        # ... which the officer finds in the queue, with the visitor's conversation
+        officer.goto(base + "/privacy/queue/")
+        officer.locator(".privacy-queue tr", has_text="Delete my data").first.get_by_role(
+            "link", name="Open"
+        ).click()
+        expect(officer.locator("#request-conversations")).to_contain_text(
+            "a visitor, by email code"
+        )
+        assert request_path.startswith("/privacy/requests/")
+    finally:
+        for context in (buyer_context, agent_context, officer_context, visitor_context):
+            context.close()
