@@ -5,8 +5,12 @@ every other page is still redirected to HTTPS (C4.1)."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+
+from tests.ops.conftest import migrated_site  # noqa: F401 fixture
 
 # Its own SQLite files, whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
@@ -42,7 +46,13 @@ print(json.dumps({
 
 
 @pytest.mark.commitment("C4.1")
-def test_healthz_answers_plain_http_while_pages_still_redirect(production_env, run_python):
+def test_healthz_answers_plain_http_while_pages_still_redirect(
+    production_env,
+    run_python,
+    migrated_site,  # noqa: F811
+):
+    # (the session's migrated databases, copied: the probe's migrate then has nothing to do)
+    shutil.copytree(migrated_site, Path(production_env["LOOKOUT_VAR_DIR"]), dirs_exist_ok=True)
     # given the production profile (HTTPS forced) with its databases, cache and master key ready
     # when a health check asks for /healthz over plain HTTP, and a visitor asks for a page
     result = run_python(PROBE, env=production_env)
