@@ -9,7 +9,7 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"reveal", "reveal_many", "reveal_values", "AccessDenied"}:
+    if name in {"reveal", "reveal_many", "reveal_values", "AccessDenied", "Restricted"}:
         from lookout.access import gate
 
         return getattr(gate, name)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
+from lookout.access import restrictions
 from lookout.access.masks import mask
 from lookout.access.matrix import SELF, SYSTEM, Level, level_for
 from lookout.core.errors import Forbidden
@@ -39,6 +40,16 @@ class AccessDenied(Forbidden):
         super().__init__("You do not have access to this personal data for this purpose.")
         self.fields = list(fields)
         self.purpose = purpose
+
+
+class Restricted(AccessDenied):
+    """The person restricted the processing of their data (Art. 18, C6.9) and this read is not
+    for a legal purpose. The refusal is audited like any other."""
+
+    def __init__(self, fields: Sequence[str], purpose: Purpose | str):
+        super().__init__(fields, purpose)
+        self.message = restrictions.REFUSAL
+        self.args = (restrictions.REFUSAL,)
 
 
 # C3.8: a purpose outside the fixed list is refused unless a registered check says the person
@@ -110,6 +121,14 @@ def reveal(
     refused = [keys[n] for n, level in levels.items() if level is None]
     target = f"{model._meta.label}:{obj.pk}"
     audited_actor = actor if actor is not None and actor.is_authenticated else None
+    # Art. 18 (C6.9): a restricted person's data is read only for legal purposes.
+    held = (
+        not refused
+        and restrictions.needs_check(reader, purpose)
+        and restrictions.is_restricted(subject)
+    )
+    if held:
+        refused = [keys[n] for n in fields]
 
     if refused:
         with transaction.atomic():
@@ -121,9 +140,9 @@ def reveal(
                 purpose=str(purpose),
                 outcome="refused",
                 target=target,
-                detail={"reader": reader},
+                detail={"reader": reader, "restricted": True} if held else {"reader": reader},
             )
-        raise AccessDenied(refused, purpose)
+        raise (Restricted if held else AccessDenied)(refused, purpose)
 
     masked = sorted(keys[n] for n, level in levels.items() if level == Level.MASKED)
     # No savepoint: if the entry cannot be written, the caller's transaction must not go on as
@@ -322,6 +341,7 @@ class _Group:
     levels: dict[str, Level | None]
     records: list[_Row]
     positions: list[int]  # where each record is in the read
+    held: bool = False  # refused because the person restricted processing (C6.9)
 
 
 @dataclass
@@ -357,6 +377,18 @@ def _plan(read: BulkRead, purpose: Purpose | str, actor: User | None) -> _Plan:
         group = groups[number]
         group.records.append(row)
         group.positions.append(position)
+    # Art. 18 (C6.9): one look-up for every person this read could be held back for.
+    asked = [
+        g
+        for g in groups
+        if None not in g.levels.values() and restrictions.needs_check(g.reader, purpose)
+    ]
+    if asked:
+        held = restrictions.restricted({g.subject for g in asked})
+        for g in asked:
+            if g.subject in held:
+                g.held = True
+                g.levels = dict.fromkeys(g.levels)
     return _Plan(model, encrypted, keys, rows, groups)
 
 
@@ -378,7 +410,8 @@ def _entry(
         action, names, outcome = "reveal", list(plan.keys.values()), "granted"
         extra: dict[str, DetailValue] = {"masked": ",".join(masked)}
     else:
-        action, names, outcome, extra = "reveal.refused", refused, "refused", {}
+        action, names, outcome = "reveal.refused", refused, "refused"
+        extra = {"restricted": True} if group.held else {}
     record(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -421,7 +454,8 @@ def reveal_reads(
         with audit_batch():
             for plan, group, refused in refusals:
                 _entry(plan, group, purpose=purpose, actor=actor, refused=refused)
-        raise AccessDenied(sorted({f for _, _, refused in refusals for f in refused}), purpose)
+        error = Restricted if any(group.held for _, group, _ in refusals) else AccessDenied
+        raise error(sorted({f for _, _, refused in refusals for f in refused}), purpose)
     granted = [plan for plan in plans if plan is not None]
     if not granted:
         return [[] for _ in reads]

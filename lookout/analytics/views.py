@@ -44,6 +44,11 @@ def beacon(request: HttpRequest) -> HttpResponse:
         payload = json.loads(request.body[: MAX_BODY + 1] or b"null")
     except (ValueError, UnicodeDecodeError):
         return _problem("The body must be JSON.")
+    if consent.restricted(request):
+        # The person restricted processing (Art. 18, C6.9): nothing is recorded about them.
+        response = HttpResponse(status=204)
+        response["X-Events-Kept"] = "0"
+        return response
     cookie = request.COOKIES.get(VISITOR_COOKIE) if consent.allows(request, "analytics") else None
     try:
         kept = services.ingest(

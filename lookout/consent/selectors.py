@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from lookout.access.restrictions import is_restricted
 from lookout.consent.cookies import CONSENT_COOKIE, Category
 from lookout.consent.models import ThirdPartyScript
 from lookout.consent.services import Choice, parse_cookie
@@ -47,3 +48,13 @@ def scripts_for(request: HttpRequest) -> list[ThirdPartyScript]:
 
 def needs_banner(request: HttpRequest) -> bool:
     return current_choice(request) is None
+
+
+def restricted(request: HttpRequest) -> bool:
+    """Whether the signed-in person has restricted the processing of their data (GDPR Art. 18,
+    C6.9): then nothing optional may be recorded about them, not even anonymously, whatever the
+    cookie says. One look-up, only for a signed-in visitor; asked by the analytics beacon."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return is_restricted(getattr(user, "subject", None))

@@ -13,6 +13,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from lookout.access.restrictions import is_restricted
 from lookout.access.roles import Role
 from lookout.accounts.models import User
 from lookout.accounts.selectors import marketing_opted_in, users_opted_in_to_marketing
@@ -83,6 +84,8 @@ def deliver_to(*, promotion: Promotion, user_id: uuid.UUID) -> bool:
         if user is None or not user.is_active or user.closed_at is not None:
             return False
         if not marketing_opted_in(user=user):
+            return False
+        if is_restricted(user.subject):  # Art. 18: restricted processing, no promotions (C6.9)
             return False
         message = send_message(
             subject=user.subject,

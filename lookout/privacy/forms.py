@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from lookout.privacy.models import Kind, Reason, Status
+from lookout.privacy.models import (
+    MAX_EXTENSION_DAYS,
+    ExtensionReason,
+    Kind,
+    LiftReason,
+    Reason,
+    RestrictionGround,
+    Status,
+)
 from lookout.privacy.services import MAX_DETAILS
 
 
@@ -77,3 +87,57 @@ class DeliveryCorrectionForm(forms.Form):
     name = forms.CharField(max_length=100, required=False)
     phone = forms.CharField(max_length=32, required=False)
     email = forms.EmailField(max_length=254, required=False)
+
+
+class ExtensionForm(forms.Form):
+    """The officer's one extension of a request (C6.8). Its own ids: the decision form on the
+    same page has a `reason` too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "extend_%s")
+        super().__init__(*args, **kwargs)
+
+    days = forms.IntegerField(
+        label=f"Extra days (1 to {MAX_EXTENSION_DAYS}, once)",
+        min_value=1,
+        max_value=MAX_EXTENSION_DAYS,
+        error_messages={
+            "max_value": f"An extension is at most {MAX_EXTENSION_DAYS} days.",
+            "min_value": "An extension is at least 1 day.",
+            "required": "Say how many days you need.",
+        },
+    )
+    reason = forms.ChoiceField(
+        label="Reason the person will see",
+        choices=[("", "Choose a reason"), *ExtensionReason.choices],
+        error_messages={"required": "Choose the reason the person will see."},
+    )
+
+
+class RestrictionForm(forms.Form):
+    """A person asking to restrict the processing of their data (Art. 18, C6.9). Its own ids:
+    the other forms of the privacy centre have a `password` too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "restrict_%s")
+        super().__init__(*args, **kwargs)
+
+    ground = forms.ChoiceField(
+        label="Why",
+        choices=RestrictionGround.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why you want the processing restricted."},
+    )
+    password = forms.CharField(
+        label="Your password (we ask again to be sure it is you)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        max_length=200,
+    )
+
+
+class LiftForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Reason the person will see",
+        choices=[("", "Choose a reason"), *LiftReason.choices],
+        error_messages={"required": "Choose the reason the person will see."},
+    )

@@ -74,6 +74,33 @@ class Reason(models.TextChoices):
     DUPLICATE = "duplicate", "The same request is already open."
 
 
+MAX_EXTENSION_DAYS = 60
+
+
+class ExtensionReason(models.TextChoices):
+    """Why the officer needs longer to answer (GDPR Art. 12(3), C6.8): fixed wording the person
+    sees, so the record holds no typed text."""
+
+    COMPLEX = (
+        "complex",
+        "Your request is complex: the data it covers is spread over many records and needs "
+        "more time to gather and check.",
+    )
+    MANY_REQUESTS = (
+        "many_requests",
+        "We have received an unusually large number of requests and need more time to answer "
+        "each one properly.",
+    )
+    PARTNER_ANSWER = (
+        "partner_answer",
+        "We are waiting for a partner who holds part of the data to answer us.",
+    )
+    VERIFY_ACCURACY = (
+        "verify_accuracy",
+        "We need more time to check the data against our records before we change it.",
+    )
+
+
 class SubjectRequest(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.UUIDField(db_index=True, editable=False)
@@ -96,6 +123,10 @@ class SubjectRequest(models.Model):
     # Access requests: the JSON file (sealed), and when it was built.
     access_file = EncryptedField(subject_field="subject", null=True)
     file_ready_at = models.DateTimeField(null=True, blank=True)
+    # Extended once by the officer (C6.8): the due date it had before, when, and why.
+    extended_at = models.DateTimeField(null=True, blank=True)
+    due_before_extension = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.CharField(max_length=32, choices=ExtensionReason.choices, blank=True)
 
     class Meta:
         ordering = ["due_at", "created_at"]
@@ -120,6 +151,73 @@ class SubjectRequest(models.Model):
 
     def hold_reasons(self) -> list[str]:
         return [Reason(h["code"]).label for h in self.holds]
+
+    @property
+    def extended(self) -> bool:
+        return self.extended_at is not None
+
+
+class RestrictionGround(models.TextChoices):
+    """The person's ground for restriction, as GDPR Art. 18(1) lists them (shown to them)."""
+
+    ACCURACY = "accuracy", "I contest the accuracy of my data (until you have checked it)."
+    UNLAWFUL = "unlawful", "The processing is unlawful, and I want it restricted, not erased."
+    LEGAL_CLAIMS = (
+        "legal_claims",
+        "You no longer need the data, but I need it kept for a legal claim.",
+    )
+    OBJECTION = "objection", "I have objected to the processing (until my objection is decided)."
+
+
+class LiftReason(models.TextChoices):
+    """Why the officer lifted a restriction (fixed wording, shown to the person, C6.9)."""
+
+    ACCURACY_CHECKED = (
+        "accuracy_checked",
+        "We have checked your data and it is accurate (or has been corrected).",
+    )
+    OBJECTION_DECIDED = (
+        "objection_decided",
+        "Your objection has been decided: the store's legitimate grounds were found to override "
+        "yours.",
+    )
+    CLAIM_ENDED = "claim_ended", "The legal claim you needed the data for has ended."
+    PERSON_ASKED = "person_asked", "You asked us to lift the restriction."
+
+
+class ProcessingRestriction(models.Model):
+    """A person's restriction of processing (GDPR Art. 18, C6.9), in force until lifted.
+
+    While `lifted_at` is empty, the gate reads the person's data for legal purposes only
+    (`access.restrictions`), marketing skips them and analytics records nothing for them.
+    Pseudonymous like a request: a subject id and fixed codes, no typed text.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.UUIDField(db_index=True, editable=False)
+    ground = models.CharField(max_length=16, choices=RestrictionGround.choices)
+    via = models.CharField(max_length=16, choices=Via.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=32, choices=LiftReason.choices, blank=True)
+    lifted_by_role = models.CharField(max_length=32, blank=True)  # role, never who
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="privacy_one_restriction_in_force",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"restriction {str(self.id)[:8]} ({'lifted' if self.lifted_at else 'in force'})"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
 
 
 class GuestChallenge(models.Model):

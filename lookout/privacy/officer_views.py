@@ -21,9 +21,9 @@ from lookout.access.roles import Role
 from lookout.accounts.models import User
 from lookout.core.errors import LookoutError
 from lookout.core.purposes import Purpose
-from lookout.privacy import correction, selectors, services
-from lookout.privacy.forms import DecisionForm, DeliveryCorrectionForm
-from lookout.privacy.models import Kind, SubjectRequest
+from lookout.privacy import correction, restriction, selectors, services
+from lookout.privacy.forms import DecisionForm, DeliveryCorrectionForm, ExtensionForm, LiftForm
+from lookout.privacy.models import Kind, ProcessingRestriction, SubjectRequest
 from lookout.sharing import redaction
 from lookout.sharing.models import RedactionRequest
 
@@ -58,6 +58,9 @@ def _queue(request: HttpRequest, status: int = 200, **extra: Any) -> HttpRespons
         "overdue": sum(1 for r in rows if r.overdue),
         "redactions": redactions,
         "redactions_overdue": sum(1 for _, late in redactions if late),
+        # Restrictions of processing in force (Art. 18, C6.9), each with its lift form.
+        "restrictions": list(restriction.in_force()),
+        "lift_form": extra.pop("lift_form", None) or LiftForm(),
         **extra,
     }
     return render(request, "privacy/queue.html", context, status=status)
@@ -85,6 +88,7 @@ def _detail(
     context: dict[str, Any] = {
         "req": req,
         "decision_form": extra.pop("decision_form", None) or DecisionForm(),
+        "extension_form": extra.pop("extension_form", None) or ExtensionForm(),
         **extra,
     }
     if req.kind == Kind.CORRECTION and req.details is not None:
@@ -151,3 +155,45 @@ def correct(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     except LookoutError as error:
         return _detail(request, officer, req, status=error.status_code, problem=error.message)
     return _detail(request, officer, req, notice="The order's delivery details are corrected.")
+
+
+@require_POST
+def extend(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    """The officer extends a request once, with a reason the person sees (C6.8)."""
+    officer = _officer(request)
+    req = _request(request_id)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, officer, req, status=400, extension_form=form)
+    try:
+        services.extend_request(
+            request=req,
+            actor=officer,
+            days=form.cleaned_data["days"],
+            reason=form.cleaned_data["reason"],
+        )
+    except LookoutError as error:
+        req.refresh_from_db()
+        return _detail(request, officer, req, status=error.status_code, problem=error.message)
+    return redirect("privacy:queue_request", req.id)
+
+
+@require_POST
+def lift_restriction(request: HttpRequest, restriction_id: uuid.UUID) -> HttpResponse:
+    """The officer lifts a restriction of processing, with a reason the person sees (C6.9)."""
+    officer = _officer(request)
+    found = ProcessingRestriction.objects.filter(pk=restriction_id).first()
+    if found is None:
+        raise Http404("No such restriction.")
+    form = LiftForm(request.POST)
+    if not form.is_valid():
+        return _queue(
+            request, status=400, problem="Choose the reason the person will see.", lift_form=form
+        )
+    try:
+        restriction.lift_restriction(
+            restriction=found, actor=officer, reason=form.cleaned_data["reason"]
+        )
+    except LookoutError as error:
+        return _queue(request, status=error.status_code, problem=error.message)
+    return redirect("privacy:queue")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from lookout.core.inventory import NotPersonal, Retention, personal
 from lookout.core.purposes import Purpose as P
-from lookout.privacy.models import GuestChallenge, SubjectRequest
+from lookout.privacy.models import GuestChallenge, ProcessingRestriction, SubjectRequest
 
 # A request record is proof that the store answered (or why it did not): kept 3 years after it
 # closed, pseudonymous throughout. Guest challenges are useless after their 15 minutes.
@@ -59,6 +59,41 @@ REQUEST_FIELDS = {
             "user.content.private", P.SUBJECT_REQUEST, retention=REQUEST_RETENTION
         ),
         "file_ready_at": NotPersonal("when the access file was built", retention=REQUEST_RETENTION),
+        "extended_at": NotPersonal(
+            "when the officer extended the due date (C6.8)", retention=REQUEST_RETENTION
+        ),
+        "due_before_extension": NotPersonal(
+            "the due date before the one extension", retention=REQUEST_RETENTION
+        ),
+        "extension_reason": NotPersonal(
+            "a fixed reason code for the extension, never typed text",
+            retention=REQUEST_RETENTION,
+        ),
+    },
+    # A restriction of processing (Art. 18, C6.9): proof that the store kept to it, kept like a
+    # request record.
+    ProcessingRestriction: {
+        "id": NotPersonal("random restriction id", retention=REQUEST_RETENTION),
+        "subject": personal(
+            "user.unique_id.pseudonymous",
+            P.SUBJECT_REQUEST,
+            P.LEGAL,
+            retention=REQUEST_RETENTION,
+            stored_as=_PSEUDONYMOUS,
+        ),
+        "ground": NotPersonal(
+            "which ground of Art. 18(1) the person chose, a fixed code",
+            retention=REQUEST_RETENTION,
+        ),
+        "via": NotPersonal("signed in or guest", retention=REQUEST_RETENTION),
+        "created_at": NotPersonal("when it took effect", retention=REQUEST_RETENTION),
+        "lifted_at": NotPersonal("when the officer lifted it", retention=REQUEST_RETENTION),
+        "lift_reason": NotPersonal(
+            "a fixed reason code for lifting it, never typed text", retention=REQUEST_RETENTION
+        ),
+        "lifted_by_role": NotPersonal(
+            "the lifting staff role, shared by many people", retention=REQUEST_RETENTION
+        ),
     },
     GuestChallenge: {
         "id": NotPersonal("random challenge id", retention=CHALLENGE_RETENTION),

@@ -9,7 +9,7 @@ rule `LOOKOUT_DELETION_AUTO_APPROVE` when nothing holds them back (C6.4).
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -23,7 +23,9 @@ from lookout.core.purposes import Purpose
 from lookout.privacy.erasure import erase_subject, partner_records, partners_told
 from lookout.privacy.holds import holds_for
 from lookout.privacy.models import (
+    MAX_EXTENSION_DAYS,
     OPEN_STATUSES,
+    ExtensionReason,
     Kind,
     Reason,
     Status,
@@ -238,5 +240,76 @@ def decide_request(
             target=request,
             purpose=str(Purpose.SUBJECT_REQUEST),
             detail={"reason": str(request.decision_reason)},
+        )
+    return request
+
+
+# --- one extension, with a reason (GDPR Art. 12(3), C6.8) ----------------------------------
+
+
+def extend_request(
+    *,
+    request: SubjectRequest,
+    actor: User,
+    days: int,
+    reason: str,
+    now: datetime | None = None,
+) -> SubjectRequest:
+    """The officer moves an open request's due date later, once, by at most 60 days, with a
+    reason from the fixed list. The person sees the new date and the reason on their request
+    and gets a message in their inbox; the queue and the self-audit go by the new date."""
+    from lookout.inbox.services import send_message
+
+    _require_officer(actor)
+    if reason not in ExtensionReason.values:
+        raise LookoutError("Choose the reason the person will see for the extension.")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise LookoutError(
+            f"An extension is 1 to {MAX_EXTENSION_DAYS} days: the law allows at most two more "
+            "months, once."
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if not request.is_open:
+            raise Conflict("This request has already been decided; there is nothing to extend.")
+        if request.extended_at is not None:
+            raise Conflict(
+                "This request was already extended once, on "
+                f"{request.extended_at:%Y-%m-%d}; a request can be extended only once. "
+                f"Answer it by {request.due_at:%Y-%m-%d}."
+            )
+        if now > request.due_at:
+            raise Conflict(
+                "This request is already overdue: the person had to be told of an extension "
+                "before its due date. Answer it now."
+            )
+        request.due_before_extension = request.due_at
+        request.due_at = request.due_at + timedelta(days=days)
+        request.extended_at = now
+        request.extension_reason = reason
+        request.save(
+            update_fields=["due_before_extension", "due_at", "extended_at", "extension_reason"]
+        )
+        record(
+            actor=actor,
+            action="privacy.request_extended",
+            subject=request.subject,
+            target=request,
+            purpose=str(Purpose.SUBJECT_REQUEST),
+            detail={"days": days, "reason": reason, "due_at": request.due_at.isoformat()},
+        )
+        send_message(
+            subject=request.subject,
+            kind="account",
+            title="We need more time to answer your request",
+            body=(
+                f"Your request ({request.get_kind_display().lower()}, made on "
+                f"{request.created_at:%Y-%m-%d}) will now be answered by "
+                f"{request.due_at:%Y-%m-%d} instead of "
+                f"{request.due_before_extension:%Y-%m-%d}. Why: "
+                f"{ExtensionReason(reason).label} A request can be extended only once."
+            ),
+            dedupe_key=f"privacy-extension:{request.pk}",
         )
     return request

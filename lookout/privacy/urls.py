@@ -13,9 +13,7 @@ urlpatterns = [
     path("orders/<str:number>/address/", order_address.change_address, name="order_address"),
     path("guest/", views.guest_start, name="guest"),
     path("guest/code/", views.guest_code, name="guest_code"),
-    path(
-        "visitor/<str:token>/start/", conversation_requests.visitor_start, name="visitor_start"
-    ),
+    path("visitor/<str:token>/start/", conversation_requests.visitor_start, name="visitor_start"),
     path(
         "visitor/<str:token>/confirm/",
         conversation_requests.visitor_confirm,
@@ -31,6 +29,13 @@ urlpatterns = [
     path("queue/<uuid:request_id>/approve/", officer_views.approve, name="approve"),
     path("queue/<uuid:request_id>/decide/", officer_views.decide, name="decide"),
     path("queue/<uuid:request_id>/correct/", officer_views.correct, name="correct"),
+    path("queue/<uuid:request_id>/extend/", officer_views.extend, name="extend"),
+    path(
+        "queue/restrictions/<uuid:restriction_id>/lift/",
+        officer_views.lift_restriction,
+        name="lift_restriction",
+    ),
+    path("restriction/", views.restrict, name="restrict"),
     path(
         "queue/redactions/<uuid:redaction_id>/confirm/",
         officer_views.confirm_redaction,

@@ -23,8 +23,14 @@ from lookout.accounts.models import User
 from lookout.checkout.forms import DeliveryForm
 from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError, NotFound
-from lookout.privacy import access_file, correction, selectors, services, verification
-from lookout.privacy.forms import AccountRequestForm, EmailChangeForm, GuestCodeForm, GuestStartForm
+from lookout.privacy import access_file, correction, restriction, selectors, services, verification
+from lookout.privacy.forms import (
+    AccountRequestForm,
+    EmailChangeForm,
+    GuestCodeForm,
+    GuestStartForm,
+    RestrictionForm,
+)
 from lookout.privacy.models import Kind, Status
 from lookout.sharing.redaction import certificate_reference
 from lookout.vault.blind_index import normalise_email
@@ -62,6 +68,8 @@ def _centre(request: HttpRequest, user: User, status: int = 200, **extra: Any) -
         "requests": selectors.requests_for(subject=user.subject),
         "request_form": extra.pop("request_form", None) or AccountRequestForm(),
         "email_form": extra.pop("email_form", None) or EmailChangeForm(),
+        "restriction_form": extra.pop("restriction_form", None) or RestrictionForm(),
+        "restriction": restriction.latest_for(subject=user.subject),
         "addresses": saved_addresses(user=user),
         **extra,
     }
@@ -96,6 +104,33 @@ def create_request(request: HttpRequest) -> HttpResponse:
         form.add_error(None, error.message)
         return _centre(request, user, status=error.status_code, request_form=form)
     return redirect("privacy:request", made.id)
+
+
+@login_required
+@require_POST
+def restrict(request: HttpRequest) -> HttpResponse:
+    """The person restricts the processing of their data (GDPR Art. 18, C6.9)."""
+    user = _me(request)
+    assert user is not None
+    form = RestrictionForm(request.POST)
+    if not form.is_valid():
+        return _centre(request, user, status=400, restriction_form=form)
+    try:
+        restriction.request_restriction(
+            user=user,
+            password=form.cleaned_data["password"],
+            ground=form.cleaned_data["ground"],
+            ip=client_ip(request),
+        )
+    except LookoutError as error:
+        form.add_error(None, error.message)
+        return _centre(request, user, status=error.status_code, restriction_form=form)
+    return _centre(
+        request,
+        user,
+        notice="The processing of your data is restricted from now on. We have confirmed it "
+        "in your inbox.",
+    )
 
 
 @login_required

@@ -576,8 +576,26 @@ def requests(ctx: SectionContext) -> list[dict[str, Any]]:
             "made_at": _iso(r.created_at),
             "due_at": _iso(r.due_at),
             "decided_at": _iso(r.decided_at),
+            # Extended once by the officer (C6.8): the earlier due date and the stated reason.
+            "extended_from": _iso(r.due_before_extension),
+            "extension_reason": r.get_extension_reason_display() or None,
         }
         for r in SubjectRequest.objects.filter(subject=ctx.subject).order_by("created_at")
+    ]
+
+
+@section("restrictions", "Restrictions of processing you asked for", order=101)
+def restrictions(ctx: SectionContext) -> list[dict[str, Any]]:
+    from lookout.privacy.models import ProcessingRestriction
+
+    return [
+        {
+            "ground": r.get_ground_display(),
+            "from": _iso(r.created_at),
+            "lifted_at": _iso(r.lifted_at),
+            "lift_reason": r.get_lift_reason_display() or None,
+        }
+        for r in ProcessingRestriction.objects.filter(subject=ctx.subject).order_by("created_at")
     ]
 
 

@@ -1,0 +1,184 @@
+"""Restriction of processing (GDPR Art. 18, C6.9): asked for in the privacy centre, enforced by
+the gate (staff read only for legal purposes, nobody for marketing), promotions skip the person,
+analytics records nothing about them, until the privacy officer lifts it with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from lookout.access import reveal
+from lookout.access.gate import AccessDenied, Restricted, reveal_many
+from lookout.access.roles import Role
+from lookout.accounts.services import create_account, record_marketing_choice
+from lookout.analytics.models import Event
+from lookout.audit.models import AuditEntry
+from lookout.core.errors import LookoutError
+from lookout.core.purposes import Purpose
+from lookout.inbox.models import Message
+from lookout.marketing import services as marketing
+from lookout.privacy.models import LiftReason, ProcessingRestriction, RestrictionGround
+from lookout.privacy.restriction import lift_restriction
+from lookout.privacy.tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/140.0.0.0 Safari/537.36"
+)
+
+
+def _restrict(person) -> ProcessingRestriction:
+    response = person.client.post(
+        "/privacy/restriction/", {"ground": RestrictionGround.ACCURACY, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "restricted from now on" in response.content.decode()
+    return ProcessingRestriction.objects.get(subject=person.user.subject)
+
+
+def _titles(user, kind: str = "account") -> list[str | None]:
+    return [
+        reveal(m, ["title"], purpose=Purpose.SELF_SERVICE, actor=user)["title"]
+        for m in Message.objects.filter(subject=user.subject, kind=kind).order_by("created_at")
+    ]
+
+
+def _beacon(client: Client):
+    return client.post(
+        "/analytics/beacon",
+        json.dumps({"events": [{"kind": "view", "path": "/"}]}),
+        content_type="text/plain",
+        HTTP_USER_AGENT=CHROME,
+    )
+
+
+@pytest.mark.commitment("C6.9", "C6.1")
+def test_asking_needs_the_password_and_a_ground(person):
+    wrong = person.client.post(
+        "/privacy/restriction/", {"ground": RestrictionGround.ACCURACY, "password": "nope"}
+    )
+    assert wrong.status_code in (400, 403)
+    no_ground = person.client.post("/privacy/restriction/", {"password": PASSWORD})
+    assert no_ground.status_code == 400
+    assert "Choose why you want the processing restricted." in no_ground.content.decode()
+    assert not ProcessingRestriction.objects.exists()
+    assert Client().post("/privacy/restriction/", {"password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.commitment("C6.9")
+def test_after_sales_cannot_read_a_restricted_persons_data_and_the_refusal_is_audited(
+    person, staff
+):
+    after_sales, _ = staff(Role.AFTER_SALES)
+    warehouse, _ = staff(Role.WAREHOUSE)
+    officer, _ = staff(Role.PRIVACY_OFFICER)
+    user = person.user
+    delivery = person.orders[0].delivery
+    # Before: after-sales reads the email for customer service.
+    assert reveal(user, ["email"], purpose=Purpose.AFTER_SALES, actor=after_sales)["email"]
+
+    restriction = _restrict(person)
+    assert restriction.in_force and restriction.ground == RestrictionGround.ACCURACY
+    assert AuditEntry.objects.filter(action="privacy.restriction_requested").count() == 1
+    assert _titles(user) == ["The processing of your data is restricted"]
+
+    # Customer service and fulfilment reads are refused with a clear message...
+    with pytest.raises(Restricted) as refused:
+        reveal(user, ["email"], purpose=Purpose.AFTER_SALES, actor=after_sales)
+    assert "restricted the processing of their data" in refused.value.message
+    assert refused.value.status_code == 403
+    with pytest.raises(Restricted):
+        reveal(delivery, ["name", "address"], purpose=Purpose.FULFILMENT, actor=warehouse)
+    with pytest.raises(Restricted):  # the bulk gate too
+        reveal_many([delivery], ["email"], purpose=Purpose.AFTER_SALES, actor=after_sales)
+    # ...and nobody reads for marketing, not even the store itself.
+    with pytest.raises(Restricted):
+        reveal(user, ["email"], purpose=Purpose.MARKETING, actor=None)
+    # Each refusal is on the audit log, marked as a restriction, naming the field.
+    refusals = AuditEntry.objects.filter(action="reveal.refused", subject_ref=str(user.subject))
+    assert refusals.count() == 4
+    assert all(e.detail.get("restricted") is True and e.outcome == "refused" for e in refusals)
+    assert "accounts.User.email" in refusals.filter(actor_role=Role.AFTER_SALES)[0].fields
+
+    # A refusal the matrix makes anyway stays a plain refusal.
+    with pytest.raises(AccessDenied) as plain:
+        reveal(user, ["email"], purpose=Purpose.FULFILMENT, actor=warehouse)
+    assert not isinstance(plain.value, Restricted)
+
+    # Legal purposes still work: the officer for a legal obligation, the person themself.
+    assert reveal(user, ["email"], purpose=Purpose.LEGAL, actor=officer)["email"]
+    assert reveal(user, ["email"], purpose=Purpose.SELF_SERVICE, actor=user)["email"]
+    # And the store's own notices to the person (their account emails) still go.
+    assert reveal(user, ["email"], purpose=Purpose.ACCOUNT_NOTICE, actor=None)["email"]
+
+    # Once lifted, after-sales reads again.
+    lift_restriction(restriction=restriction, actor=officer, reason=LiftReason.ACCURACY_CHECKED)
+    assert reveal(user, ["email"], purpose=Purpose.AFTER_SALES, actor=after_sales)["email"]
+
+
+@pytest.mark.commitment("C6.9")
+def test_a_promotion_skips_a_restricted_person(person, staff, django_capture_on_commit_callbacks):
+    other = create_account(email="other.buyer@example.com", password=PASSWORD)
+    record_marketing_choice(user=other, opted_in=True, wording="Email me offers.", source="signup")
+    _restrict(person)  # the person is opted in to marketing (fixture) and now restricted
+    manager, _ = staff(Role.CATALOG_MANAGER)
+    promotion = marketing.create_promotion(title="Deals", body="20% off.", actor=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        marketing.send_promotion(promotion=promotion, actor=manager, site_url="https://x.test")
+    assert _titles(other, "promotion") == ["Deals"]
+    assert _titles(person.user, "promotion") == []
+    promotion.refresh_from_db()
+    assert promotion.recipients == 1
+
+
+@pytest.mark.commitment("C6.9")
+def test_analytics_records_nothing_for_a_restricted_person(person):
+    anonymous = Client()
+    assert _beacon(person.client).status_code == 204
+    assert Event.objects.count() == 1
+    _restrict(person)
+    response = _beacon(person.client)
+    assert response.status_code == 204 and response["X-Events-Kept"] == "0"
+    assert Event.objects.count() == 1
+    # Everyone else is still counted, anonymously as before.
+    assert _beacon(anonymous)["X-Events-Kept"] == "1"
+    assert Event.objects.count() == 2
+
+
+@pytest.mark.commitment("C6.9")
+def test_the_officer_lifts_with_a_reason_and_the_person_is_told(person, staff):
+    restriction = _restrict(person)
+    # Asking again while it is in force changes nothing.
+    assert _restrict(person).pk == restriction.pk
+    page = person.client.get("/privacy/").content.decode()
+    assert "Restricted since" in page
+
+    _, after_sales = staff(Role.AFTER_SALES)
+    url = f"/privacy/queue/restrictions/{restriction.id}/lift/"
+    assert after_sales.post(url, {"reason": LiftReason.PERSON_ASKED}).status_code == 404
+    officer_user, officer = staff(Role.PRIVACY_OFFICER)
+    queue = officer.get("/privacy/queue/").content.decode()
+    assert str(RestrictionGround.ACCURACY.label) in queue
+    no_reason = officer.post(url, {"reason": ""})
+    assert no_reason.status_code == 400
+    assert "Choose the reason the person will see." in no_reason.content.decode()
+    restriction.refresh_from_db()
+    assert restriction.in_force
+
+    assert officer.post(url, {"reason": LiftReason.ACCURACY_CHECKED}).status_code == 302
+    restriction.refresh_from_db()
+    assert not restriction.in_force and restriction.lifted_by_role == Role.PRIVACY_OFFICER
+    entry = AuditEntry.objects.get(action="privacy.restriction_lifted")
+    assert entry.detail["reason"] == "accuracy_checked" and entry.actor_role == "privacy_officer"
+    assert _titles(person.user)[-1] == "The restriction of your data is lifted"
+    page = person.client.get("/privacy/").content.decode()
+    assert str(LiftReason.ACCURACY_CHECKED.label) in page
+    # Twice is refused.
+    again = officer.post(url, {"reason": LiftReason.ACCURACY_CHECKED})
+    assert again.status_code == 409 and "already been lifted" in again.content.decode()
+    with pytest.raises(LookoutError, match="already been lifted"):
+        lift_restriction(restriction=restriction, actor=officer_user, reason="person_asked")
