@@ -20,7 +20,9 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from lookout.testing.parts import missing
 from tests.e2e.conftest import BIN, PHONE, ROOT, _site_env
+from tests.e2e.test_accessibility import AXE, AXE_MISSING, check_page
 
 pytestmark = pytest.mark.browser
 
@@ -187,6 +189,12 @@ def _outbox_code(outbox: Path, before: set[Path]) -> str:
 
 @pytest.mark.commitment("C6.6", "C6.1")
 def test_hand_over_and_privacy_requests_born_in_conversations(site, browser) -> None:
+    """The new pages are measured with axe-core as in the accessibility sweep (WCAG 2.2 A/AA,
+    no critical or serious violation): the visitor's conversation with its request form, the
+    code page, the request's own page, the officer's request page and a start page."""
+    if not AXE.exists():
+        missing("axe-core", AXE_MISSING)
+    axe = AXE.read_text("utf-8")
     base, made = site
     outbox = Path(made["var_dir"]) / "outbox"
     buyer_context = browser.new_context(viewport=PHONE)
@@ -214,14 +222,18 @@ def test_hand_over_and_privacy_requests_born_in_conversations(site, browser) -> 
         agent.get_by_label("Hand over to").select_option("privacy_officer")
         agent.get_by_role("button", name="Hand over").click()
         expect(agent.get_by_role("heading", level=1)).to_contain_text("Customer conversations")
+        agent.goto(base + "/staff/after-sales/")
+        expect(agent.locator("#conversations-waiting")).to_be_visible()
+        check_page(agent, axe, "after-sales start page")
 
         # The buyer is pointed to the privacy centre and asks there, with their password
         buyer.goto(conversation_url)
         expect(buyer.locator("#privacy-request")).to_be_visible()
         buyer.locator("#privacy-request").get_by_role("link", name="your privacy centre").click()
-        buyer.get_by_label("Kind").select_option("access")
-        buyer.get_by_label("Your password (we ask again to be sure it is you)").fill(PASSWORD)
-        buyer.get_by_role("button", name="Send the request").click()
+        form = buyer.locator('form[action="/privacy/requests/"]')
+        form.get_by_label("Kind").select_option("access")
+        form.get_by_label("Your password (we ask again to be sure it is you)").fill(PASSWORD)
+        form.get_by_role("button", name="Send the request").click()
         expect(buyer.locator(".request-status")).to_contain_text("See my data")
         request_path = buyer.url.removeprefix(base)
         buyer.goto(conversation_url)
@@ -238,6 +250,7 @@ def test_hand_over_and_privacy_requests_born_in_conversations(site, browser) -> 
         expect(officer.locator(".posts")).to_contain_text("Which data do you keep about me?")
         officer.locator("#privacy-requests").get_by_role("link").click()
         expect(officer.locator("#request-conversations")).to_be_visible()
+        check_page(officer, axe, "officer's request page")
         officer.locator("#request-conversations").get_by_role("link").click()
         expect(officer.locator(".posts")).to_contain_text("Which data do you keep about me?")
 
@@ -254,14 +267,17 @@ def test_hand_over_and_privacy_requests_born_in_conversations(site, browser) -> 
         before = set(outbox.glob("*.eml"))
         visitor.get_by_role("button", name="Send my question").click()
         expect(visitor.locator(".posts")).to_contain_text("Does it record sound?")
+        check_page(visitor, axe, "visitor's conversation")
         before = set(outbox.glob("*.eml"))
         visitor.get_by_label("Delete my data").check()
         visitor.get_by_role("button", name="Email me a code").click()
         expect(visitor.locator("#sent")).to_be_visible()
+        check_page(visitor, axe, "visitor's request code page")
         visitor.get_by_label("The 6-digit code from the email").fill(_outbox_code(outbox, before))
         visitor.get_by_role("button", name="Verify and send the request").click()
         expect(visitor.locator(".request-status")).to_contain_text("Delete my data")
         expect(visitor.locator(".certificate-reference")).to_be_visible()
+        check_page(visitor, axe, "visitor's request page")
         assert "/privacy/visitor/requests/" in visitor.url
         assert not visitor.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 
