@@ -40,6 +40,8 @@ class Voucher(models.Model):
     usage_limit = models.PositiveIntegerField(
         null=True, blank=True, default=1, help_text="1: single use; empty: unlimited"
     )
+    # Counted at checkout for a code with a limit (the guard); a code without one is not
+    # counted there (no hot row): its uses are the orders naming it (services.uses).
     times_used = models.PositiveIntegerField(default=0)
     categories = models.ManyToManyField(
         "catalog.Category",

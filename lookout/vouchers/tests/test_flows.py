@@ -75,7 +75,7 @@ def test_cart_api_refusals_name_the_reason() -> None:
     token = _cart("20.00")
     client = Client()
     for code, status, reason, words in [
-        ("", 400, "invalid", "Enter a discount code."),
+        (" ", 400, "invalid", "Enter a discount code."),
         ("50%OFF", 400, "invalid", "letters, digits and '-' only"),
         ("NOPE", 404, "unknown", "We do not know that discount code."),
         ("old", 409, "expired", "The code OLD expired on"),
