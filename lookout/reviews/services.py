@@ -20,6 +20,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from lookout.access import reveal, reveal_many
+from lookout.access.restrictions import restricted
 from lookout.access.roles import Role
 from lookout.accounts.throttle import Bucket, count, throttle_key_for_ip
 from lookout.core.errors import Conflict, Forbidden, LookoutError, NotFound
@@ -183,10 +184,20 @@ def words_for_moderation(reviews: list[Review], *, actor: User) -> list[dict[str
     """The words and names of `reviews` for the moderator: through the gate, for the moderation
     purpose, one audit entry per reviewer (C4.4). An erased reviewer's words read as None."""
     _moderator(actor)
-    live = [r for r in reviews if r.erased_at is None]
+    # A reviewer who restricted processing (Art. 18, C6.9) is withheld, not read: the gate would
+    # refuse the whole read, and the queue must still show everyone else's words.
+    held = restricted({r.subject for r in reviews if r.erased_at is None})
+    live = [r for r in reviews if r.erased_at is None and r.subject not in held]
     opened = reveal_many(live, ["pseudonym", "body"], purpose=MODERATION_PURPOSE, actor=actor)
     by_id = {r.pk: values for r, values in zip(live, opened, strict=True)}
-    return [by_id.get(r.pk, {"pseudonym": None, "body": None}) for r in reviews]
+    withheld = {"pseudonym": None, "body": WITHHELD}
+    return [
+        by_id.get(r.pk, withheld if r.subject in held else {"pseudonym": None, "body": None})
+        for r in reviews
+    ]
+
+
+WITHHELD = "Withheld: the reviewer restricted the processing of their data (GDPR Art. 18)."
 
 
 def recount(product_id: int) -> ProductRating:
