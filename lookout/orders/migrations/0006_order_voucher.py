@@ -6,29 +6,31 @@ import lookout.core.money
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0005_order_note'),
+        ("orders", "0005_order_note"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='discount',
+            model_name="order",
+            name="discount",
             field=lookout.core.money.MoneyField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddField(
-            model_name='order',
-            name='voucher_code',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="order",
+            name="voucher_code",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='discount',
+            model_name="orderline",
+            name="discount",
             field=lookout.core.money.MoneyField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('discount__gte', 0), ('discount__lte', models.F('line_total'))), name='orders_line_discount_within_total'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount__gte", 0), ("discount__lte", models.F("line_total"))),
+                name="orders_line_discount_within_total",
+            ),
         ),
     ]
