@@ -1,23 +1,30 @@
-"""Cart pages. The cart's token travels in the URL path and in hidden form fields, never in a
-cookie, so the cart works with every cookie blocked (C7.4). The Referrer-Policy "same-origin"
-keeps the token from leaving the site.
+"""Cart pages. When the browser keeps cookies the cart lives in the strictly necessary cart
+cookie and its pages have token-free addresses (/cart/, lookout.cart.holder); when it blocks
+them, the cart's token travels in the URL path and in hidden form fields, so the cart works
+with every cookie blocked (C7.4). The Referrer-Policy "same-origin" keeps the token from
+leaving the site.
 
 The POST views are exempt from Django's CSRF check, which needs a cookie: a forged request
 cannot name a victim's cart without its unguessable token, so the token itself is what keeps
-another site from changing a cart. The worst a forged request can do is open a new, empty cart.
+another site from changing a cart; the cart cookie is SameSite=Lax, so a form posted from
+another site does not carry it either, and such a request never replaces it (holder.remember).
+The worst a forged request can do is open a new, empty cart.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from lookout.cart import services
+from lookout.cart import holder, services
 from lookout.cart.forms import AddForm, QuantityForm, first_error
 from lookout.core.client_ip import client_ip
-from lookout.core.errors import LookoutError
+from lookout.core.errors import LookoutError, NotFound
 
 
 def _problem(request: HttpRequest, message: str, status: int, token: str = "") -> HttpResponse:
@@ -38,12 +45,49 @@ def _page(request: HttpRequest, token: str, status: int = 200, error: str = "") 
     }
     htmx = request.headers.get("HX-Request") == "true"
     template = "cart/_cart.html" if htmx else "cart/detail.html"
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    if holder.holds(request, token):
+        holder.remember(request, response, token)  # kept as long as the cart (CART_RETENTION)
+    return response
+
+
+def _to_cart(request: HttpRequest, token: str, query: str = "") -> HttpResponseRedirect:
+    """The cart's page: /cart/ when the cookie holds this cart, else its token's address."""
+    if holder.holds(request, token):
+        path = reverse("cart:empty")
+    else:
+        path = reverse("cart:detail", args=[token])
+    return redirect(path + ("?" + query if query else ""), permanent=False)
 
 
 @require_safe
 def empty(request: HttpRequest) -> HttpResponse:
-    return render(request, "cart/empty.html")
+    """/cart/: the cart the cookie holds, or the empty cart (also when the cookie's cart has
+    expired, and the cookie is then dropped)."""
+    token = holder.held_token(request)
+    if token:
+        try:
+            return _page(request, token)
+        except NotFound:
+            pass
+    response = render(request, "cart/empty.html")
+    if token:
+        holder.forget(response)
+    return response
+
+
+def _held(view: Callable[..., HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """The token-free address of a cart form: the cart the cookie holds."""
+
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        token = holder.held_token(request)
+        if not token:
+            return _problem(request, "We could not find that cart. It may have expired.", 404)
+        return view(request, token=token)
+
+    wrapper.__name__ = wrapper.__qualname__ = "held_" + view.__name__
+    wrapper.__doc__ = view.__doc__
+    return csrf_exempt(wrapper)
 
 
 @csrf_exempt
@@ -54,9 +98,16 @@ def add(request: HttpRequest) -> HttpResponse:
         return _problem(request, first_error(form), 400, token=request.POST.get("cart", "")[:64])
     token = form.cleaned_data["cart"]
     try:
-        if token:
+        cart = None
+        if not token and holder.held_token(request):
+            try:  # the cart the cookie holds; a new one when it has expired
+                token = holder.held_token(request)
+                cart = services.get_cart(token=token)
+            except NotFound:
+                token = ""
+        if cart is None and token:
             cart = services.get_cart(token=token)
-        else:
+        elif cart is None:
             cart, token = services.open_cart()
         services.add_to_cart(
             cart=cart, sku=form.cleaned_data["sku"], quantity=form.cleaned_data["quantity"]
@@ -64,11 +115,20 @@ def add(request: HttpRequest) -> HttpResponse:
     except LookoutError as error:
         known = token if services.is_well_formed(token) else ""
         return _problem(request, error.message, error.status_code, token=known)
-    return redirect("cart:detail", token=token, permanent=False)
+    response = _to_cart(request, token)
+    if holder.holds(request, token) or not form.cleaned_data["cart"]:
+        # A new cart (or the cookie's had expired): keep it in the cookie; the token's page
+        # sends the browser on to /cart/ if the cookie comes back (holder's module doc).
+        holder.remember(request, response, token)
+    return response
 
 
 @require_safe
 def detail(request: HttpRequest, token: str) -> HttpResponse:
+    """The cart at its token's address (links, when cookies are blocked). When the browser
+    holds this cart in its cookie, the address moves to /cart/: no token in the address bar."""
+    if holder.holds(request, token):
+        return _to_cart(request, token, request.META.get("QUERY_STRING", ""))
     try:
         return _page(request, token)
     except LookoutError as error:
@@ -95,7 +155,7 @@ def update(request: HttpRequest, token: str) -> HttpResponse:
             return _problem(request, error.message, error.status_code)
     if request.headers.get("HX-Request") == "true":
         return _page(request, token)
-    return redirect("cart:detail", token=token)
+    return _to_cart(request, token)
 
 
 @csrf_exempt
@@ -121,4 +181,8 @@ def voucher(request: HttpRequest, token: str) -> HttpResponse:
         return response
     if request.headers.get("HX-Request") == "true":
         return _page(request, token)
-    return redirect("cart:detail", token=token)
+    return _to_cart(request, token)
+
+
+held_update = _held(update)
+held_voucher = _held(voucher)

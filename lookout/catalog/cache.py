@@ -13,8 +13,13 @@ visitor without a session, so they can be shared between visitors, on three cond
   with *this* response's fresh nonce and *this* visitor's token. A cached page therefore never
   hands one visitor another visitor's cart, and never replays a nonce (docs/decisions/
   0019-page-cache.md).
+* **The cart cookie keeps the page shared.** A visitor whose cart lives in the cart cookie
+  (lookout.cart.holder) sees the very page a visitor without a cart sees: links carry no token
+  and the header's cart link is /cart/ for both (no count, nothing of the cart), so the cookie
+  neither bypasses the cache nor is in its key. Only a request carrying the cookie *and* a
+  `?cart=` token bypasses it (its links may or may not carry that token).
 * **Only for anonymous visitors without state.** A request carrying any cookie but the consent,
-  visitor-id and CSRF cookies (a session, flash messages) is served by the view, and a
+  visitor-id, cart and CSRF cookies (a session, flash messages) is served by the view, and a
   response that sets a cookie or is not a 200 is never stored, nor a page a part of which said
   it holds personal data (`keep_out_of_cache`: a product page showing published reviews).
 
@@ -54,6 +59,7 @@ from django.utils.cache import patch_vary_headers
 from lookout.consent.cookies import CONSENT_COOKIE, VISITOR_COOKIE
 from lookout.consent.selectors import allowed_categories, needs_banner, sends_gpc
 from lookout.core import metrics
+from lookout.core.tokens import CART_COOKIE
 from lookout.core.tokens import is_well_formed_cart_token as is_well_formed
 
 GENERATION_KEY = "pages:generation"
@@ -173,7 +179,7 @@ def bump_generation() -> None:
 
 
 def _stateless(request: HttpRequest) -> bool:
-    allowed = {CONSENT_COOKIE, VISITOR_COOKIE, settings.CSRF_COOKIE_NAME}
+    allowed = {CONSENT_COOKIE, VISITOR_COOKIE, CART_COOKIE, settings.CSRF_COOKIE_NAME}
     return request.method in ("GET", "HEAD") and set(request.COOKIES) <= allowed
 
 
@@ -186,7 +192,7 @@ def page_key(request: HttpRequest, *, params: Iterable[str]) -> str | None:
         return None  # unknown parameters: no entry per junk query string
     query = urlencode([(k, v) for k in sorted(wanted) for v in request.GET.getlist(k)])
     token = request.GET.get("cart", "")
-    if token and not is_well_formed(token):
+    if token and (not is_well_formed(token) or CART_COOKIE in request.COOKIES):
         return None
     consent = (
         "banner"

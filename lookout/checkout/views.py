@@ -1,15 +1,17 @@
 """Checkout pages: the delivery form, placing the order, and the return from the payment page.
 
-Works with every cookie blocked (C7.4): the cart token travels in the URL, as in the cart. The
-POST view is exempt from Django's cookie-based CSRF check and checks instead a signed,
-expiring form token bound to this cart and user (see lookout.checkout.tokens for why that
-protects the same way). The return view changes an order only on a reference signed by the
-payment processor, and is reached through a signed guest-access token.
+Works with every cookie blocked (C7.4): as in the cart, the cart lives in its cookie when the
+browser keeps one (token-free addresses, /checkout/; lookout.cart.holder), else its token
+travels in the URL. The POST view is exempt from Django's cookie-based CSRF check and checks
+instead a signed, expiring form token bound to this cart and user (see lookout.checkout.tokens
+for why that protects the same way). The return view changes an order only on a reference
+signed by the payment processor, and is reached through a signed guest-access token.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_countries import countries
 
+from lookout.cart import holder
 from lookout.cart import services as carts
 from lookout.checkout import services
 from lookout.checkout.forms import DeliveryForm
@@ -43,6 +46,13 @@ def _problem(request: HttpRequest, message: str, status: int, token: str = "") -
     return render(
         request, "checkout/problem.html", {"message": message, "cart_token": token}, status=status
     )
+
+
+def _start(request: HttpRequest, token: str) -> str:
+    """The checkout's address for this cart: /checkout/ when the cookie holds it."""
+    if holder.holds(request, token):
+        return reverse(holder.HELD_ROUTES["checkout:start"])
+    return reverse("checkout:start", args=[token])
 
 
 def _user_id(request: HttpRequest) -> str:
@@ -93,6 +103,11 @@ def _initial(request: HttpRequest, country: str) -> dict[str, str]:
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest, token: str) -> HttpResponse:
+    by_token = bool(request.resolver_match and "token" in request.resolver_match.kwargs)
+    if request.method != "POST" and by_token and holder.holds(request, token):
+        # no token in the address bar when the browser's cookie holds the cart
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(_start(request, token) + ("?" + query if query else ""))
     try:
         cart = carts.get_cart(token=token)
     except NotFound as error:
@@ -185,7 +200,7 @@ def voucher(request: HttpRequest, token: str) -> HttpResponse:
         if getattr(error, "retry_after", None):
             response["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
         return response
-    return redirect(reverse("checkout:start", args=[token]) + "?" + urlencode({"country": country}))
+    return redirect(_start(request, token) + "?" + urlencode({"country": country}))
 
 
 def _to_payment(
@@ -193,7 +208,9 @@ def _to_payment(
 ) -> HttpResponse:
     if order.status == Status.PAID:
         return redirect(_return_path(order))
-    return_url = request.build_absolute_uri(_return_path(order, cart_token=cart_token))
+    # The cart comes back with the buyer in its cookie when it holds it; else in the address.
+    kept = "" if holder.holds(request, cart_token) else cart_token
+    return_url = request.build_absolute_uri(_return_path(order, cart_token=kept))
     try:
         pay_url = begin_payment(order=order, return_url=return_url, prepared=prepared)
     except LookoutError as error:
@@ -257,3 +274,21 @@ def payment_return(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
         context,
         status=402 if order.status in (Status.PAYMENT_FAILED, Status.EXPIRED) else 200,
     )
+
+
+def _held(view: Callable[..., HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """The token-free address of a checkout page: the cart the browser's cookie holds."""
+
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        token = holder.held_token(request)
+        if not token:
+            return _problem(request, "We could not find that cart. It may have expired.", 404)
+        return view(request, token=token)
+
+    wrapper.__name__ = wrapper.__qualname__ = "held_" + view.__name__
+    wrapper.__doc__ = view.__doc__
+    return csrf_exempt(wrapper)
+
+
+held_checkout = _held(checkout)
+held_voucher = _held(voucher)

@@ -12,6 +12,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
+from lookout.core.inventory import CART_RETENTION
+from lookout.core.tokens import CART_COOKIE
+
 
 class Category(models.TextChoices):
     STRICTLY_NECESSARY = "strictly_necessary", "Strictly necessary"
@@ -85,6 +88,16 @@ def inventory() -> list[CookieSpec]:
             "does not ask again on every page when it cannot remember your choice. It holds "
             "only '1'.",
             "Written and removed at once by the page's own script (lookout/cookies.js).",
+        ),
+        CookieSpec(
+            CART_COOKIE,
+            Category.STRICTLY_NECESSARY,
+            CART_RETENTION.period,
+            "Keeps your cart, so that it is still there in a new tab or when you come back, and "
+            "so that the shop's addresses carry no cart number anyone could copy. It holds only "
+            "a random number that opens the cart; it is never linked to an account or order. "
+            "When your browser blocks cookies, the cart rides in the shop's links instead.",
+            "When you put something in your cart; it lasts as long as an unchanged cart is kept.",
         ),
         CookieSpec(
             VISITOR_COOKIE,

@@ -14,3 +14,8 @@ CART_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
 def is_well_formed_cart_token(token: str) -> bool:
     return bool(CART_TOKEN.match(token or ""))
+
+
+# The cart's cookie (strictly necessary, listed in lookout.consent.cookies): when the browser
+# keeps it, the cart lives there and links carry no token; when it is blocked, links carry one.
+CART_COOKIE = "lookout_cart"

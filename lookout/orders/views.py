@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from lookout.access import AccessDenied, reveal
 from lookout.access.roles import Role
+from lookout.cart import holder
 from lookout.cart.services import sign_notes
 from lookout.core.errors import LookoutError, NotFound
 from lookout.core.purposes import Purpose
@@ -196,10 +197,20 @@ def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
 # --- buying an order again -------------------------------------------------------------------
 
 
-def _to_cart(cart_token: str, notes: list[str]) -> HttpResponse:
-    """To the refilled cart, with what was (not) put back in its address, signed: no cookie."""
-    path = reverse("cart:detail", args=[cart_token])
-    return redirect(path + "?" + urlencode({"refilled": sign_notes(notes)}), permanent=False)
+def _cart_of(request: HttpRequest) -> str:
+    """The cart to refill: the one named in the form (links), else the one the cookie holds."""
+    return str(request.POST.get("cart", ""))[:64] or holder.held_token(request)
+
+
+def _to_cart(request: HttpRequest, cart_token: str, notes: list[str]) -> HttpResponse:
+    """To the refilled cart, with what was (not) put back in its address, signed. A cart named
+    by no link (the cookie's, or a new one) is kept in the cart cookie (lookout.cart.holder)."""
+    held = holder.holds(request, cart_token)
+    path = reverse("cart:empty") if held else reverse("cart:detail", args=[cart_token])
+    response = redirect(path + "?" + urlencode({"refilled": sign_notes(notes)}), permanent=False)
+    if held or not request.POST.get("cart"):
+        holder.remember(request, response, cart_token)
+    return response
 
 
 @login_required
@@ -211,12 +222,10 @@ def buy_again(request: HttpRequest, number: str) -> HttpResponse:
     if order is None:
         raise Http404("No such order.")
     try:
-        cart_token, notes = reorder.buy_again(
-            order=order, cart_token=str(request.POST.get("cart", ""))[:64]
-        )
+        cart_token, notes = reorder.buy_again(order=order, cart_token=_cart_of(request))
     except LookoutError as error:
         return _own_page(request, order, notice=error.message, status=error.status_code)
-    return _to_cart(cart_token, notes)
+    return _to_cart(request, cart_token, notes)
 
 
 @csrf_exempt
@@ -231,12 +240,10 @@ def guest_buy_again(request: HttpRequest, token: str) -> HttpResponse:
             request, "orders/guest.html", {"token": token, "error": error.message}, status=404
         )
     try:
-        cart_token, notes = reorder.buy_again(
-            order=order, cart_token=str(request.POST.get("cart", ""))[:64]
-        )
+        cart_token, notes = reorder.buy_again(order=order, cart_token=_cart_of(request))
     except LookoutError as error:
         return _guest_page(request, token, order, notice=error.message, status=error.status_code)
-    return _to_cart(cart_token, notes)
+    return _to_cart(request, cart_token, notes)
 
 
 # --- warehouse --------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
+"""The cart's link path: a browser that keeps no cookie (C7.4). The cookie path, for a browser
+that keeps them, is in test_cart_cookie.py."""
+
 import re
 
 import pytest
+from django.test import Client
 
 from lookout.cart.models import CartLine
 from lookout.catalog.tests import factories
+from lookout.core.tokens import CART_COOKIE
 
 TOTAL = re.compile(r'id="cart-total">([^<]+)<')
 
@@ -12,6 +17,20 @@ def _total(body: str) -> str:
     match = TOTAL.search(body)
     assert match, "no total on the page"
     return match.group(1)
+
+
+class CookielessClient(Client):
+    """A browser that blocks every cookie: it drops each one a response offers."""
+
+    def request(self, **request):
+        response = super().request(**request)
+        self.cookies.clear()
+        return response
+
+
+@pytest.fixture
+def client():
+    return CookielessClient()
 
 
 def _add(client, sku, quantity="1", cart=""):
@@ -23,7 +42,7 @@ def _add(client, sku, quantity="1", cart=""):
 
 @pytest.mark.commitment("C2.6", "C7.4")
 @pytest.mark.django_db
-def test_cart_works_without_any_cookie_and_sets_none(client):
+def test_cart_works_without_any_cookie(client):
     # given a visitor whose browser sends and keeps no cookie
     a = factories.product(price="19.99", list_price="29.99")
     b = factories.product(price="5.01", list_price="5.01")
@@ -32,11 +51,13 @@ def test_cart_works_without_any_cookie_and_sets_none(client):
     token = first["Location"].split("/")[2]
     second = _add(client, b.sku, "1", cart=token)
     page = client.get(f"/cart/{token}/")
-    # then the cart holds both, the total is right and no response set a cookie
+    # then the cart holds both and the total is right; the first add offered the strictly
+    # necessary cart cookie (dropped), and nothing else set any cookie
     assert second["Location"] == f"/cart/{token}/"
     assert _total(page.content.decode()) == "$44.99"
     assert "Free" in page.content.decode()
-    for response in (first, second, page):
+    assert list(first.cookies) == [CART_COOKIE]
+    for response in (second, page):
         assert "Set-Cookie" not in response.headers
     assert not client.cookies
 
