@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookout.staff import actions, admin_views, desk, views
+from lookout.staff import actions, admin_views, audit_log, desk, views
 
 app_name = "staff"
 urlpatterns = [
@@ -9,7 +9,7 @@ urlpatterns = [
     path("after-sales/", views.after_sales, name="after_sales"),
     path("finance/", views.finance, name="finance"),
     path("privacy/", views.privacy, name="privacy"),
-    path("privacy/audit/", views.audit_log, name="audit_log"),
+    path("privacy/audit/", audit_log.audit_log, name="audit_log"),
     path("catalog/", views.catalog, name="catalog"),
     path("administrator/", admin_views.administrator, name="administrator"),
     path("administrator/staff/", admin_views.create_staff, name="create_staff"),

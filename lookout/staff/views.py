@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -19,7 +18,6 @@ from django.views.decorators.http import require_safe
 from lookout.access import reveal
 from lookout.access.gate import Restricted
 from lookout.access.roles import Role
-from lookout.audit.models import AuditEntry
 from lookout.core.purposes import Purpose
 from lookout.returns import selectors as returns
 from lookout.returns.models import Reason
@@ -131,41 +129,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
     # Partners that have not confirmed an erased person's redaction by its due date (C6.7).
     late = overdue_redactions().count()
     return render(request, "staff/privacy.html", {"queue_url": queue_url, "redactions_late": late})
-
-
-AUDIT_FILTERS = ("subject", "actor", "action", "role")
-
-
-@role_required(Role.PRIVACY_OFFICER)
-@require_safe
-def audit_log(request: HttpRequest) -> HttpResponse:
-    """The audit log by pseudonymous ids and roles: it holds no personal data to show."""
-    entries = AuditEntry.objects.order_by("-seq")
-    wanted = {k: str(request.GET.get(k, "")).strip()[:64] for k in AUDIT_FILTERS}
-    if wanted["subject"]:
-        entries = entries.filter(subject_ref=wanted["subject"])
-    if wanted["actor"]:
-        entries = entries.filter(actor_ref=wanted["actor"])
-    if wanted["action"]:
-        entries = entries.filter(action__startswith=wanted["action"])
-    if wanted["role"]:
-        entries = entries.filter(actor_role=wanted["role"])
-    page = Paginator(entries.only(*_AUDIT_COLUMNS), 50).get_page(request.GET.get("page"))
-    return render(request, "staff/audit_log.html", {"page": page, "wanted": wanted})
-
-
-_AUDIT_COLUMNS = (
-    "seq",
-    "at",
-    "actor_ref",
-    "actor_role",
-    "action",
-    "subject_ref",
-    "fields",
-    "purpose",
-    "outcome",
-    "target",
-)
 
 
 @role_required(Role.CATALOG_MANAGER)

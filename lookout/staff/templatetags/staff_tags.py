@@ -13,3 +13,12 @@ register = template.Library()
 def lookup(mapping: dict[Any, Any], key: Any) -> Any:
     """`{% lookup payments r.payment_id as p %}`: a dict value by a key held in a variable."""
     return mapping.get(key)
+
+
+@register.filter
+def role_words(code: str) -> str:
+    """A role's code in words ("after_sales" -> "After-sales"); an unknown one as its words."""
+    from lookout.access.roles import Role
+
+    labels = dict(Role.choices)
+    return str(labels.get(code, str(code).replace("_", " ").capitalize()))
