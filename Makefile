@@ -16,7 +16,7 @@ unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/var/pycache
 
 .PHONY: install setup run serve test lint typecheck migrations-check pytest pytest-postgres \
-	compliance security bench loadtest clean mutation node-deps
+	compliance security bench loadtest clean mutation node-deps screenshots
 
 $(STAMP): pyproject.toml
 	@python="$(PYTHON)"; if [ -z "$$python" ]; then exit 1; fi; \
@@ -117,6 +117,11 @@ mutation: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Every main page, desktop and phone, into var/screenshots/ (a throwaway site of its own, Debian's
+# Chromium; downloads nothing). ONLY=regex captures only the pages whose name it finds.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py $(if $(ONLY),--only '$(ONLY)')
 
 # A minute of realistic mixed load on a server of its own on loopback (not part of `make test`);
 # LOADTEST_ARGS=--postgres. URL=https://shop.example (or LOADTEST_URL) loads that running
