@@ -34,6 +34,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = EncryptedField(subject_field="subject")
     email_index = models.CharField(max_length=64, unique=True, null=True, editable=False)
     role = models.CharField(max_length=32, choices=Role.choices, blank=True, default="")
+    # Staff only: the work name the administrator gives a staff member, shown to colleagues in
+    # the back office and the audit log instead of an id. Blank for customers.
+    display_name = models.CharField(max_length=60, blank=True, default="")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     totp_secret = EncryptedField(subject_field="subject", null=True)
@@ -55,6 +58,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         # Never the email: this string lands in the admin log and in error reports.
         return f"{self.get_role_display() or 'Customer'} {str(self.subject)[:8]}"
+
+    @property
+    def staff_label(self) -> str:
+        """How the back office names a staff member: their display name, or role and short id."""
+        short = f"{self.get_role_display() or 'Customer'} · {str(self.subject)[:8]}"
+        return f"{self.display_name} ({short})" if self.display_name else short
 
     @property
     def is_staff(self) -> bool:  # type: ignore[override]

@@ -95,6 +95,15 @@ FIELDS: dict[type, dict[str, Declaration]] = {
             retention=ACCOUNT_LIFETIME,
             stored_as="plain role name on a pseudonymous row (staff only; blank for customers)",
         ),
+        "display_name": personal(
+            "user.name",
+            P.ACCOUNT_SECURITY,
+            P.SUBJECT_REQUEST,
+            retention=ACCOUNT_LIFETIME,
+            stored_as="plain work name on a staff member's row, set by an administrator and "
+            "shown to colleagues in the back office and audit log (staff only; blank for "
+            "customers)",
+        ),
         "is_active": NotPersonal("account switch (may sign in or not); describes no trait"),
         "is_superuser": NotPersonal("Django permission flag; unused, rights come from `role`"),
         "groups": NotPersonal("Django permission groups; unused, rights come from `role`"),

@@ -64,6 +64,7 @@ LABELS: dict[str, str] = {
     "how": "How",
     "partner_kind": "Kind of partner",
     "staff_role": "Staff role",
+    "staff_display_name": "Name shown to colleagues",
     "email_when_a_message_waits": "Email me when a message waits",
     "you_agreed_to_publish": "You agreed to publish it",
     "published_on_the_product_page": "Published on the product page",

@@ -138,6 +138,22 @@ def reset_second_factor(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMINISTRATOR)
 @require_POST
+def set_display_name(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    name = str(request.POST.get("display_name", ""))
+    return _on_chosen(
+        request,
+        lambda user: services.set_display_name(
+            user=user,
+            display_name=name,
+            actor=actor,  # type: ignore[arg-type]
+        ),
+        "Display name saved: colleagues see it in the back office and the audit log.",
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+@require_POST
 def deactivate_staff(request: HttpRequest) -> HttpResponse:
     actor = request.user
     return _on_chosen(

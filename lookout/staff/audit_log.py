@@ -1,11 +1,12 @@
-"""The privacy officer's audit log as a history (issue 22, item 2): each entry says when, who
-(a staff member by role and, for staff, by their account's short id), what in words, which
-data in words, whose data (a pseudonymous id) and why; filters by person, role, action,
-purpose, whose data and date range; numbered pages.
+"""The privacy officer's audit log as a history (issue 22, item 2): each entry says when,
+who (a staff member by the display name the administrator gave them, role and short id), what
+in words, which data in words, whose data (a pseudonymous id) and why; filters by person, role,
+action, purpose, whose data and date range; numbered pages.
 
-It shows what the log holds and nothing more: pseudonymous ids, roles, codes put in words. No
-customer's personal data is read (nothing goes through the gate), so opening it needs no
-purpose of its own; it is the privacy officer's alone (others get the back office's 404).
+It shows what the log holds and nothing more: pseudonymous ids, roles, staff display names,
+codes put in words. No customer's personal data is read (nothing goes through the gate), so
+opening it needs no purpose of its own; it is the privacy officer's alone (others get the back
+office's 404).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def filtered(wanted: dict[str, str]) -> tuple[QuerySet[AuditEntry], list[str]]:
 
 
 def _staff_names(refs: set[str]) -> dict[str, str]:
-    """Staff accounts among the page's actors, by role and short id (staff data only)."""
+    """Staff accounts among the page's actors: display name, role and short id (staff data)."""
     from lookout.accounts.models import User
 
     ids = []
@@ -118,12 +119,11 @@ def _staff_names(refs: set[str]) -> dict[str, str]:
             ids.append(uuid.UUID(ref))
         except ValueError:
             continue
-    labels = dict(Role.choices)
     return {
-        str(subject): f"{labels.get(role, 'Staff')} · {str(subject)[:8]}"
-        for subject, role in User.objects.filter(subject__in=ids)
+        str(u.subject): u.staff_label
+        for u in User.objects.filter(subject__in=ids)
         .exclude(role="")
-        .values_list("subject", "role")
+        .only("subject", "role", "display_name")
     }
 
 
@@ -174,13 +174,12 @@ def _query(wanted: dict[str, str], **changes: Any) -> str:
 def staff_choices() -> list[tuple[str, str]]:
     from lookout.accounts.models import User
 
-    labels = dict(Role.choices)
     staff = sorted(
         (
-            (str(subject), f"{labels.get(role, 'Staff')} · {str(subject)[:8]}")
-            for subject, role in User.objects.exclude(role="").values_list("subject", "role")
+            (str(u.subject), u.staff_label)
+            for u in User.objects.exclude(role="").only("subject", "role", "display_name")
         ),
-        key=lambda choice: choice[1],
+        key=lambda choice: choice[1].lower(),
     )
     return [(SYSTEM, "The store (automatic)"), *staff]
 

@@ -98,6 +98,37 @@ def change_role(*, user: User, role: str, actor: User) -> User:
     return locked
 
 
+DISPLAY_NAME_MAX = 60
+
+
+def set_display_name(*, user: User, display_name: str, actor: User) -> User:
+    """Give a staff member the work name colleagues see in the back office and audit log
+    (blank: back to role and short id). Audited; the entry names the account, not the name."""
+    name = " ".join(str(display_name).split())
+    if len(name) > DISPLAY_NAME_MAX:
+        raise StaffRefused(f"A display name has at most {DISPLAY_NAME_MAX} characters.")
+    if "@" in name:
+        raise StaffRefused("A display name is a name, not an email address.")
+    if not all(ch.isprintable() for ch in name):
+        raise StaffRefused("A display name is plain text on one line.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().filter(pk=user.pk).first()
+        if locked is None or not locked.role:
+            raise StaffRefused("Only staff accounts have a display name.")
+        if locked.display_name == name:
+            return locked
+        locked.display_name = name
+        locked.save(update_fields=["display_name"])
+        record(
+            actor=actor,
+            action="staff.display_name_set",
+            subject=locked.subject,
+            fields=["accounts.User.display_name"],
+            target=locked,
+        )
+    return locked
+
+
 def _staff_other_than(actor: User | None, user: User, *, doing: str) -> User:
     """The staff member's row, locked; refused for customers and for the actor themself."""
     locked = User.objects.select_for_update().filter(pk=user.pk).first()

@@ -26,6 +26,11 @@ urlpatterns = [
         name="reset_second_factor",
     ),
     path("administrator/staff/deactivate/", admin_views.deactivate_staff, name="deactivate_staff"),
+    path(
+        "administrator/staff/display-name/",
+        admin_views.set_display_name,
+        name="set_display_name",
+    ),
     path("returns/<uuid:return_id>/receive/", actions.receive, name="receive"),
     path("returns/<uuid:return_id>/label/", actions.issue_label, name="issue_label"),
     path("returns/<uuid:return_id>/accept/", actions.accept, name="accept"),

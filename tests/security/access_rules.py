@@ -191,6 +191,7 @@ RULES: dict[str, Rule] = {
     "staff:resend_invitation": only(AD, why="staff accounts", method="post"),
     "staff:reset_second_factor": only(AD, why="staff accounts", method="post"),
     "staff:deactivate_staff": only(AD, why="staff accounts", method="post"),
+    "staff:set_display_name": only(AD, why="staff accounts", method="post"),
     "staff:receive": only(W, why="returns", method="post"),
     "staff:issue_label": only(AS, why="returns", method="post"),
     "staff:accept": only(AS, why="returns", method="post"),

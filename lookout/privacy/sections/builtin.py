@@ -84,6 +84,8 @@ def account(ctx: SectionContext) -> Reading:
         "last_sign_in_at": _iso(user.last_login),
         "closed_at": _iso(user.closed_at),
         "staff_role": user.get_role_display() if user.role else None,
+        # Staff only: the work name colleagues see in the back office and the audit log.
+        "staff_display_name": user.display_name or None,
         "second_factor": "on" if user.totp_confirmed_at else "off",
         "password": "set (stored only as an Argon2 hash; nobody can read it)"
         if user.has_usable_password()
