@@ -58,9 +58,10 @@ def _cart_with_a_camera(page: Page, url: str) -> str:
     page.locator(".card:has(.stock.in) .card-link").first.click()
     page.get_by_role("button", name="Add to cart").click()
     expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
+    # the token's address when cookies are blocked; /cart/ when the cart cookie holds the cart
     token = re.search(r"/cart/([A-Za-z0-9_-]{43})/", page.url)
-    assert token, page.url
-    return token[1]
+    assert token or page.url == url + "/cart/", page.url
+    return token[1] if token else ""
 
 
 def test_a_guest_buys_with_a_discount_code(
