@@ -198,3 +198,11 @@ def test_a_cart_cookie_with_a_cart_token_in_the_query_bypasses_the_cache(cached)
     # served by the view (no X-Page-Cache), never stored: its links may not carry the token
     assert response.status_code == 200 and not response.has_header("X-Page-Cache")
     assert Client().get(item.get_absolute_url(), {"cart": token})["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.django_db
+def test_the_cart_cookie_is_secure_wherever_the_session_cookie_is(settings):
+    item = factories.product()
+    assert not _add(Client(), item.sku).cookies[CART_COOKIE]["secure"]  # development: http
+    settings.SESSION_COOKIE_SECURE = True  # production (lookout/settings.py)
+    assert _add(Client(), item.sku).cookies[CART_COOKIE]["secure"]
