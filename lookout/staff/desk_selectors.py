@@ -18,6 +18,7 @@ Who may use the desk, and how (decided from the role matrix, `lookout.access.mat
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -360,6 +361,25 @@ def _cancellation_entries(order: Order, *, actor: User, purpose: Purpose) -> lis
     ]
 
 
+def _display_names(refs: set[str]) -> dict[str, str]:
+    """Staff display names by subject id (blank names left out): one query."""
+    from lookout.accounts.models import User
+
+    ids = []
+    for ref in refs:
+        try:
+            ids.append(uuid.UUID(ref))
+        except ValueError:
+            continue
+    return {
+        str(subject): name
+        for subject, name in User.objects.filter(subject__in=ids)
+        .exclude(role="")
+        .exclude(display_name="")
+        .values_list("subject", "display_name")
+    }
+
+
 def _note_entries(order: Order, *, actor: User, purpose: Purpose) -> list[Entry]:
     notes = list(order.notes.all())
     shown = _sealed(
@@ -371,11 +391,15 @@ def _note_entries(order: Order, *, actor: User, purpose: Purpose) -> list[Entry]
         actor=actor,
     )
     roles = dict(Role.choices)
+    # Colleagues by the display name the administrator gave them (staff data; issue 22).
+    names = _display_names({note.author_ref for note in notes})
     return [
         Entry(
             note.at,
             "note",
-            f"Internal note ({roles.get(note.author_role, 'staff')})",
+            f"Internal note by {names[note.author_ref]} ({roles.get(note.author_role, 'staff')})"
+            if names.get(note.author_ref)
+            else f"Internal note ({roles.get(note.author_role, 'staff')})",
             "",
             text,
             level,
