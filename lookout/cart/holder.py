@@ -3,7 +3,8 @@ cookies, in the links (the token in the path or `?cart=`) only when it blocks th
 
 The cookie is HttpOnly, SameSite=Lax (a form posted from another site does not carry it, so
 the cart's CSRF-exempt forms stay safe: another site still cannot name the cart) and Secure
-wherever the session cookie is. It lives as long as an unchanged cart is kept (CART_RETENTION).
+wherever the session cookie is. It is a session cookie (gone when the browser closes): the privacy
+policy (section 6) promises that only the cookie choice and, with consent, analytics last longer.
 
 A page knows the cart is in the cookie when the request carries the cookie; then its links
 and forms use the token-free addresses (/cart/, /checkout/), so an address copied from the
@@ -16,10 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from lookout.core.inventory import CART_RETENTION
 from lookout.core.tokens import CART_COOKIE, is_well_formed_cart_token
-
-CART_COOKIE_LIFETIME = CART_RETENTION.period
 
 # The token-free address of each page that has one with the token in its path.
 HELD_ROUTES = {
@@ -43,14 +41,13 @@ def holds(request: HttpRequest, token: str) -> bool:
 
 
 def remember(request: HttpRequest, response: HttpResponse, token: str) -> None:
-    """Put the cart in the cookie (refreshing its lifetime), unless the request came from
+    """Put the cart in the (session) cookie, unless the request came from
     another site: a forged cross-site form must not swap the visitor's cart for another."""
     if request.headers.get("Sec-Fetch-Site", "") == "cross-site":
         return
     response.set_cookie(
         CART_COOKIE,
         token,
-        max_age=int(CART_COOKIE_LIFETIME.total_seconds()),
         path="/",
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,

@@ -12,7 +12,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
-from lookout.core.inventory import CART_RETENTION
 from lookout.core.tokens import CART_COOKIE
 
 
@@ -92,12 +91,13 @@ def inventory() -> list[CookieSpec]:
         CookieSpec(
             CART_COOKIE,
             Category.STRICTLY_NECESSARY,
-            CART_RETENTION.period,
-            "Keeps your cart, so that it is still there in a new tab or when you come back, and "
+            None,  # a session cookie: the policy (section 6) lets only consent and analytics last
+            "Keeps your cart, so that it is still there in a new tab or when you type the shop's "
+            "address again, and "
             "so that the shop's addresses carry no cart number anyone could copy. It holds only "
             "a random number that opens the cart; it is never linked to an account or order. "
             "When your browser blocks cookies, the cart rides in the shop's links instead.",
-            "When you put something in your cart; it lasts as long as an unchanged cart is kept.",
+            "When you put something in your cart; it ends when you close your browser.",
         ),
         CookieSpec(
             VISITOR_COOKIE,

@@ -6,7 +6,6 @@ no cookie, is in test_views.py."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -18,7 +17,6 @@ from lookout.cart.services import add_to_cart, open_cart
 from lookout.catalog import cache as page_cache
 from lookout.catalog.tests import factories
 from lookout.consent.cookies import by_name
-from lookout.core.inventory import CART_RETENTION
 from lookout.core.tokens import CART_COOKIE
 
 NONCE = re.compile(r'nonce="[^"]+"')
@@ -36,11 +34,12 @@ def test_first_add_puts_the_cart_in_a_strictly_necessary_cookie_and_the_address_
     # when a visitor whose browser keeps cookies puts a product in a new cart
     added = _add(browser, item.sku, "2")
     token = added["Location"].split("/")[2]
-    # then the cart cookie is set: HttpOnly, SameSite=Lax, for as long as a cart is kept
+    # then the cart cookie is set: HttpOnly, SameSite=Lax, a session cookie (the policy lets
+    # only the cookie choice and analytics outlast the browser)
     morsel = added.cookies[CART_COOKIE]
     assert morsel.value == token
     assert morsel["httponly"] and morsel["samesite"] == "Lax" and morsel["path"] == "/"
-    assert int(morsel["max-age"]) == int(CART_RETENTION.period.total_seconds())
+    assert morsel["max-age"] == "" and morsel["expires"] == ""
     # and the token's address, reached with the cookie, moves to /cart/
     moved = browser.get(added["Location"])
     assert moved.status_code == 302 and moved["Location"] == "/cart/"
@@ -146,10 +145,10 @@ def test_an_expired_cart_in_the_cookie_shows_the_empty_cart_and_the_next_add_ope
     assert Cart.objects.count() == 1
 
 
-def test_the_cart_cookie_is_in_the_inventory_as_strictly_necessary_with_the_cart_lifetime():
+def test_the_cart_cookie_is_in_the_inventory_as_a_strictly_necessary_session_cookie():
     spec = by_name()[CART_COOKIE]
     assert spec.category == "strictly_necessary"
-    assert spec.lifetime == CART_RETENTION.period == timedelta(days=30)
+    assert spec.lifetime is None
 
 
 @pytest.fixture
