@@ -210,6 +210,9 @@ def test_an_unconfirmed_request_becomes_overdue_and_is_flagged(processor, staff)
         _, officer = staff(Role.PRIVACY_OFFICER)
         queue = officer.get("/privacy/queue/").content.decode()
         assert "OVERDUE" in queue and "1 overdue" in queue
+        # which data the partner holds, in words (issue 22): never "orders.Delivery.name"
+        redactions = queue.split('id="redactions"', 1)[1]
+        assert "name (delivery)" in redactions and "orders.Delivery" not in redactions
         start = officer.get("/staff/", follow=True).content.decode()  # the officer's start page
         assert "1 OVERDUE" in start
 

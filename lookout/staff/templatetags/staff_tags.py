@@ -22,3 +22,11 @@ def role_words(code: str) -> str:
 
     labels = dict(Role.choices)
     return str(labels.get(code, str(code).replace("_", " ").capitalize()))
+
+
+@register.filter
+def data_words(codes: object) -> str:
+    """Field names or data categories in words ("orders.Delivery.name" -> "name (delivery)")."""
+    from lookout.audit.words import fields_words
+
+    return fields_words(codes)
