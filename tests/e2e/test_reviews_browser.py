@@ -14,15 +14,11 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import (  # noqa: F401 (fixtures)
+from tests.e2e.conftest import (
     BIN,
     PHONE,
     ROOT,
     _site_env,
-    browser,
-    live_server_url,
-    playwright_instance,
-    screenshots_dir,
 )
 from tests.e2e.test_accessibility import axe_source, check_page  # noqa: F401 (fixture)
 
@@ -62,7 +58,7 @@ print(json.dumps({{
 
 
 @pytest.fixture(scope="module")
-def site(live_server_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+def site(live_server_url: str, tmp_path_factory: pytest.TempPathFactory):
     found = sorted(tmp_path_factory.getbasetemp().glob("e2e-var[0-9]*/lookout.sqlite3"))
     assert len(found) == 1, found
     out = subprocess.run(
@@ -86,8 +82,8 @@ def _sign_in(page: Page, base: str, email: str, *, code: bool = False) -> None:
 @pytest.mark.commitment("C4.4")
 def test_a_delivered_buyer_reviews_and_after_sales_publishes(
     site,
-    browser,  # noqa: F811
-    screenshots_dir: Path,  # noqa: F811
+    browser,
+    screenshots_dir: Path,
     axe_source: str,  # noqa: F811
 ) -> None:
     base, made = site

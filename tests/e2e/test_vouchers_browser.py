@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import (  # noqa: F401 (fixtures)
+from tests.e2e.conftest import (
     PHONE,
     _lookout,
-    browser,
-    cookie_blocking_context,
-    playwright_instance,
-    screenshots_dir,
 )
 from tests.e2e.test_checkout_browser import _fill_delivery, _pay, shop_url  # noqa: F401
 
@@ -66,8 +62,8 @@ def _cart_with_a_camera(page: Page, url: str) -> str:
 
 def test_a_guest_buys_with_a_discount_code(
     shop_url,  # noqa: F811
-    cookie_blocking_context,  # noqa: F811
-    screenshots_dir: Path,  # noqa: F811
+    cookie_blocking_context,
+    screenshots_dir: Path,
 ) -> None:
     url, env = shop_url
     _make_code(env)
