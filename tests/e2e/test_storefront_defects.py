@@ -61,7 +61,7 @@ def test_choosing_a_checkout_country_takes_effect_at_once(live_server_url, brows
     # then the address form is the UK's: a UK postcode is checked against UK rules
     expect(page.get_by_text(re.compile("Delivering to United Kingdom"))).to_be_visible()
     expect(page.get_by_label("Post town", exact=False)).to_be_visible()
-    assert page.locator('input[name="country"]').input_value() == "GB"
+    assert page.locator('#delivery-form input[name="country"]').input_value() == "GB"
     context.close()
 
 
