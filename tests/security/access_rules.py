@@ -10,6 +10,9 @@ Kinds of rule:
 * LINK: anyone holding the link (a cart token, a signed guest-order link, an opt-out or
   password-reset token). The link is the credential; the test also checks that a tampered one
   is refused for everyone.
+* HELD: anyone whose browser holds the cart cookie (the token-free cart and checkout pages,
+  lookout.cart.holder). The cookie is the credential: the test calls with the world's cart in
+  it, and checks that without it, or with a tampered one, everyone is refused.
 * SIGNED_IN: any signed-in person (customers and staff), about their own account only.
 * CUSTOMER: any signed-in customer (no staff role), about their own account only.
 * OWNER: only the customer whose object it is (an order, a return, a subject request, an
@@ -29,6 +32,7 @@ from lookout.access.roles import Role
 
 PUBLIC = "public"
 LINK = "link"
+HELD = "cart-cookie"
 SIGNED_IN = "signed-in"
 CUSTOMER = "customer"
 OWNER = "owner"
@@ -72,6 +76,10 @@ RULES: dict[str, Rule] = {
     "checkout:start": Rule(LINK, "checking out a cart needs its token"),
     "checkout:return": Rule(LINK, "back from the processor with the order's own return link"),
     "cart:voucher": Rule(LINK, "a discount code on a cart, by its token", "post"),
+    "cart:held_update": Rule(HELD, "the cart the browser's own cookie holds", "post"),
+    "cart:held_voucher": Rule(HELD, "a code on the cart the browser's own cookie holds", "post"),
+    "checkout:held": Rule(HELD, "checking out the cart the browser's own cookie holds"),
+    "checkout:held_voucher": Rule(HELD, "a code at checkout, cart from the cookie", "post"),
     "checkout:voucher": Rule(LINK, "a discount code at checkout, by the cart's token", "post"),
     "consent:cookies": Rule(PUBLIC, "the cookie page"),
     "consent:choose": Rule(PUBLIC, "anyone can choose cookies", "post"),
@@ -124,6 +132,7 @@ RULES: dict[str, Rule] = {
     "support:visitor_conversation": Rule(LINK, "a visitor's signed conversation link"),
     "support:staff_queue": only(AS, F, PO, why="the conversations in one's role's queue"),
     "support:staff_search": only(AS, F, PO, why="search one's queue", method="post"),
+    "support:staff_notices": only(AS, F, PO, why="one's own alert choice", method="post"),
     "support:staff_conversation": only(AS, why="a conversation in after-sales' queue"),
     "reviews:write": Rule(OWNER, "reviewing a product of one's own delivered order"),
     "reviews:mine": Rule(CUSTOMER, "one's own reviews"),
@@ -161,6 +170,12 @@ RULES: dict[str, Rule] = {
     "privacy:decide": only(PO, why="request decisions", method="post"),
     "privacy:correct": only(PO, why="corrections", method="post"),
     "privacy:confirm_redaction": only(PO, why="a partner's answer to a redaction", method="post"),
+    "privacy:extend": only(PO, why="a request's due date, extended once", method="post"),
+    "privacy:lift_restriction": only(PO, why="lifting a restriction of processing", method="post"),
+    "privacy:restrict": Rule(SIGNED_IN, "restricting the processing of one's own data", "post"),
+    "privacy:visitor_start": Rule(LINK, "a visitor's signed conversation link", "post"),
+    "privacy:visitor_confirm": Rule(LINK, "a visitor's signed conversation link", "post"),
+    "privacy:visitor_request": Rule(LINK, "a visitor's signed link to their own request"),
     "sharing:key_pem": Rule(PUBLIC, "the public key that signs deletion certificates"),
     "sharing:key_jwk": Rule(PUBLIC, "the public key that signs deletion certificates"),
     "sharing:certificate": Rule(LINK, "an erased person's certificate: its reference is its key"),

@@ -20,9 +20,11 @@ from django.apps import apps
 from django.db import connections, router
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from lookout.core.tokens import CART_COOKIE
 from tests.security import world as w
 from tests.security.access_rules import (
     CUSTOMER,
+    HELD,
     LINK,
     OWNER,
     PUBLIC,
@@ -245,6 +247,23 @@ def _fresh_redaction(world: w.World) -> dict[str, Any]:
     return {"redaction_id": found.pk}
 
 
+def _fresh_restriction(world: w.World) -> dict[str, Any]:
+    """A restriction of processing in force, for a person of its own."""
+    from lookout.privacy.models import ProcessingRestriction, RestrictionGround, Via
+
+    made = ProcessingRestriction.objects.create(
+        subject=uuid.uuid4(), ground=RestrictionGround.ACCURACY, via=Via.ACCOUNT
+    )
+    return {"restriction_id": made.pk}
+
+
+def _visitor_request_link(world: w.World) -> str:
+    """The signed link a visitor follows their own request with (support.visitors)."""
+    from lookout.support import visitors
+
+    return visitors.request_token(world.access_request.id)
+
+
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
@@ -283,6 +302,11 @@ KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "privacy:decide": _fresh_request("access"),
     "privacy:correct": _fresh_request("correction"),
     "privacy:confirm_redaction": w.fresh(_fresh_redaction),
+    "privacy:extend": _fresh_request("access"),
+    "privacy:lift_restriction": w.fresh(_fresh_restriction),
+    "privacy:visitor_start": lambda x: {"token": _visitor_link(x)},
+    "privacy:visitor_confirm": lambda x: {"token": _visitor_link(x)},
+    "privacy:visitor_request": lambda x: {"token": _visitor_request_link(x)},
     "sharing:certificate": _certificate,
     "sharing:certificate_json": _certificate,
     "marketing:send": w.fresh(_fresh_promotion),
@@ -407,7 +431,7 @@ def reached(response: Any, path: str) -> bool:
 
 
 def allowed(rule: Rule, actor: str) -> bool:
-    if rule.who in (PUBLIC, LINK):
+    if rule.who in (PUBLIC, LINK, HELD):
         return True
     if rule.who == SIGNED_IN:
         return actor != "anonymous"
@@ -462,6 +486,8 @@ def call(
     kwargs = build_kwargs(target, world) if kwargs is None else kwargs
     body = BODIES.get(target.name, lambda _: {})(world)
     client = client or w.client_for(actor, world.people)
+    if rule.who == HELD:  # the credential is the cart cookie: the world's cart in it
+        client.cookies[CART_COOKIE] = world.cart_token
     method = (target.method or rule.method).lower()
     path = url_of(target, kwargs)
     if method in ("get", "head"):
@@ -578,4 +604,32 @@ def test_a_tampered_link_is_refused_to_everyone():
             )
             if not refused:
                 wrong.append(f"{target.name} ({path}) as {actor}: {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.commitment("C4.5")
+def test_a_missing_or_tampered_cart_cookie_is_refused_to_everyone():
+    # given every endpoint whose credential is the cart cookie
+    world = w.build_world()
+    token = world.cart_token
+    tampered = token[:-4] + ("BBBB" if token.endswith("AAAA") else "AAAA")
+    held = [t for t in targets() if (rule := rule_for(t.name)) is not None and rule.who == HELD]
+    assert held
+    wrong = []
+    for target in held:
+        rule = rule_for(target.name)
+        assert rule is not None
+        path = url_of(target, build_kwargs(target, world))
+        for cookie in (None, tampered):
+            for actor in ("anonymous", "other_customer"):
+                client = w.client_for(actor, world.people)
+                if cookie is not None:
+                    client.cookies[CART_COOKIE] = cookie
+                response = getattr(client, rule.method)(path, {})
+                # then it is refused, and never with a server error
+                if not 400 <= response.status_code < 500:
+                    wrong.append(
+                        f"{target.name} ({path}) as {actor}, cookie {cookie!r}: "
+                        f"{response.status_code}"
+                    )
     assert not wrong, "\n".join(wrong)
