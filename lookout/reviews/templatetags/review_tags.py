@@ -47,7 +47,7 @@ def _stars_label(count: int, average: float) -> str:
 def card_rating(context: template.Context, product: Any) -> SafeString:
     found = _ratings(context).get(product.pk)
     if found is None:
-        return mark_safe("")
+        return SafeString("")
     count, average = found
     return format_html(
         '<p class="card-rating"><span aria-hidden="true">★ {}</span> '
