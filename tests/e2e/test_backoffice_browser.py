@@ -18,7 +18,8 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import BIN, DESKTOP, ROOT
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass (root conftest.py): the two passes share the browser work.
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 PASSWORD = "lookout-demo-only"
 STAFF = {

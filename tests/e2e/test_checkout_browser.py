@@ -23,7 +23,8 @@ from playwright.sync_api import Page, expect
 from sandbox_processor.shopper import future_expiry
 from tests.e2e.conftest import BIN, ROOT, _free_port, _lookout, prepare_site
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass (root conftest.py): the two passes share the browser work.
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 WRAPPER = """
 from lookout.wsgi import application as _store

@@ -74,7 +74,7 @@ def test_the_officer_records_a_partners_answer_and_the_certificate_shows_it(
     page.goto(base + "/privacy/queue/")
     row = page.locator("table.redactions tr", has_text=VENDOR)
     expect(row).to_contain_text("No automatic channel")
-    expect(row).to_contain_text("orders.Delivery.email")
+    expect(row).to_contain_text("email address (delivery)")  # the data named in words
     page.screenshot(path=str(screenshots_dir / "erasure-queue.png"), full_page=True)
 
     # when the officer records the vendor's answer with the keyboard alone

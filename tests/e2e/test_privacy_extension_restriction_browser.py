@@ -123,7 +123,7 @@ def test_a_person_restricts_processing_and_the_officer_lifts_it_with_a_reason(
     form.get_by_label("Your password").focus()
     mobile.keyboard.type(CUSTOMER_PASSWORD)
     mobile.keyboard.press("Enter")
-    expect(mobile.get_by_role("status")).to_contain_text("restricted from now on")
+    expect(mobile.locator("p.notice[role=status]")).to_contain_text("restricted from now on")
     expect(mobile.locator("p.restriction-status")).to_contain_text("Restricted since")
     _fits(mobile)
     mobile.screenshot(path=str(screenshots_dir / "privacy-restriction-phone.png"), full_page=True)
