@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from lookout.catalog import cache as page_cache
 from tests.ops.conftest import REPO, clean_env
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,10 @@ def _series(client) -> dict[str, float]:
 
 
 def test_one_process_counts_its_own_page_cache_use(client, settings):
-    # given the page cache on, and the figures before
+    # given the page cache on, empty in this process (an earlier test may have left the home
+    # page in its in-process copy: the first visit would then be a hit), and the figures before
     settings.LOOKOUT_PAGE_CACHE = True
+    page_cache.local.clear()
     before = _series(client)
     # when an anonymous visitor opens the home page twice (rendered, then served from the cache)
     # and once with a query parameter the page does not read
