@@ -80,6 +80,16 @@ def _product(sku: str) -> Product:
     return product
 
 
+def _purchasable(product: Product) -> Product:
+    """A product with variants is bought through one of them (its colour, its pack size)."""
+    if not product.purchasable:
+        raise Conflict(
+            f"The {product.name} comes in several versions: please choose one on its page "
+            "before adding it to your cart."
+        )
+    return product
+
+
 def _check_quantity(quantity: int, product: Product) -> None:
     if quantity < 1 or quantity > MAX_QUANTITY:
         raise CartError(f"Quantity must be between 1 and {MAX_QUANTITY}.")
@@ -93,7 +103,7 @@ def _check_quantity(quantity: int, product: Product) -> None:
 def add_to_cart(*, cart: Cart, sku: str, quantity: int = 1) -> CartLine:
     """Add `quantity` of a product; adding again raises the line's quantity."""
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
-    product = _product(sku)
+    product = _purchasable(_product(sku))
     line = CartLine.objects.filter(cart=cart, product=product).first()
     total = quantity + (line.quantity if line else 0)
     if quantity < 1:
@@ -172,7 +182,7 @@ def refill(*, cart: Cart, wanted: Iterable[Wanted]) -> list[Refilled]:
     results = []
     for product_id, item in merged.items():
         product = products.get(product_id)
-        if product is None or item.quantity < 1:
+        if product is None or item.quantity < 1 or not product.purchasable:
             continue
         line = lines.get(product_id)
         have = line.quantity if line else 0
@@ -278,7 +288,7 @@ def summarize(*, cart: Cart) -> Summary:
             line_total=usd(line.product.price * line.quantity),
             saving=usd((line.product.list_price - line.product.price) * line.quantity),
         )
-        for line in cart.lines.select_related("product__category")
+        for line in cart.lines.select_related("product__category", "product__parent")
     ]
     subtotal = usd(sum((line.line_total for line in lines), Decimal(0)))
     summary = Summary(

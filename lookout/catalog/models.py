@@ -3,6 +3,15 @@
 Catalog data describes things for sale, never people, so nothing here is personal (see
 `personal_data.py`). Prices are exact USD decimals (C1.2); the saving is derived, never stored,
 so it cannot drift from the two prices it is computed from.
+
+Variants (docs/decisions/0046-product-variants.md): a product is *standalone* (one thing to
+buy, what every product was before variants), a *parent* (the shared page: name, description,
+specs, photos, reviews; never bought itself) or a *child*, one variant of a parent with its own
+SKU, prices, stock and option values (`options`: `[["Colour", "Black"], ["Pack", "2-pack"]]`).
+Carts, orders, stock and vouchers refer to the row bought: a standalone product or a child.
+A parent's price, list price and stock summarise its variants (the cheapest variant's prices,
+the sum of their stock), kept by `services.refresh_parent` and, for stock, by the orders'
+stock moves, so listings, filters and sorts read a parent like any product.
 """
 
 from __future__ import annotations
@@ -60,7 +69,32 @@ class Storage(models.TextChoices):
     NONE = "none", "None"
 
 
+class Structure(models.TextChoices):
+    STANDALONE = "standalone", "Single product (no variants)"
+    PARENT = "parent", "Product with variants (not bought itself)"
+    CHILD = "child", "Variant of a product"
+
+
+OPTION_SEPARATOR = " — "  # between a variant's product name and its option values
+
+
 class Product(models.Model):
+    structure = models.CharField(
+        max_length=10, choices=Structure.choices, default=Structure.STANDALONE
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="variants",
+        help_text="The product this is a variant of (variants only).",
+    )
+    options = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A variant\'s option values in order: [["Colour", "Black"], ["Pack", "2-pack"]].',
+    )
     sku = models.CharField(max_length=32, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     name = models.CharField(max_length=120)
@@ -100,13 +134,67 @@ class Product(models.Model):
                 name="catalog_price_not_above_list",
             ),
             models.CheckConstraint(condition=models.Q(price__gt=0), name="catalog_price_positive"),
+            # A variant has a parent, and only a variant has one.
+            models.CheckConstraint(
+                condition=models.Q(structure=Structure.CHILD, parent__isnull=False)
+                | (~models.Q(structure=Structure.CHILD) & models.Q(parent__isnull=True)),
+                name="catalog_variant_has_parent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(structure__in=Structure.values),
+                name="catalog_structure_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
+        """A variant's address is its parent's page with the variant chosen (`?variant=SKU`)."""
+        if self.structure == Structure.CHILD and self.parent is not None:
+            return f"{reverse('catalog:product', args=[self.parent.slug])}?variant={self.sku}"
         return reverse("catalog:product", args=[self.slug])
+
+    @property
+    def is_parent(self) -> bool:
+        return self.structure == Structure.PARENT
+
+    @property
+    def is_variant(self) -> bool:
+        return self.structure == Structure.CHILD
+
+    @property
+    def purchasable(self) -> bool:
+        """Whether this row can go in a cart: a parent is bought through one of its variants."""
+        return self.structure != Structure.PARENT
+
+    @property
+    def option_label(self) -> str:
+        """The option values in words, "Colour: Black, Pack: 2-pack" ("" for no variant)."""
+        return option_label(self.options)
+
+    @property
+    def option_values(self) -> str:
+        """The values alone, "Black, 2-pack", for a chooser whose heading names the options."""
+        return ", ".join(str(value) for _name, value in self.options or [])
+
+    @property
+    def price_varies(self) -> bool:
+        """A parent whose variants cost different amounts: its card says "from" its price.
+        Listings prefetch `variants` (selectors.variants_for_cards), so no query per card."""
+        return self.is_parent and len({v.price for v in self.variants.all()}) > 1
+
+    @property
+    def variant_summary(self) -> str:
+        """A parent's card line, "4 choices of colour and pack" ("" for any other product)."""
+        if not self.is_parent:
+            return ""
+        variants = list(self.variants.all())
+        if len(variants) < 2:
+            return ""
+        names = [str(name).lower() for name, _value in variants[0].options or []]
+        spoken = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        return f"{len(variants)} choices of {spoken}"
 
     @property
     def saving(self) -> Decimal:
@@ -164,6 +252,17 @@ class Product(models.Model):
             ("Placement", self.get_placement_display()),
             ("Works with", ", ".join(self.smart_home_list) or "—"),
         ]
+
+
+def option_label(options: list) -> str:
+    return ", ".join(f"{name}: {value}" for name, value in options or [])
+
+
+def variant_name(parent_name: str, options: list) -> str:
+    """A variant's name, as carts, orders, returns and mail show it:
+    "Kestrel Doorbell Pro S4 — Colour: Black, Pack: 2-pack"."""
+    label = option_label(options)
+    return f"{parent_name}{OPTION_SEPARATOR}{label}" if label else parent_name
 
 
 def shown_stock_changed(before: int, after: int) -> bool:

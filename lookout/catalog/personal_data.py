@@ -36,6 +36,9 @@ FIELDS = {
             "hue",
             "search_text",
             "works_with",
+            "structure",
+            "parent",
+            "options",
         )
     },
     # Photos of products; uploads are re-encoded to pixels only, so no camera, place or time

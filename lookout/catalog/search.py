@@ -22,7 +22,7 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz, process
 
-from lookout.catalog.models import Product
+from lookout.catalog.models import Product, Structure
 
 FTS_TABLE = "catalog_product_fts"
 MAX_TERMS = 8
@@ -59,7 +59,16 @@ class SearchResult:
 
 
 def search_document(product: Product) -> str:
-    """The text a product is found by: names, brand, category and every spec in words."""
+    """The text a product is found by: names, brand, category and every spec in words; a
+    parent also by its variants' SKUs and option values, so a variant's SKU finds its page.
+    A variant itself is not indexed (it is found through its parent): its text is empty."""
+    if product.structure == Structure.CHILD:
+        return ""
+    variants: list[str] = []
+    if product.structure == Structure.PARENT:
+        for sku, options in Product.objects.filter(parent=product).values_list("sku", "options"):
+            variants.append(sku)
+            variants.extend(str(value) for _name, value in options or [])
     parts = [
         product.name,
         product.brand,
@@ -77,6 +86,7 @@ def search_document(product: Product) -> str:
         product.weatherproof,
         product.get_placement_display(),
         product.smart_home,
+        *dict.fromkeys(variants),
     ]
     return " ".join(p for p in parts if p)
 
@@ -103,6 +113,8 @@ def index_products(products: Iterable[Product]) -> None:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE product_id = %s", [product.pk])  # noqa: S608
+                if not text:  # a variant: found through its parent
+                    continue
                 cursor.execute(
                     f"INSERT INTO {FTS_TABLE} (product_id, body) VALUES (%s, %s)",  # noqa: S608
                     [product.pk, text],
@@ -200,7 +212,8 @@ def forget_words() -> None:
 def _load_words() -> _Words:
     words: set[str] = set()
     names: dict[str, str] = {}
-    for text, name, brand in Product.objects.values_list("search_text", "name", "brand"):
+    rows = Product.objects.exclude(structure=Structure.CHILD)
+    for text, name, brand in rows.values_list("search_text", "name", "brand"):
         words.update(w.lower() for w in _WORD.findall(text) if len(w) > 2 and not w.isdigit())
         for label in (name, brand):
             if label:

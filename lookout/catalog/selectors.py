@@ -12,13 +12,17 @@ from decimal import Decimal
 from django import forms
 from django.db.models import (
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
+    Prefetch,
+    Q,
     QuerySet,
     prefetch_related_objects,
 )
 
-from lookout.catalog.models import Category, Placement, Power, Product
+from lookout.catalog.models import Category, Placement, Power, Product, Structure
 
 MAX_COMPARE = 4
 PAGE_SIZE = 12
@@ -68,22 +72,37 @@ class BrowseFilters(forms.Form):
         return data
 
 
-def filter_products(*, products: QuerySet[Product], filters: dict) -> QuerySet[Product]:
-    """Apply cleaned `BrowseFilters` data; unknown keys are ignored."""
+def _offer_filter(filters: dict) -> Q:
+    """What the row bought must satisfy: price range, in stock, on sale."""
+    wanted = Q()
     if filters.get("min_price") is not None:
-        products = products.filter(price__gte=filters["min_price"])
+        wanted &= Q(price__gte=filters["min_price"])
     if filters.get("max_price") is not None:
-        products = products.filter(price__lte=filters["max_price"])
+        wanted &= Q(price__lte=filters["max_price"])
+    if filters.get("in_stock"):
+        wanted &= Q(stock__gt=0)
+    if filters.get("on_sale"):
+        wanted &= Q(price__lt=F("list_price"))
+    return wanted
+
+
+def filter_products(*, products: QuerySet[Product], filters: dict) -> QuerySet[Product]:
+    """Apply cleaned `BrowseFilters` data; unknown keys are ignored. A product with variants
+    matches the price, stock and sale filters when one of its variants does (one variant
+    between the two prices, in stock and on sale, not three different ones)."""
+    offer = _offer_filter(filters)
+    if offer:
+        variant = Product.objects.filter(parent=OuterRef("pk")).filter(offer)
+        products = products.filter(
+            (~Q(structure=Structure.PARENT) & offer)
+            | Q(Exists(variant), structure=Structure.PARENT)
+        )
     if filters.get("resolution"):
         products = products.filter(resolution__gte=filters["resolution"])
     if filters.get("power"):
         products = products.filter(power=filters["power"])
     if filters.get("placement"):
         products = products.filter(placement__in=[filters["placement"], Placement.BOTH])
-    if filters.get("in_stock"):
-        products = products.filter(stock__gt=0)
-    if filters.get("on_sale"):
-        products = products.filter(price__lt=F("list_price"))
     order = SORTS.get(filters.get("sort") or "featured", SORTS["featured"])[1]
     discount = ExpressionWrapper(
         (F("list_price") - F("price")) / F("list_price"),
@@ -92,13 +111,55 @@ def filter_products(*, products: QuerySet[Product], filters: dict) -> QuerySet[P
     return products.annotate(discount=discount).order_by(*order)
 
 
+def variants_for_cards() -> Prefetch:
+    """A listing's variants, one query for all its cards ("from $X", "3 colours")."""
+    return Prefetch("variants", queryset=Product.objects.order_by("pk"))
+
+
+def listed() -> QuerySet[Product]:
+    """The products a listing shows: one card per product, never a variant of its own."""
+    return Product.objects.exclude(structure=Structure.CHILD)
+
+
 def category_products(*, category: Category, filters: dict) -> QuerySet[Product]:
     return filter_products(
-        products=Product.objects.filter(category=category)
+        products=listed()
+        .filter(category=category)
         .select_related("category")
-        .prefetch_related("photos"),
+        .prefetch_related("photos", variants_for_cards()),
         filters=filters,
     )
+
+
+@dataclass
+class ProductPage:
+    """A product page: the product (shared name, specs, photos, reviews), its variants, and the
+    offer shown: the chosen variant, or the product itself when it has none."""
+
+    product: Product
+    variants: list[Product]
+    offer: Product
+    option_names: list[str]
+
+
+class NoSuchVariant(Exception):
+    pass
+
+
+def product_page(*, product: Product, variant: str | None) -> ProductPage:
+    """The variant asked for by SKU (`?variant=`), or the first one in stock, or the first;
+    `NoSuchVariant` for a SKU that is not one of this product's variants."""
+    variants = list(product.variants.order_by("pk")) if product.is_parent else []
+    for v in variants:
+        v.parent = product  # its address is its parent's page: no query per link
+    if variant is not None:
+        chosen = next((v for v in variants if v.sku == variant), None)
+        if chosen is None:
+            raise NoSuchVariant(variant)
+    else:
+        chosen = next((v for v in variants if v.in_stock), variants[0] if variants else None)
+    names = [name for name, _value in (variants[0].options if variants else [])]
+    return ProductPage(product, variants, chosen or product, names)
 
 
 def products_by_sku(*, skus: list[str]) -> list[Product]:
@@ -137,11 +198,11 @@ def home_sections() -> dict:
     categories = list(Category.objects.all())
     best: dict[int, Product] = {}
     ranked = filter_products(
-        products=Product.objects.filter(stock__gt=0).select_related("category"),
+        products=listed().filter(stock__gt=0).select_related("category"),
         filters={"sort": "discount"},
     )
     for product in ranked:
         best.setdefault(product.category_id, product)
     deals = [best[c.pk] for c in categories if c.pk in best]
-    prefetch_related_objects(deals, "photos")  # the cards' photos, one query
+    prefetch_related_objects(deals, "photos", variants_for_cards())  # the cards', one query each
     return {"categories": categories, "deals": deals}

@@ -68,23 +68,43 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_page()
+@cached_page(params=["variant"])
 def product(request: HttpRequest, slug: str) -> HttpResponse:
+    """A product's page; with variants, the one chosen by `?variant=SKU` (a link per variant,
+    so choosing works without JavaScript, and each variant's page is cached on its own)."""
     item = get_object_or_404(
-        Product.objects.select_related("category").prefetch_related("photos"), slug=slug
+        Product.objects.select_related("category", "parent").prefetch_related("photos"),
+        slug=slug,
     )
-    cards = Prefetch("photos")  # each card's first photo, one query per list
+    if item.is_variant:  # a variant's own slug: its page is the parent's, with it chosen
+        return HttpResponsePermanentRedirect(item.get_absolute_url())
+    status, notice = 200, ""
+    try:
+        page = selectors.product_page(product=item, variant=request.GET.get("variant"))
+    except selectors.NoSuchVariant:  # an old or edited link: say so, show the others (no cache)
+        status, notice = 404, f"The {item.name} has no variant with that SKU (any more)."
+        page = selectors.product_page(product=item, variant=None)
+    photos_, variants = Prefetch("photos"), selectors.variants_for_cards()  # one query a list
     context = {
         "product": item,
+        "notice": notice,
+        "offer": page.offer,
+        "variants": page.variants,
+        "option_names": page.option_names,
         "photos": list(item.photos.all()),
-        "works_with": item.works_with.select_related("category").prefetch_related(cards),
-        "accessories": item.accessories.select_related("category").prefetch_related(cards),
-        "related": Product.objects.filter(category=item.category)
+        "works_with": item.works_with.select_related("category").prefetch_related(
+            photos_, variants
+        ),
+        "accessories": item.accessories.select_related("category").prefetch_related(
+            photos_, variants
+        ),
+        "related": selectors.listed()
+        .filter(category=item.category)
         .exclude(pk=item.pk)
         .select_related("category")
-        .prefetch_related(cards)[:4],
+        .prefetch_related(photos_, variants)[:4],
     }
-    return render(request, "catalog/product.html", context)
+    return render(request, "catalog/product.html", context, status=status)
 
 
 @require_safe
@@ -100,8 +120,8 @@ def search(request: HttpRequest) -> HttpResponse:
     if error:
         return render(request, "catalog/search.html", {"query": "", "error": error}, status=400)
     result = search_products(query=query, page=int(page_text)) if query.strip() else None
-    if result is not None:
-        prefetch_related_objects(result.products, "photos")  # the cards' photos, one query
+    if result is not None:  # the cards' photos and variants, one query each
+        prefetch_related_objects(result.products, "photos", selectors.variants_for_cards())
     return render(request, "catalog/search.html", {"query": query, "result": result})
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from lookout.catalog.models import Product
+from lookout.catalog.models import Product, Structure
 from lookout.orders import services
 from lookout.orders.models import Order, Status
 from lookout.orders.services import DeliveryDetails
@@ -152,8 +152,10 @@ def _delivery(email: str, *, guest: bool, house: int) -> DeliveryDetails:
 
 
 def _products() -> list[Product]:
-    """Products a demo order can take one unit of, in a fixed order."""
-    return list(Product.objects.filter(stock__gte=3).order_by("sku")[:40])
+    """Products a demo order can take one unit of, in a fixed order (never a product with
+    variants: one of its variants is bought)."""
+    rows = Product.objects.filter(stock__gte=3).exclude(structure=Structure.PARENT)
+    return list(rows.order_by("sku")[:40])
 
 
 def place(name: str, *, buyer: str, product: Product, house: int) -> tuple[Order, str]:

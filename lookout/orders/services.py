@@ -25,7 +25,7 @@ from lookout.audit.services import batch as audit_batch
 from lookout.audit.services import record
 from lookout.cart.models import Cart, CartLine
 from lookout.catalog.cache import bump_generation
-from lookout.catalog.models import MAX_PER_LINE, Product, shown_stock_changed
+from lookout.catalog.models import MAX_PER_LINE, Product, Structure, shown_stock_changed
 from lookout.core.errors import Conflict, Forbidden, LookoutError, Unavailable
 from lookout.core.money import format_usd, usd
 from lookout.core.rows import insert, insert_many, read, together, write_later
@@ -134,13 +134,21 @@ def lock_order(order: Order) -> Order:
 
 def _release_stock(order: Order) -> None:
     lines = list(order.lines.order_by("product_id"))
-    stock = dict(
+    rows = list(
         Product.objects.filter(pk__in=[line.product_id for line in lines]).values_list(
-            "pk", "stock"
+            "pk", "stock", "parent_id"
         )
     )
+    stock = {pk: count for pk, count, _parent in rows}
+    parents = {pk: parent for pk, _count, parent in rows if parent is not None}
+    back: dict[int, int] = {}
     for line in lines:
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+        if line.product_id in parents:
+            parent = parents[line.product_id]
+            back[parent] = back.get(parent, 0) + line.quantity
+    for parent, quantity in sorted(back.items()):  # a variant's parent adds up their stock
+        Product.objects.filter(pk=parent).update(stock=F("stock") + quantity)
     if any(
         shown_stock_changed(
             stock.get(line.product_id, 0), stock.get(line.product_id, 0) + line.quantity
@@ -252,6 +260,11 @@ def _place(
         return Order.objects.get(pk=existing_id)
     for product in products:
         wanted = product.cart_quantity  # type: ignore[attr-defined]
+        if product.structure == Structure.PARENT:  # a standalone product that got variants
+            raise CheckoutError(
+                f"The {product.name} now comes in several versions: please remove it from "
+                "your cart and choose one on its page; nothing was charged."
+            )
         if wanted > MAX_PER_LINE:  # a cart line kept from before the limit was lowered
             raise CheckoutError(
                 f"One order may hold at most {MAX_PER_LINE} of {product.name}. Please lower "
@@ -306,6 +319,7 @@ def _place(
             hold_client=hold_client,
         )
     )
+    taken: dict[int, int] = {}
     for product in products:
         wanted = product.cart_quantity  # type: ignore[attr-defined]
         insert(
@@ -321,6 +335,10 @@ def _place(
             )
         )
         _take_stock(product.pk, wanted)
+        if product.parent_id is not None:
+            taken[product.parent_id] = taken.get(product.parent_id, 0) + wanted
+    for parent_id, quantity in sorted(taken.items()):  # in id order: no deadlock between two
+        _take_stock(parent_id, quantity)  # a parent's stock is its variants' added up
     if any(
         shown_stock_changed(p.stock, p.stock - p.cart_quantity)  # type: ignore[attr-defined]
         for p in products
@@ -349,7 +367,8 @@ def _place(
 # the ORM cost more CPU than running them (decision 0023). Read through
 # `core.rows.read`, so every column still goes through its field's conversion.
 _CART_PRODUCTS_SQL = (
-    "SELECT p.id, p.sku, p.name, p.price, p.stock, l.quantity AS cart_quantity, "
+    "SELECT p.id, p.sku, p.name, p.price, p.stock, p.structure, p.parent_id, "
+    "l.quantity AS cart_quantity, "
     "(SELECT o.id FROM orders_order AS o WHERE o.idempotency_key = %s) AS placed_order "
     "FROM cart_cartline AS l JOIN catalog_product AS p ON p.id = l.product_id "
     "WHERE l.cart_id = %s ORDER BY p.id"
@@ -370,7 +389,7 @@ def _lock_cart_products(cart: Cart, key: str) -> list[Product]:
         Product,
         sql,
         [key, cart.pk],
-        fields=["id", "sku", "name", "price", "stock"],
+        fields=["id", "sku", "name", "price", "stock", "structure", "parent"],
         extra=["cart_quantity", "placed_order"],
     )
 

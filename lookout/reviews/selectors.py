@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from lookout.orders.models import Order, Status
+from lookout.orders.models import Order, OrderLine, Status
 from lookout.reviews.models import ProductRating, Review, State
 
 # The use of a review's words outside the fixed purposes (C3.8): showing them, under the name
@@ -25,10 +25,13 @@ def agreed_to_publish(subject: Any, purpose: str) -> bool:
 
 
 def delivered_order_with(*, subject: uuid.UUID, product_id: int) -> Order | None:
-    """The person's newest delivered order holding the product, or None (not a verified buyer
-    of it: never bought it, or it is not delivered yet)."""
+    """The person's newest delivered order holding the product or one of its variants, or None
+    (not a verified buyer of it: never bought it, or it is not delivered yet)."""
+    lines = OrderLine.objects.filter(Q(product_id=product_id) | Q(product__parent_id=product_id))
     return (
-        Order.objects.filter(subject=subject, status=Status.DELIVERED, lines__product_id=product_id)
+        Order.objects.filter(
+            subject=subject, status=Status.DELIVERED, pk__in=lines.values("order_id")
+        )
         .select_related("delivery")
         .order_by("-delivered_at", "-placed_at")
         .first()

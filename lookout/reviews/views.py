@@ -42,7 +42,8 @@ def _write_page(
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def write(request: HttpRequest, slug: str) -> HttpResponse:
-    product = get_object_or_404(Product, slug=slug)
+    product = get_object_or_404(Product.objects.select_related("parent"), slug=slug)
+    product = product.parent or product  # a variant is reviewed as its product
     user = request.user
     if request.method == "POST":
         stars = str(request.POST.get("stars", ""))[:2]

@@ -136,5 +136,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 def catalog(request: HttpRequest) -> HttpResponse:
     from lookout.catalog.models import Product
 
-    low = Product.objects.filter(stock__lte=5).order_by("stock", "name")[:50]
+    # A product with variants is stocked through them (its own stock adds theirs up).
+    low = Product.objects.filter(stock__lte=5).exclude(structure="parent")
+    low = low.order_by("stock", "name")[:50]
     return render(request, "staff/catalog.html", {"low_stock": low})

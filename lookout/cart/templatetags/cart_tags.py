@@ -58,7 +58,10 @@ def keep_cart(context: template.Context, url: str, **params: object) -> str:
     token = cart_token(context)
     if token:
         query["cart"] = token
-    return f"{url}?{urlencode(query, doseq=True)}" if query else url
+    if not query:
+        return url
+    joiner = "&" if "?" in url else "?"  # a variant's address already asks for its variant
+    return f"{url}{joiner}{urlencode(query, doseq=True)}"
 
 
 @register.filter

@@ -42,3 +42,31 @@ def product(**overrides) -> Product:
     }
     fields.update(overrides)
     return upsert_product(**fields)
+
+
+def product_with_variants(
+    variants: list[dict[str, Any]] | None = None, **overrides: Any
+) -> tuple[Product, list[Product]]:
+    """A parent and its variants (through `services.upsert_variant`, so the parent's price,
+    list price and stock summarise them). Each variant: sku, options, price, list_price, stock."""
+    from lookout.catalog.services import upsert_variant
+
+    parent = product(**overrides)
+    n = parent.sku
+    variants = variants or [
+        {"sku": f"{n}-BLK", "options": [["Colour", "Black"]], "price": Decimal("80.00")},
+        {"sku": f"{n}-WHT", "options": [["Colour", "White"]], "price": Decimal("95.00")},
+    ]
+    made = [
+        upsert_variant(
+            parent=parent,
+            sku=v["sku"],
+            options=v["options"],
+            price=v["price"],
+            list_price=v.get("list_price", Decimal("100.00")),
+            stock=v.get("stock", 5),
+        )
+        for v in variants
+    ]
+    parent.refresh_from_db()
+    return parent, made

@@ -151,8 +151,10 @@ def order_review_links(context: template.Context, order: Any) -> dict[str, Any]:
 
     if order.status != Status.DELIVERED or order.user_id is None:
         return {"items": []}
-    lines = order.lines.select_related("product").order_by("pk")
-    products = {line.product_id: line.product for line in lines}
+    lines = order.lines.select_related("product__parent").order_by("pk")
+    # A variant is reviewed as its product (the parent): one link for two colours of it.
+    reviewed = (line.product.parent or line.product for line in lines)
+    products = {product.pk: product for product in reviewed}
     written = selectors.states_of(subject=order.subject, product_ids=list(products))
     states = dict(State.choices)
     return {
