@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 from lookout.accounts.throttle import Throttled
 from lookout.cart import services
 from lookout.cart.services import MAX_QUANTITY
+from lookout.catalog.api import OptionOut
 from lookout.core.client_ip import client_ip
 from lookout.vouchers import services as vouchers
 
@@ -24,7 +25,10 @@ router = Router(tags=["cart"])
 
 class LineOut(Schema):
     sku: str
-    name: str
+    name: str = Field(description="With a variant's options: 'Doorbell — Colour: Black'")
+    options: list[OptionOut] = Field(
+        default_factory=list, description="A variant's option values, in order"
+    )
     quantity: int
     unit_price: Decimal
     line_total: Decimal
@@ -80,6 +84,7 @@ def _out(token: str) -> CartOut:
             LineOut(
                 sku=line.product.sku,
                 name=line.product.name,
+                options=[OptionOut(name=n, value=v) for n, v in line.product.options or []],
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 line_total=line.line_total,

@@ -1,5 +1,10 @@
 """Catalog API: categories, filtered listings, products and search. Read only, no auth, no
-cookies. Amounts are exact decimals serialised as strings ("49.99"), never floats (C1.2)."""
+cookies. Amounts are exact decimals serialised as strings ("49.99"), never floats (C1.2).
+
+Variants (docs/decisions/0046-product-variants.md): listings and search name each product once;
+a product with variants (`has_variants`) gives its cheapest variant's prices and their stock
+added up, and its detail lists the variants, which are what a cart takes. A variant's own SKU
+answers the variant, with its options and its product's SKU (`variant_of`)."""
 
 from __future__ import annotations
 
@@ -24,6 +29,15 @@ class CategoryOut(Schema):
     tagline: str
 
 
+class OptionOut(Schema):
+    name: str = Field(description='The option, e.g. "Colour"')
+    value: str = Field(description='Its value for this variant, e.g. "Black"')
+
+
+def _options(product: Product) -> list[OptionOut]:
+    return [OptionOut(name=str(n), value=str(v)) for n, v in product.options or []]
+
+
 class ProductOut(Schema):
     sku: str
     name: str
@@ -37,10 +51,16 @@ class ProductOut(Schema):
     saving_percent: int
     stock: int
     in_stock: bool
+    has_variants: bool = Field(
+        False,
+        description="Bought as one of its variants (see the product's detail): prices are its "
+        "cheapest variant's, stock theirs added up",
+    )
 
     @staticmethod
     def from_product(product: Product) -> ProductOut:
         return ProductOut(
+            has_variants=product.is_parent,
             sku=product.sku,
             name=product.name,
             brand=product.brand,
@@ -60,7 +80,43 @@ class SpecOut(Schema):
     value: str
 
 
+class VariantOut(Schema):
+    sku: str
+    name: str
+    options: list[OptionOut]
+    url: str
+    list_price: Decimal
+    price: Decimal
+    saving: Decimal
+    saving_percent: int
+    stock: int
+    in_stock: bool
+
+    @staticmethod
+    def from_variant(variant: Product) -> VariantOut:
+        return VariantOut(
+            sku=variant.sku,
+            name=variant.name,
+            options=_options(variant),
+            url=variant.get_absolute_url(),
+            list_price=variant.list_price,
+            price=variant.price,
+            saving=variant.saving,
+            saving_percent=variant.saving_percent,
+            stock=variant.stock,
+            in_stock=variant.in_stock,
+        )
+
+
 class ProductDetailOut(ProductOut):
+    variant_of: str | None = Field(None, description="For a variant: its product's SKU")
+    options: list[OptionOut] = Field(
+        default_factory=list, description="For a variant: its option values, in order"
+    )
+    variants: list[VariantOut] = Field(
+        default_factory=list,
+        description="For a product with variants: each one, the SKU to put in a cart",
+    )
     summary: str
     description: str
     specs: list[SpecOut]
@@ -134,19 +190,26 @@ def category_products(request: HttpRequest, slug: str, filters: Query[FiltersIn]
 
 @router.get("/products/{sku}", response={200: ProductDetailOut, 404: dict}, summary="A product")
 def product_detail(request: HttpRequest, sku: str):
-    product = Product.objects.select_related("category").filter(sku=sku).first()
+    product = Product.objects.select_related("category", "parent").filter(sku=sku).first()
     if product is None:
         raise NotFound("There is no product with that SKU.")
     base = ProductOut.from_product(product).dict()
+    variants = list(product.variants.order_by("pk")) if product.is_parent else []
+    for variant in variants:
+        variant.parent = product  # its url is its product's page: no query each
+    shared = product.parent or product  # a variant's links are its product's
     return Status(
         200,
         ProductDetailOut(
             **base,
+            variant_of=product.parent.sku if product.parent else None,
+            options=_options(product),
+            variants=[VariantOut.from_variant(v) for v in variants],
             summary=product.summary,
             description=product.description,
             specs=[SpecOut(name=n, value=v) for n, v in product.specs()],
-            works_with=list(product.works_with.values_list("sku", flat=True)),
-            accessories=list(product.accessories.values_list("sku", flat=True)),
+            works_with=list(shared.works_with.values_list("sku", flat=True)),
+            accessories=list(shared.accessories.values_list("sku", flat=True)),
         ),
     )
 

@@ -55,7 +55,7 @@ def test_existing_products_are_single_variant_products():
 @pytest.mark.django_db
 def test_a_parent_summarises_its_variants():
     # given a product with a black ($80) and a white ($95, sold out) variant
-    parent, (black, white) = _variants()
+    parent, (black, _white) = _variants()
     # then the parent is not bought itself, and reads as its cheapest variant, stock added up
     assert parent.structure == Structure.PARENT and not parent.purchasable
     assert (parent.price, parent.list_price, parent.stock) == (Decimal("80.00"), 100, 5)
@@ -84,7 +84,7 @@ def test_the_product_page_shows_the_first_variant_in_stock(client):
     assert response.status_code == 200
     assert 'aria-current="true"><span class="variant-values">Black' in body
     assert '<span class="now" data-sku="DB-BLK">$80.00</span>' in body
-    assert "In stock — ships in 1–3 business days" in body and "SKU DB-BLK" in body
+    assert "In stock — ships in 1\N{EN DASH}3 business days" in body and "SKU DB-BLK" in body
     assert _add_form_sku(body) == "DB-BLK"
     # and a plain link chooses the white one (no JavaScript needed)
     assert f'href="/p/{parent.slug}/?variant=DB-WHT"' in body
@@ -263,3 +263,46 @@ def test_a_variant_keeps_the_price_rules():
             list_price=Decimal("100.00"),
             stock=1,
         )
+
+
+@pytest.mark.django_db
+def test_the_api_lists_a_products_variants(client):
+    # given the doorbell in black and (sold out) white
+    parent, _ = _variants()
+    # when its detail is asked for
+    data = client.get(f"/api/v1/products/{parent.sku}").json()
+    # then it says it is bought as a variant, and lists each with its options, prices, stock
+    assert data["has_variants"] is True and data["price"] == "80.00"
+    assert [
+        (v["sku"], v["options"], v["price"], v["list_price"], v["in_stock"])
+        for v in data["variants"]
+    ] == [
+        ("DB-BLK", [{"name": "Colour", "value": "Black"}], "80.00", "100.00", True),
+        ("DB-WHT", [{"name": "Colour", "value": "White"}], "95.00", "100.00", False),
+    ]
+    assert data["variants"][1]["url"] == f"/p/{parent.slug}/?variant=DB-WHT"
+    # and a variant's SKU answers the variant, naming its product
+    white = client.get("/api/v1/products/DB-WHT").json()
+    assert (white["variant_of"], white["price"], white["in_stock"]) == (parent.sku, "95.00", False)
+    assert white["options"] == [{"name": "Colour", "value": "White"}] and white["variants"] == []
+    # and the category listing names the product once, as one with variants
+    listing = client.get("/api/v1/categories/outdoor-cameras/products").json()["products"]
+    assert [(p["sku"], p["has_variants"]) for p in listing] == [(parent.sku, True)]
+    # and search by a variant's SKU finds the product
+    found = client.get("/api/v1/search", {"q": "DB-WHT"}).json()["products"]
+    assert [p["sku"] for p in found] == [parent.sku]
+
+
+@pytest.mark.django_db
+def test_a_cart_line_names_the_variant(client):
+    parent, _ = _variants()
+    token = client.post("/api/v1/cart").json()["token"]
+    data = client.post(
+        f"/api/v1/cart/{token}/items", {"sku": "DB-BLK"}, content_type="application/json"
+    ).json()
+    assert [(line["sku"], line["name"], line["options"]) for line in data["lines"]] == [
+        ("DB-BLK", "Kestrel Doorbell Pro — Colour: Black", [{"name": "Colour", "value": "Black"}])
+    ]
+    page = client.get(f"/cart/{token}/").content.decode()
+    assert "Kestrel Doorbell Pro — Colour: Black" in page
+    assert f'href="/p/{parent.slug}/?variant=DB-BLK&amp;cart=' in page
