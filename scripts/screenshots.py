@@ -1,6 +1,7 @@
-"""`make screenshots`: every main page of the store and of the back office, at desktop (1280 px)
-and phone (390 px) widths, into var/screenshots/<page>-desktop.png and <page>-phone.png, so a
-reviewer can look at the whole site in a minute.
+"""`make screenshots`: every main page of the store and of the back office (the catalog manager's
+Django admin included), at desktop (1280 px) and phone (390 px) widths, into
+var/screenshots/<page>-desktop.png and <page>-phone.png, so a reviewer can look at the whole site
+in a minute.
 
 It starts a throwaway site of its own, as the browser tests do (tests/e2e/conftest.py
 prepare_site: fresh SQLite files and key file in a temporary folder, the demo catalog and

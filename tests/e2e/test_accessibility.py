@@ -1,7 +1,7 @@
 """Accessibility, measured (issue 22): axe-core runs in a real Chromium on every main page of the
-store and of the back office, and finds no critical or serious violation of the WCAG 2.2 A/AA
-rules; a guest places an order with the keyboard alone; and no main page is wider than a
-390 px phone screen.
+store and of the back office (the catalog manager's Django admin included), and finds no critical
+or serious violation of the WCAG 2.2 A/AA rules; a guest places an order with the keyboard alone;
+and no main page is wider than a 390 px phone screen.
 
 axe-core is the pinned version in package-lock.json, installed by `npm ci` (`make node-deps`,
 decision 0044): nothing is downloaded while the tests run. Without it the tests skip on a
@@ -73,7 +73,7 @@ from urllib.parse import unquote, urlsplit
 from django.utils import timezone
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
-from lookout.catalog.models import Category, Product
+from lookout.catalog.models import Category, Product, ProductPhoto
 from lookout.inbox.services import send_message
 from lookout.incidents.services import record_incident
 from lookout.orders.fulfilment import ship_order
@@ -89,6 +89,7 @@ from lookout.reviews.services import publish, write_review
 from lookout.sharing.models import DeletionCertificate
 from lookout.returns.testing import request_all
 from lookout.support.services import open_conversation
+from lookout.vouchers.models import Voucher
 
 staff = {{}}
 for role, secret in {SECRETS!r}.items():
@@ -152,8 +153,13 @@ policy = publish_version(
     document="shipping", text=latest.text + "\\n\\nParcels can be left with a neighbour.",
     summary="Parcels can be left with a neighbour.",
 )
+# A discount code for the catalog manager's admin pages
+voucher = Voucher.objects.create(code="A11Y-SPRING", percent=10)
 print(json.dumps({{
     "category": Category.objects.order_by("slug").first().slug,
+    "category_id": str(Category.objects.order_by("slug").first().pk),
+    "photo_product_id": str(ProductPhoto.objects.order_by("product_id").first().product_id),
+    "voucher_id": str(voucher.pk),
     "product": products[0].slug,
     "skus": [p.sku for p in products[:2]],
     "order": mine.number,
@@ -369,6 +375,12 @@ def _has_tables(page: Page, made: dict[str, Any]) -> None:
     expect(page.locator("main table")).to_have_count(2)
 
 
+def _save_empty(page: Page, made: dict[str, Any]) -> None:
+    """An admin add form sent empty: the page with its error messages."""
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".errornote")).to_be_visible()
+
+
 def _ask_for_a_code(page: Page, made: dict[str, Any]) -> None:
     """A guest's privacy request, first step done: the page asking for the emailed code."""
     page.get_by_label("The email you gave with the order").fill(made["guest_email"])
@@ -456,6 +468,28 @@ PAGES = [
     Visit("staff-analytics", "catalog_manager", "/analytics/reports/"),
     Visit("staff-administrator", "administrator", "/staff/administrator/"),
     Visit("staff-policies-manage", "administrator", "/policies/manage/"),
+    # The catalog manager's Django admin: its start page, and each list, add and change page
+    Visit("admin-sign-in", "guest", "/admin/login/"),
+    Visit("admin-index", "catalog_manager", "/admin/"),
+    Visit("admin-products", "catalog_manager", "/admin/catalog/product/"),
+    Visit(  # searched, filtered and sorted by two columns: the filters' and sorting's links
+        "admin-products-found",
+        "catalog_manager",
+        "/admin/catalog/product/?q=Kestrel&category__id__exact={category_id}&o=3.-2",
+    ),
+    Visit("admin-product-add", "catalog_manager", "/admin/catalog/product/add/"),
+    Visit("admin-product-errors", "catalog_manager", "/admin/catalog/product/add/", _save_empty),
+    Visit(  # with its photos (the inline)
+        "admin-product", "catalog_manager", "/admin/catalog/product/{photo_product_id}/change/"
+    ),
+    Visit("admin-categories", "catalog_manager", "/admin/catalog/category/"),
+    Visit("admin-category-add", "catalog_manager", "/admin/catalog/category/add/"),
+    Visit("admin-category", "catalog_manager", "/admin/catalog/category/{category_id}/change/"),
+    Visit("admin-vouchers", "catalog_manager", "/admin/vouchers/voucher/"),
+    Visit("admin-voucher-add", "catalog_manager", "/admin/vouchers/voucher/add/"),
+    Visit("admin-voucher", "catalog_manager", "/admin/vouchers/voucher/{voucher_id}/change/"),
+    Visit("admin-voucher-batch", "catalog_manager", "/admin/vouchers/voucher/generate/"),
+    Visit("admin-password-change", "catalog_manager", "/admin/password_change/"),
 ]
 
 
