@@ -4,6 +4,8 @@
 `lookout demo` can run on every `make run`. Product pictures are drawn by `images.py`; nothing
 is downloaded. The brands are invented. A few products also get photos, drawn here with Pillow
 and stored through `photos` like an upload (`PHOTO_PRODUCTS`); the rest keep their drawing.
+A few products come in variants (`VARIANT_PRODUCTS`: colours, pack sizes, both), each variant
+with its own SKU, prices, stock and drawing colour.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from PIL import Image, ImageDraw, ImageOps
 
 from lookout.catalog import photos
 from lookout.catalog.models import Placement, Power, Product, Storage
-from lookout.catalog.services import set_works_with, upsert_category, upsert_product
+from lookout.catalog.services import (
+    set_works_with,
+    upsert_category,
+    upsert_product,
+    upsert_variant,
+)
 
 SEED = 20240611
 BRANDS = ["Kestrel", "Nightjar", "Harborline", "Brightwatch", "Owlet Vision", "Sentrix"]
@@ -173,6 +180,79 @@ def load(*, progress: Callable[[str], None]) -> None:
         progress(f"Linked {len(products_by_category['accessories'])} accessories to cameras")
         made_photos = load_photos(products_by_category)
         progress(f"Photos for {made_photos} products")
+        made_variants = load_variants(products_by_category)
+        progress(f"Variants for {made_variants} products")
+
+
+# Products that come in variants: (category, index in it) -> options, each value with its SKU
+# suffix, its price factor (of the product's prices) and its drawing's hue (None: the
+# product's). Every combination of the options is a variant.
+VARIANT_PRODUCTS: dict[
+    tuple[str, int], list[tuple[str, list[tuple[str, str, str, int | None]]]]
+] = {
+    ("video-doorbells", 1): [
+        (
+            "Colour",
+            [
+                ("Black", "BLK", "1", 225),
+                ("White", "WHT", "1", 200),
+                ("Satin nickel", "NKL", "1.1", 40),
+            ],
+        )
+    ],
+    ("indoor-cameras", 1): [
+        (
+            "Pack",
+            [
+                ("Single", "1", "1", None),
+                ("2-pack", "2", "1.8", None),
+                ("4-pack", "4", "3.4", None),
+            ],
+        )
+    ],
+    ("outdoor-cameras", 2): [
+        ("Colour", [("White", "W", "1", 190), ("Black", "B", "1", 230)]),
+        ("Pack", [("Single", "1", "1", None), ("2-pack", "2", "1.85", None)]),
+    ],
+}
+
+
+def _scaled(amount: Decimal, factor: str) -> Decimal:
+    """The price times `factor`, ending in .99 like the others (never below 4.99)."""
+    if factor == "1":
+        return amount
+    return max((amount * Decimal(factor)).quantize(Decimal(1)) - Decimal("0.01"), Decimal("4.99"))
+
+
+def load_variants(products_by_category: dict[str, list[Product]]) -> int:
+    """Variants for VARIANT_PRODUCTS: every combination of their options, with stock drawn
+    from its own seeded generator (so the rest of the catalog is the same with or without)."""
+    rng = random.Random(SEED + 1)  # noqa: S311 - demo data, not security
+    for (slug, index), options in VARIANT_PRODUCTS.items():
+        product = products_by_category[slug][index]
+        combinations: list[list[tuple[str, str, str, str, int | None]]] = [[]]
+        for name, values in options:
+            combinations = [
+                [*combo, (name, value, code, factor, hue)]
+                for combo in combinations
+                for value, code, factor, hue in values
+            ]
+        for combo in combinations:
+            factor = str(
+                functools.reduce(lambda a, b: a * b, (Decimal(c[3]) for c in combo), Decimal(1))
+            )
+            hues = [c[4] for c in combo if c[4] is not None]
+            list_price = _scaled(product.list_price, factor)
+            upsert_variant(
+                parent=product,
+                sku="-".join([product.sku, *(c[2] for c in combo)]),
+                options=[[c[0], c[1]] for c in combo],
+                list_price=list_price,
+                price=min(_scaled(product.price, factor), list_price),
+                stock=0 if rng.random() < 0.15 else rng.randint(2, 40),
+                hue=hues[0] if hues else None,
+            )
+    return len(VARIANT_PRODUCTS)
 
 
 # The first product of each camera category has photos: the first one two (front and side).

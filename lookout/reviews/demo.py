@@ -54,7 +54,9 @@ def load(*, progress: Callable[[str], None]) -> None:
             if order is None or order.user is None:
                 progress(f"review on order {name}: no delivered order of a customer, skipped")
                 continue
-            product = order.lines.first().product  # type: ignore[union-attr]
+            line = order.lines.select_related("product__parent").first()
+            # A variant is reviewed as its product.
+            product = line.product.parent or line.product  # type: ignore[union-attr]
             if Review.objects.filter(subject=order.subject, product=product).exists():
                 progress(f"review of {product.sku} by {buyer.split('@')[0]}: already there")
                 continue

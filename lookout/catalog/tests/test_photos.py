@@ -356,6 +356,8 @@ def _change_form(product: Product, upload, alt_text: str) -> dict:
             "photos-INITIAL_FORMS": "0",
             "photos-MIN_NUM_FORMS": "0",
             "photos-MAX_NUM_FORMS": "1000",
+            "variants-TOTAL_FORMS": "0",
+            "variants-INITIAL_FORMS": "0",
             "photos-0-upload": upload,
             "photos-0-alt_text": alt_text,
             "photos-0-position": "0",

@@ -306,3 +306,23 @@ def test_a_cart_line_names_the_variant(client):
     page = client.get(f"/cart/{token}/").content.decode()
     assert "Kestrel Doorbell Pro — Colour: Black" in page
     assert f'href="/p/{parent.slug}/?variant=DB-BLK&amp;cart=' in page
+
+
+@pytest.mark.django_db
+def test_the_demo_catalog_has_products_in_colours_and_pack_sizes(client, demo_catalog):
+    from lookout.catalog import demo
+
+    # given the demo catalog, loaded once and then again (as every `make run` does)
+    count = Product.objects.count()
+    demo.load(progress=lambda message: None)
+    assert Product.objects.count() == count
+    # then three products come in variants: colours, pack sizes, and both
+    parents = Product.objects.filter(structure=Structure.PARENT)
+    names = sorted({n for p in parents for v in p.variants.all() for n, _ in v.options})
+    assert parents.count() == 3 and names == ["Colour", "Pack"]
+    both = next(p for p in parents if p.variants.count() == 4)
+    assert both.variants.filter(options__0__0="Colour").count() == 4
+    # and each one's page chooses among them
+    body = client.get(both.get_absolute_url()).content.decode()
+    assert body.count('<span class="variant-values">') == 4
+    assert "Choose colour and pack" in body
