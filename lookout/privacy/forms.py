@@ -40,6 +40,13 @@ class AccountRequestForm(forms.Form):
 
 
 class EmailChangeForm(forms.Form):
+    """Its own ids: the request form beside it on the privacy centre has a `password` too, and
+    each label must name its own field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "email_change_%s")
+        super().__init__(*args, **kwargs)
+
     email = forms.EmailField(label="New email", max_length=254)
     password = forms.CharField(
         label="Your password",

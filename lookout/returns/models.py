@@ -118,6 +118,11 @@ class ReturnEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
 
+    @property
+    def to_status_label(self) -> str:
+        """The status it moved to, in words ("label_issued" -> "Return label issued")."""
+        return str(dict(ReturnStatus.choices).get(self.to_status, self.to_status))
+
 
 class RefundStatus(models.TextChoices):
     PENDING = "pending", "Due"

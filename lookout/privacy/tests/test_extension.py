@@ -56,8 +56,11 @@ def test_the_officer_extends_once_and_the_person_sees_the_date_and_the_reason(pe
 
     # The person sees the new date, the old one and the reason on their request and centre...
     page = person.client.get(f"/privacy/requests/{req.id}/").content.decode()
-    assert req.due_at.strftime("%Y-%m-%d") in page
-    assert f"extended from {first_due:%Y-%m-%d}" in page
+    assert (
+        f'<time datetime="{req.due_at:%Y-%m-%d}">{req.due_at.day} {req.due_at:%B %Y}</time>' in page
+    )
+    old_due = f'<time datetime="{first_due:%Y-%m-%d}">{first_due.day} {first_due:%B %Y}</time>'
+    assert f"extended from {old_due}" in page
     assert str(ExtensionReason.COMPLEX.label) in page
     centre = person.client.get("/privacy/").content.decode()
     assert req.due_at.strftime("%Y-%m-%d") in centre
