@@ -168,10 +168,14 @@ def _category(field_key: str) -> str:
         return "user"
 
 
+def _when(moment: datetime) -> str:
+    """A moment as a person reads it ("7 December 2026, 14:05"), in UTC as the notice says."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%B %Y, %H:%M}"
+
+
 def _what(incident: Incident) -> str:
-    window = (
-        f"between {incident.started_at:%Y-%m-%d %H:%M} and {incident.ended_at:%Y-%m-%d %H:%M} UTC"
-    )
+    window = f"between {_when(incident.started_at)} and {_when(incident.ended_at)} UTC"
     if incident.kind == Kind.STAFF_ACCOUNT:
         return f"A staff account of ours was used by someone else {window}."
     if incident.kind == Kind.ROLE:

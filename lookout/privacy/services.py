@@ -247,6 +247,14 @@ def decide_request(
 # --- one extension, with a reason (GDPR Art. 12(3), C6.8) ----------------------------------
 
 
+def _day(moment: datetime | None) -> str:
+    """A date as a person reads it in a message ("7 December 2026"), in UTC as the site shows."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%B %Y}"
+
+
 def extend_request(
     *,
     request: SubjectRequest,
@@ -305,10 +313,9 @@ def extend_request(
             title="We need more time to answer your request",
             body=(
                 f"Your request ({request.get_kind_display().lower()}, made on "
-                f"{request.created_at:%Y-%m-%d}) will now be answered by "
-                f"{request.due_at:%Y-%m-%d} instead of "
-                f"{request.due_before_extension:%Y-%m-%d}. Why: "
-                f"{ExtensionReason(reason).label} A request can be extended only once."
+                f"{_day(request.created_at)}) will now be answered by "
+                f"{_day(request.due_at)} instead of {_day(request.due_before_extension)}. "
+                f"Why: {ExtensionReason(reason).label} A request can be extended only once."
             ),
             dedupe_key=f"privacy-extension:{request.pk}",
         )

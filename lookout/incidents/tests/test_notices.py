@@ -3,6 +3,7 @@ gets one notice in their inbox (Art. 34), and the 72-hour deadline is tracked (C
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,9 @@ def test_each_affected_person_gets_one_notice_in_their_inbox(incident) -> None:
     [notice] = _own_messages(read)
     assert notice["title"] == "About a security incident that concerns your data"
     assert "email address" in notice["body"] and "dpo@lookout.example" in notice["body"]
+    start = made.started_at  # the window as a person reads it, never 2026-12-07 03:00
+    assert f"between {start.day} {start:%B %Y, %H:%M} and " in notice["body"]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", notice["body"])
     assert _own_messages(untouched) == []
     # Sending again posts nothing twice
     assert notify_people(incident=made, officer=officer) == (0, 0)
