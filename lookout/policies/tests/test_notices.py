@@ -140,3 +140,83 @@ def test_a_non_material_change_sends_nothing(
     with freeze_time(NOW), django_capture_on_commit_callbacks(execute=True):
         publish_version(document="privacy", text=NEW_PRIVACY, summary="Wording.")
     assert Message.objects.count() == 0
+
+
+@pytest.mark.commitment("C8.4")
+@pytest.mark.django_db
+def test_only_open_customer_accounts_are_told(
+    make_customer: Callable[[str], User], django_capture_on_commit_callbacks
+) -> None:
+    # Given a customer, an account that was switched off (not closed) and one that was closed
+    # (its sign-in not yet switched off)
+    customer = make_customer("open")
+    switched_off = make_customer("switched.off")
+    switched_off.is_active = False
+    switched_off.save()
+    closed = make_customer("closed")
+    closed.closed_at = NOW
+    closed.save()
+    # When a material change is published
+    with freeze_time(NOW), django_capture_on_commit_callbacks(execute=True):
+        _publish_material()
+    # Then only the open account is told
+    assert _notices_per_person() == Counter({customer.subject: 1})
+
+
+@pytest.mark.commitment("C8.4")
+@pytest.mark.django_db
+def test_the_notice_says_what_the_person_can_do_before_it_takes_effect(
+    make_customer: Callable[[str], User], django_capture_on_commit_callbacks
+) -> None:
+    customer = make_customer("reader")
+    with freeze_time(NOW), django_capture_on_commit_callbacks(execute=True):
+        _publish_material()
+    message = Message.objects.get(subject=customer.subject)
+    body = reveal(message, ["body"], purpose=Purpose.SELF_SERVICE, actor=customer)["body"] or ""
+    assert body.endswith(
+        "If you keep using Lookout from 1 April 2027, you accept the new version. If you do not "
+        "agree, you can close your account or ask us to delete your data from your privacy "
+        "centre before then."
+    )
+
+
+@pytest.mark.commitment("C8.4")
+@pytest.mark.django_db
+def test_the_sending_task_of_a_non_material_change_sends_nothing_and_says_so(
+    people: list[User],
+) -> None:
+    with freeze_time(NOW):
+        v = publish_version(document="privacy", text=NEW_PRIVACY, summary="Wording.")
+        result = send_policy_notices.enqueue(version_id=str(v.id))
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == 0
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.commitment("C8.4")
+@pytest.mark.django_db
+def test_a_version_is_marked_notified_only_by_its_own_run_and_only_once(
+    people: list[User],
+) -> None:
+    # Given two material changes waiting to be sent (the tasks are run by hand below)
+    with freeze_time(NOW):
+        privacy = _publish_material()
+        refund = publish_version(
+            document="refund",
+            text="Refunds in full within 60 days, and now by bank transfer too.",
+            summary="You can be refunded by bank transfer.",
+            material=True,
+            effective_on=date(2027, 4, 1),
+        )
+        # When the privacy notices are all sent
+        send_policy_notices.enqueue(version_id=str(privacy.id))
+    # Then only the privacy change is recorded as notified
+    privacy.refresh_from_db()
+    refund.refresh_from_db()
+    assert privacy.notices_completed_at == NOW
+    assert refund.notices_completed_at is None
+    # And running the task again later keeps the day everyone was told
+    with freeze_time("2027-03-20"):
+        assert send_policy_notices.enqueue(version_id=str(privacy.id)).return_value == 0
+    privacy.refresh_from_db()
+    assert privacy.notices_completed_at == NOW
