@@ -200,7 +200,7 @@ VARIANT_PRODUCTS: dict[
             ],
         )
     ],
-    ("indoor-cameras", 1): [
+    ("indoor-cameras", 6): [
         (
             "Pack",
             [

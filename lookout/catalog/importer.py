@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from lookout.catalog.cache import bump_generation
-from lookout.catalog.models import Category, Placement, Power, Product, Storage
+from lookout.catalog.models import Category, Placement, Power, Product, Storage, Structure
 from lookout.catalog.search import index_products
 from lookout.core.errors import LookoutError
 
@@ -297,6 +297,14 @@ def import_catalog(path: Path, *, dry_run: bool = False) -> ImportResult:
             continue
         seen_sku[sku] = row.where
         product = existing.get(sku)
+        if product is not None and product.structure != Structure.STANDALONE:
+            # Variants and the products they belong to are kept together in the admin (0046).
+            row.problem(
+                "sku",
+                f"{sku!r} is a product with variants or one of them: change it in the admin.",
+            )
+            products.append((Product(sku=sku), False, False))  # refused: never written
+            continue
         is_new = product is None
         if product is None:
             product = Product(sku=sku, released_on=today)

@@ -155,12 +155,18 @@ policy = publish_version(
 )
 # A discount code for the catalog manager's admin pages
 voucher = Voucher.objects.create(code="A11Y-SPRING", percent=10)
+# A variant of a product that is sold out (the demo catalog has some)
+sold_out = Product.objects.filter(structure="child", stock=0).order_by("sku").first()
 print(json.dumps({{
     "category": Category.objects.order_by("slug").first().slug,
     "category_id": str(Category.objects.order_by("slug").first().pk),
     "photo_product_id": str(ProductPhoto.objects.order_by("product_id").first().product_id),
     "voucher_id": str(voucher.pk),
     "product": products[0].slug,
+    # A product with variants, and the page of one of them that is sold out
+    "variant_product": sold_out.parent.slug,
+    "variant_product_id": str(sold_out.parent_id),
+    "sold_out_variant": sold_out.sku,
     "skus": [p.sku for p in products[:2]],
     "order": mine.number,
     "order_id": str(mine.pk),
@@ -397,6 +403,13 @@ PAGES = [
     Visit("home", "guest", "/"),
     Visit("category", "guest", "/c/{category}/"),
     Visit("product", "guest", "/p/{product}/"),
+    Visit("product-with-variants", "guest", "/p/{variant_product}/"),
+    Visit(
+        "product-variant-sold-out",
+        "guest",
+        "/p/{variant_product}/?variant={sold_out_variant}",
+        _shows("Out of stock"),
+    ),
     Visit("search", "guest", "/search/?q=camera"),
     Visit("search-nothing-found", "guest", "/search/?q=zzzzqqq"),
     Visit("compare", "guest", "/compare/?sku={skus[0]}&sku={skus[1]}"),
@@ -478,6 +491,11 @@ PAGES = [
         "/admin/catalog/product/?q=Kestrel&category__id__exact={category_id}&o=3.-2",
     ),
     Visit("admin-product-add", "catalog_manager", "/admin/catalog/product/add/"),
+    Visit(
+        "admin-product-variants",
+        "catalog_manager",
+        "/admin/catalog/product/{variant_product_id}/change/",
+    ),
     Visit("admin-product-errors", "catalog_manager", "/admin/catalog/product/add/", _save_empty),
     Visit(  # with its photos (the inline)
         "admin-product", "catalog_manager", "/admin/catalog/product/{photo_product_id}/change/"

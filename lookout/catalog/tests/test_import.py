@@ -169,3 +169,20 @@ def test_a_dry_run_says_what_would_change_and_writes_nothing(tmp_path: Path) -> 
     assert "5 product(s) would be created" in said
     assert "Dry run: nothing was written." in said
     assert Product.objects.count() == Category.objects.count() == 0
+
+
+def test_a_variant_or_a_product_with_variants_is_not_imported_over(tmp_path: Path) -> None:
+    # given a product with variants (kept together in the admin, decision 0046)
+    from lookout.catalog.tests.factories import product_with_variants
+
+    parent, (black, _white) = product_with_variants(name="Kestrel Doorbell Pro")
+    before = _catalog()
+    # when a file names the variant's SKU and the product's, then nothing is written
+    path = _csv(
+        tmp_path,
+        f"{black.sku},Other,B,cams,5.00,6.00,1,indoor",
+        f"{parent.sku},Other,B,cams,5.00,6.00,1,indoor",
+    )
+    with pytest.raises(CommandError, match="2 problem"):
+        _run(path)
+    assert _catalog() == before
