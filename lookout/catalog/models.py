@@ -304,3 +304,26 @@ class ProductPhoto(models.Model):
 
     def file_names(self) -> list[str]:
         return [r[kind] for r in self.renditions for kind in ("webp", "jpeg")]
+
+
+class VariantOption(models.Model):
+    """One option value of one variant ("Colour", "Black"), a row each, so that a category page
+    can filter by an option value with a plain indexed lookup on any database (the variant's
+    `options` JSON would need JSON containment, which SQLite lacks). A copy of the variants'
+    `options`, rewritten by `services.index_options` whenever the catalog services or the admin
+    write a product's variants (`refresh_parent`); deleted with its variant."""
+
+    variant = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="option_rows")
+    position = models.PositiveSmallIntegerField(help_text="The option's place in the variant's")
+    name = models.CharField(max_length=30)
+    value = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["variant", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "name"], name="catalog_option_once"),
+        ]
+        indexes = [models.Index(fields=["name", "value"], name="catalog_option_value")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"

@@ -1,6 +1,6 @@
 """Catalog data describes products for sale, never people: nothing here is personal (C2.1)."""
 
-from lookout.catalog.models import Category, Product, ProductPhoto
+from lookout.catalog.models import Category, Product, ProductPhoto, VariantOption
 from lookout.core.inventory import ALL_COLUMNS, NotPersonal, RawTable
 
 _CATALOG = "catalog data: describes a product for sale, not a person"
@@ -52,6 +52,10 @@ FIELDS = {
             "storage names of a product photo's re-encoded renditions (pixels only: "
             "EXIF, GPS and other metadata are stripped by lookout.catalog.photos)"
         )
+    },
+    # A variant's option values, a row each, for the category page's option filter.
+    VariantOption: {
+        name: NotPersonal(_CATALOG) for name in ("id", "variant", "position", "name", "value")
     },
 }
 

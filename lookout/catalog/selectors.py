@@ -15,6 +15,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -22,7 +23,14 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
-from lookout.catalog.models import Category, Placement, Power, Product, Structure
+from lookout.catalog.models import (
+    Category,
+    Placement,
+    Power,
+    Product,
+    Structure,
+    VariantOption,
+)
 
 MAX_COMPARE = 4
 PAGE_SIZE = 12
@@ -63,6 +71,31 @@ class BrowseFilters(forms.Form):
     sort = forms.ChoiceField(
         required=False, choices=[(k, v[0]) for k, v in SORTS.items()], label="Sort by"
     )
+    # "Colour: Black": the option values the category's variants have (`category_options`).
+    option = forms.MultipleChoiceField(
+        required=False,
+        label="Options",
+        error_messages={"invalid_choice": "No product here comes in %(value)s."},
+    )
+
+    def __init__(self, *args, options: list[tuple[str, list[str]]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options or []
+        field = self.fields["option"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [
+            (option_key(name, value), value) for name, values in self.options for value in values
+        ]
+
+    @property
+    def option_groups(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+        """The option filter's checkboxes, by option: (name, [(key, value, ticked)])."""
+        ticked = set(self.data.getlist("option")) if hasattr(self.data, "getlist") else set()
+        groups = []
+        for name, values in self.options:
+            keys = [(option_key(name, value), value) for value in values]
+            groups.append((name, [(key, value, key in ticked) for key, value in keys]))
+        return groups
 
     def clean(self):
         data = super().clean() or {}
@@ -70,6 +103,37 @@ class BrowseFilters(forms.Form):
         if low is not None and high is not None and low > high:
             raise forms.ValidationError("The minimum price is above the maximum price.")
         return data
+
+
+def option_key(name: str, value: str) -> str:
+    """How a filter names an option value in the query string: "Colour: Black"."""
+    return f"{name}: {value}"
+
+
+def _chosen_options(keys: list[str] | None) -> dict[str, list[str]]:
+    """{"Colour": ["Black", "White"]} from ["Colour: Black", "Colour: White"] (names hold no
+    ':', services.clean_options)."""
+    chosen: dict[str, list[str]] = {}
+    for key in keys or []:
+        name, _colon, value = key.partition(":")
+        chosen.setdefault(name.strip(), []).append(value.strip())
+    return chosen
+
+
+def category_options(*, category: Category) -> list[tuple[str, list[str]]]:
+    """The option values the category's variants have, for its filter panel, one query:
+    [("Colour", ["Black", "White"]), ("Pack", ["Single", "2-pack"])], options in the order
+    the variants name them, values in the order they were added."""
+    rows = (
+        VariantOption.objects.filter(variant__category=category)
+        .values_list("name", "value")
+        .annotate(place=Min("position"), first=Min("variant_id"))
+        .order_by("place", "name", "first")
+    )
+    grouped: dict[str, list[str]] = {}
+    for name, value, _place, _first in rows:
+        grouped.setdefault(name, []).append(value)
+    return list(grouped.items())
 
 
 def _offer_filter(filters: dict) -> Q:
@@ -89,13 +153,20 @@ def _offer_filter(filters: dict) -> Q:
 def filter_products(*, products: QuerySet[Product], filters: dict) -> QuerySet[Product]:
     """Apply cleaned `BrowseFilters` data; unknown keys are ignored. A product with variants
     matches the price, stock and sale filters when one of its variants does (one variant
-    between the two prices, in stock and on sale, not three different ones)."""
-    offer = _offer_filter(filters)
-    if offer:
+    between the two prices, in stock and on sale, not three different ones). Option values
+    (`option`: "Colour: Black") keep only products with variants, those with one variant
+    that has one of the values chosen for each option named and matches the rest too (a
+    black one in stock, not a black one and another in stock); two values of one option are
+    either, as shoppers tick them."""
+    offer, chosen = _offer_filter(filters), _chosen_options(filters.get("option"))
+    if offer or chosen:
         variant = Product.objects.filter(parent=OuterRef("pk")).filter(offer)
+        for name, values in chosen.items():
+            rows = VariantOption.objects.filter(variant=OuterRef("pk"), name=name)
+            variant = variant.filter(Exists(rows.filter(value__in=values)))
+        with_variant = Q(Exists(variant), structure=Structure.PARENT)
         products = products.filter(
-            (~Q(structure=Structure.PARENT) & offer)
-            | Q(Exists(variant), structure=Structure.PARENT)
+            with_variant if chosen else (~Q(structure=Structure.PARENT) & offer) | with_variant
         )
     if filters.get("resolution"):
         products = products.filter(resolution__gte=filters["resolution"])

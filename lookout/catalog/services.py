@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils.text import slugify
 
 from lookout.catalog.cache import bump_generation
-from lookout.catalog.models import Category, Product, Structure, variant_name
+from lookout.catalog.models import Category, Product, Structure, VariantOption, variant_name
 from lookout.catalog.search import index_products
 from lookout.core.errors import LookoutError
 from lookout.core.money import usd
@@ -188,7 +188,8 @@ def sync_variants(parent: Product) -> None:
 def refresh_parent(parent: Product) -> None:
     """The parent's summary of its variants: the cheapest one's price and list price (so
     listings say "from" that price), and their stock added up (in stock while one is). Its
-    search text names its variants' SKUs and options. Bumps the page-cache generation."""
+    search text names its variants' SKUs and options, and their option rows are rewritten
+    (`index_options`). Bumps the page-cache generation."""
     variants = list(Product.objects.filter(parent=parent).order_by("price", "list_price", "pk"))
     if variants:
         cheapest = variants[0]
@@ -199,8 +200,26 @@ def refresh_parent(parent: Product) -> None:
     Product.objects.filter(pk=parent.pk).update(
         price=parent.price, list_price=parent.list_price, stock=parent.stock
     )
+    index_options(parent)
     index_products([parent])
     bump_generation()
+
+
+def option_rows(variant_id: int, options: list) -> list[VariantOption]:
+    return [
+        VariantOption(variant_id=variant_id, position=position, name=name, value=value)
+        for position, (name, value) in enumerate(options or [])
+    ]
+
+
+def index_options(parent: Product) -> None:
+    """Rewrite the option rows of the parent's variants (`VariantOption`: what the category
+    page's option filter reads) from their `options`: two statements, whatever changed."""
+    VariantOption.objects.filter(variant__parent=parent).delete()
+    rows = Product.objects.filter(parent=parent).values_list("pk", "options")
+    VariantOption.objects.bulk_create(
+        [row for pk, options in rows for row in option_rows(pk, options)]
+    )
 
 
 def refresh_parents(parent_ids: list[int]) -> None:

@@ -45,7 +45,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @cached_page(params=[*selectors.BrowseFilters.base_fields, "page"])
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
-    form = selectors.BrowseFilters(request.GET)
+    options = selectors.category_options(category=category)  # the panel's "Colour: Black"
+    form = selectors.BrowseFilters(request.GET, options=options)
     status = 200
     if form.is_valid():
         products = selectors.category_products(category=category, filters=form.cleaned_data)
