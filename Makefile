@@ -111,7 +111,8 @@ security: install
 
 # Mutants of the code that enforces the commitments, each run against the tests that prove them
 # (decision 0039, docs/proofs.md): minutes per module, so not part of `make test`.
-# MODULES='lookout/vault/blind_index.py ...' runs only those; MUTATION_JOBS=2 mutants at once.
+# MODULES='lookout/vault/blind_index.py ...' runs only those; MUTATION_JOBS=2 mutants at once;
+# SURVIVORS=1 tests again only the mutants their last full run left undetected (new tests).
 mutation: install
 	$(BIN)/python scripts/mutation.py --modules '$(MODULES)'
 

@@ -8,6 +8,13 @@ a table per module and per commitment. Each module starts from a fresh copy of t
 would otherwise keep copies of files, tests included, from an earlier run). Modules not run keep
 their previous entry in the report.
 
+With `--survivors` (SURVIVORS=1), each module's working directory from its last full run is
+kept and only the mutants that run left undetected are tested again, against fresh copies of
+the tests (the loop of writing the tests that kill them, minutes instead of a full run). It
+refuses a module changed since that run or with no working directory; the report keeps the
+full run's wall time and counts of the other mutants, and records when the survivors were
+tested again. A full run stays the reference: run one before relying on a score.
+
 Exit status: 1 when a module has an undetected mutant not explained in
 lookout/compliance/mutation-survivors.txt, or when mutmut itself failed; else 0.
 """
@@ -53,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("MUTATION_JOBS", "2")),
         help="mutants tested at once (default 2, or MUTATION_JOBS)",
     )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        default=os.environ.get("SURVIVORS", "") not in ("", "0"),
+        help="test again only the mutants the last full run left undetected (or SURVIVORS=1)",
+    )
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
 
@@ -74,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for module in modules:
         print(f"==> {module.path}: tests {' '.join(module.tests)}", flush=True)
-        entry = run_module(module, jobs=args.jobs)
+        if args.survivors:
+            entry = rerun_survivors(module, jobs=args.jobs, report=args.report)
+        else:
+            entry = run_module(module, jobs=args.jobs)
         if entry is None:
             status = 1
             continue
@@ -97,8 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+def _work_dir(module: mutation.ModuleConfig) -> Path:
+    return WORK / module.path.replace("/", "__").removesuffix(".py")
+
+
 def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | None:
-    work = WORK / module.path.replace("/", "__").removesuffix(".py")
+    work = _work_dir(module)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in ("lookout", "tests", "conftest.py", "pyproject.toml"):
@@ -125,15 +145,71 @@ def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | 
 
     started = time.monotonic()
     log = work / "run.log"
+    completed = _mutmut(work, log, ["--max-children", str(jobs)])
+    wall = time.monotonic() - started
+    return _entry(module, work, log, completed, wall)
+
+
+def _mutmut(work: Path, log: Path, args: list[str]) -> subprocess.CompletedProcess[bytes]:
     with log.open("w") as out:
-        completed = subprocess.run(  # noqa: S603
-            [str(BIN / "mutmut"), "run", "--max-children", str(jobs)],
+        return subprocess.run(  # noqa: S603
+            [str(BIN / "mutmut"), "run", *args],
             cwd=work,
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
         )
+
+
+def rerun_survivors(
+    module: mutation.ModuleConfig, *, jobs: int, report: Path
+) -> dict[str, Any] | None:
+    """Test again the mutants the module's last full run left undetected, against the tests as
+    they are now; the other mutants keep that run's verdicts (tests are only ever added)."""
+    work = _work_dir(module)
+    last = mutation.load_report(report)
+    previous = last.modules.get(module.path) if last else None
+    meta = work / "mutants" / f"{module.path}.meta"
+    if previous is None or not meta.exists():
+        print("    no full run of this module to start from: run it without --survivors")
+        return None
+    if previous.stale:
+        print("    the module changed since its last full run: run it without --survivors")
+        return None
+    names = [s.name for s in previous.survivors]
+    entry = json.loads(report.read_text(encoding="utf-8"))["modules"][module.path]
+    if not names:
+        print("    nothing left undetected")
+        return dict(entry)
+    # Fresh copies of everything but the mutated module (mutmut copies a file only when its
+    # copy is missing): a test written since the full run must be the one that runs.
+    mutated = work / "mutants" / module.path
+    for path in (work / "mutants").rglob("*"):
+        if path.is_file() and path.suffix == ".py" and path != mutated:
+            path.unlink()
+    started = time.monotonic()
+    log = work / "rerun.log"
+    completed = _mutmut(work, log, ["--max-children", str(jobs), *names])
     wall = time.monotonic() - started
+    fresh = _entry(module, work, log, completed, entry["wall_seconds"])
+    if fresh is None:
+        return None
+    fresh["survivors_rerun"] = {
+        "finished_at": fresh["finished_at"],
+        "mutants": len(names),
+        "wall_seconds": round(wall, 1),
+    }
+    fresh["finished_at"] = entry["finished_at"]
+    return fresh
+
+
+def _entry(
+    module: mutation.ModuleConfig,
+    work: Path,
+    log: Path,
+    completed: subprocess.CompletedProcess[bytes],
+    wall: float,
+) -> dict[str, Any] | None:
     meta = work / "mutants" / f"{module.path}.meta"
     # mutmut stops, exit 1, when no selected test runs any mutated function: every mutant is
     # then undetected ("no tests"), a result to report, not a failure of the run.
