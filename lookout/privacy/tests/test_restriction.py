@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from lookout.access import reveal
+from lookout.access import restrictions, reveal
 from lookout.access.gate import AccessDenied, Restricted, reveal_many
 from lookout.access.roles import Role
 from lookout.accounts.services import create_account, record_marketing_choice
@@ -182,3 +185,37 @@ def test_the_officer_lifts_with_a_reason_and_the_person_is_told(person, staff):
     assert again.status_code == 409 and "already been lifted" in again.content.decode()
     with pytest.raises(LookoutError, match="already been lifted"):
         lift_restriction(restriction=restriction, actor=officer_user, reason="person_asked")
+
+
+@pytest.mark.commitment("C6.9")
+def test_the_gate_learns_who_is_restricted_when_the_store_starts(person, staff, monkeypatch):
+    # Given a store starting afresh: the gate knows of no restriction check yet, and the privacy
+    # app starts (twice, as a reload can)
+    monkeypatch.setattr(restrictions, "_checks", [])
+    apps.get_app_config("privacy").ready()
+    apps.get_app_config("privacy").ready()
+    after_sales, _ = staff(Role.AFTER_SALES)
+    _restrict(person)
+    # Then a staff read of the restricted person is refused
+    with CaptureQueriesContext(connection) as queries, pytest.raises(Restricted):
+        reveal(person.user, ["email"], purpose=Purpose.AFTER_SALES, actor=after_sales)
+    # And asking who is restricted took one look-up, not one per start
+    asked = [q for q in queries.captured_queries if "privacy_processingrestriction" in q["sql"]]
+    assert len(asked) == 1
+
+
+@pytest.mark.commitment("C6.9")
+def test_a_person_any_registered_check_names_is_restricted(person, monkeypatch):
+    # Given one person restricted in the privacy centre, and another named by a second check
+    # registered with the gate (the registry takes any number)
+    other = create_account(email="other.buyer@example.com", password=PASSWORD)
+    _restrict(person)
+    monkeypatch.setattr(
+        restrictions, "_checks", [*restrictions._checks, lambda asked: {other.subject} & asked]
+    )
+    # Then both are restricted, and someone neither check names is not
+    third = create_account(email="third.buyer@example.com", password=PASSWORD)
+    assert restrictions.restricted([person.user.subject, other.subject, third.subject]) == {
+        person.user.subject,
+        other.subject,
+    }
