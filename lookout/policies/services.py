@@ -30,6 +30,11 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _in_words(day: date) -> str:
+    """A day as a person reads it: "1 April 2027" (a datetime gives its UTC day)."""
+    return f"{day.day} {day:%B %Y}"
+
+
 def earliest_material_date(*, now: datetime | None = None) -> date:
     """The first whole day on which a material change posted `now` may take effect (C8.4)."""
     limit = (now or timezone.now()) + timedelta(days=selectors.notice_days())
@@ -53,24 +58,24 @@ def _effective_at(
 ) -> datetime:
     if effective_on is not None and effective_on < now.astimezone(UTC).date():
         raise PolicyRefused(
-            f"The effective date {effective_on:%Y-%m-%d} is in the past: a version takes effect "
+            f"The effective date {_in_words(effective_on)} is in the past: a version takes effect "
             "when it is posted at the earliest."
         )
     if material:
         earliest = earliest_material_date(now=now)
         if effective_on is None or effective_on < earliest:
-            given = f"{effective_on:%Y-%m-%d} " if effective_on else "no effective date "
+            given = f"{_in_words(effective_on)} " if effective_on else "no effective date "
             raise PolicyRefused(
                 f"A material change needs at least {selectors.notice_days()} days' notice to "
                 f"every registered customer, so {given}is too soon: choose "
-                f"{earliest:%Y-%m-%d} or later."
+                f"{_in_words(earliest)} or later."
             )
     effective = now if effective_on is None else max(now, _start_of(effective_on))
     if previous is not None and effective < previous.effective_at:
         raise PolicyRefused(
-            f"Version {previous.number} takes effect on {previous.effective_at:%Y-%m-%d}; a newer "
-            f"version cannot take effect before it. Choose "
-            f"{previous.effective_at:%Y-%m-%d} or later."
+            f"Version {previous.number} takes effect on {_in_words(previous.effective_at)}; "
+            f"a newer version cannot take effect before it. Choose "
+            f"{_in_words(previous.effective_at)} or later."
         )
     return effective
 

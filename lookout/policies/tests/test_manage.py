@@ -84,7 +84,7 @@ def test_the_form_refuses_a_material_change_with_short_notice(
         )
     assert response.status_code == 400
     assert "at least 30 days&#x27; notice" in response.text
-    assert "choose 2027-04-01 or later" in response.text
+    assert "choose 1 April 2027 or later" in response.text
     assert PolicyVersion.objects.count() == 3
 
 
@@ -140,7 +140,7 @@ def test_the_command_publishes_with_an_effective_date(tmp_path: Path, capsys) ->
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--material", "--summary", "x", "--effective", "2027-03-20"], "choose 2027-04-01"),
+        (["--material", "--summary", "x", "--effective", "2027-03-20"], "choose 1 April 2027"),
         (["--material", "--summary", "x"], "no effective date is too soon"),
         (["--effective", "tomorrow"], "write it as YYYY-MM-DD"),
     ],

@@ -96,7 +96,7 @@ def test_a_material_change_with_too_short_notice_is_refused_and_changes_nothing(
         )
     # Then it is refused with the earliest allowed date, and nothing was posted or sent
     assert "at least 30 days' notice" in refused.value.message
-    assert "choose 2027-04-01 or later" in refused.value.message
+    assert "choose 1 April 2027 or later" in refused.value.message
     assert _snapshot() == before
 
 
@@ -119,7 +119,7 @@ def test_a_material_change_with_the_full_notice_period_is_posted() -> None:
 @pytest.mark.django_db
 def test_the_operator_can_lengthen_the_notice_period(settings) -> None:
     settings.LOOKOUT_POLICY_NOTICE_DAYS = 60
-    with freeze_time(NOW), pytest.raises(PolicyRefused, match="choose 2027-05-01 or later"):
+    with freeze_time(NOW), pytest.raises(PolicyRefused, match="choose 1 May 2027 or later"):
         publish_version(
             document="refund",
             text="# Refund Policy\n\nNew.",
