@@ -262,8 +262,8 @@ def authority_notice(incident: Incident) -> str:
         [
             f"Personal data breach notification — {settings.LOOKOUT_OPERATOR_NAME}",
             "",
-            f"Aware since: {incident.aware_at:%Y-%m-%d %H:%M} UTC; "
-            f"notice due by {incident.due_at:%Y-%m-%d %H:%M} UTC.",
+            f"Aware since: {_when(incident.aware_at)} UTC; "
+            f"notice due by {_when(incident.due_at)} UTC.",
             late,
             f"(a) Nature of the breach: {_what(incident)} "
             f"Compromised: {incident.get_kind_display().lower()}.",
