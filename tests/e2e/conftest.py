@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lookout.testing.parts import in_ci, missing
+from lookout.testing.sites import site_setup_code
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -69,11 +70,6 @@ def _lookout(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def _commands(env: dict[str, str]) -> set[str]:
-    out = _lookout(env, "help", "--commands").stdout
-    return {line.strip() for line in out.splitlines() if line.strip()}
-
-
 def _site_env(var_dir: Path) -> dict[str, str]:
     env = {
         **os.environ,
@@ -88,23 +84,21 @@ def _site_env(var_dir: Path) -> dict[str, str]:
 
 
 def _build_site(var_dir: Path) -> None:
-    """Create the databases and key file in `var_dir` and load the demo catalog."""
-    env = _site_env(var_dir)
-    commands = _commands(env)
-    if "keys" in commands:
-        _lookout(env, "keys", "init")
-    _lookout(env, "migrate", "--noinput")
-    _lookout(env, "migrate", "--database", "keystore", "--noinput")
-    _lookout(env, "createcachetable")
+    """Create the databases and key file in `var_dir` and load the demo catalog, in one
+    process (lookout.testing.sites)."""
     _lookout(
-        env,
+        _site_env(var_dir),
         "shell",
         "-c",
         # the catalog, the policies and the checkout's partners (not the demo's people and
         # orders: each browser test makes the people it needs)
-        "from lookout.catalog import demo as c; from lookout.orders import demo as o; "
-        "from lookout.policies import demo as p; "
-        "[m.load(progress=lambda m: None) for m in (c, p)]; o.ensure_partners()",
+        site_setup_code(
+            "from lookout.catalog import demo as c",
+            "from lookout.orders import demo as o",
+            "from lookout.policies import demo as p",
+            "[m.load(progress=lambda m: None) for m in (c, p)]",
+            "o.ensure_partners()",
+        ),
     )
 
 

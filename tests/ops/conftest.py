@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from lookout.testing.sites import site_setup_code
+
 REPO = Path(__file__).resolve().parents[2]
 RunLookout = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -102,13 +104,9 @@ def migrated_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     it: made once per session, and never served; `served_env` hands each module a copy."""
     var_dir = tmp_path_factory.mktemp("migrated-site")
     env = _development_env(var_dir)
-    for args in (
-        ["migrate", "--noinput"],
-        ["migrate", "--database", "keystore", "--noinput"],
-        ["createcachetable"],
-    ):
-        done = lookout_cli(*args, env=env, timeout=300)
-        assert done.returncode == 0, done.stderr
+    # in one process (lookout.testing.sites); no key file: the tests that need one make it
+    done = lookout_cli("shell", "-c", site_setup_code(key_file=False), env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
     return var_dir
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from lookout.core.serving import granian_command
+from lookout.testing.sites import site_setup_code
 from tests.ops.conftest import REPO, clean_env
 from tests.ops.test_concurrency import free_port, wait_for_port
 
@@ -92,23 +93,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         f"create_account(email={email!r}, password={PASSWORD!r}, role='catalog_manager')"
         for email in EMAILS
     )
-    for args in (
-        ["keys", "init"],
-        ["migrate", "--noinput"],
-        ["migrate", "--database", "keystore", "--noinput"],
-        ["createcachetable"],
-        ["shell", "-c", f"from lookout.accounts.services import create_account; {accounts}"],
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "lookout.cli", *args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
+    setup = site_setup_code("from lookout.accounts.services import create_account", accounts)
+    done = subprocess.run(
+        [sys.executable, "-m", "lookout.cli", "shell", "-c", setup],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
     port = free_port()
     log = tmp / "server.log"
     with log.open("wb") as out:

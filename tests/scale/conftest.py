@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from lookout.testing.parts import missing
+from lookout.testing.sites import site_setup_code
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -250,18 +251,20 @@ def scale_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         }
         site = Site(name=name, env=env, var_dir=tmp_path)
         try:
-            site.lookout("keys", "init")
-            site.lookout("migrate", "--noinput")
-            site.lookout("migrate", "--database", "keystore", "--noinput")
-            site.lookout("createcachetable")
-            # The demo's catalog, people, policies and the checkout's partners; not its orders:
-            # the scenario counts every order, payment and line in the database as its own.
+            # in one process (lookout.testing.sites): the key file, both databases, the cache
+            # table; the demo's catalog, people, policies and the checkout's partners; not its
+            # orders: the scenario counts every order, payment and line in the database as its own
             site.lookout(
                 "shell",
                 "-c",
-                "from lookout.catalog import demo as c; from lookout.accounts import demo as a; "
-                "from lookout.policies import demo as p; from lookout.orders import demo as o; "
-                "[m.load(progress=lambda line: None) for m in (c, a, p)]; o.ensure_partners()",
+                site_setup_code(
+                    "from lookout.catalog import demo as c",
+                    "from lookout.accounts import demo as a",
+                    "from lookout.policies import demo as p",
+                    "from lookout.orders import demo as o",
+                    "[m.load(progress=lambda line: None) for m in (c, a, p)]",
+                    "o.ensure_partners()",
+                ),
             )
             yield site
         finally:
