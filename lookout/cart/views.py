@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from lookout.cart import holder, services
 from lookout.cart.forms import AddForm, QuantityForm, first_error
+from lookout.catalog import photos
 from lookout.core.client_ip import client_ip
 from lookout.core.errors import LookoutError, NotFound
 
@@ -35,8 +36,11 @@ def _problem(request: HttpRequest, message: str, status: int, token: str = "") -
 
 def _page(request: HttpRequest, token: str, status: int = 200, error: str = "") -> HttpResponse:
     cart = services.get_cart(token=token)
+    summary = services.summarize(cart=cart)
     context = {
-        "summary": services.summarize(cart=cart),
+        "summary": summary,
+        # each line's photo (a variant's own first), one query: the drawing where there is none
+        "line_photos": photos.first_photos(line.product for line in summary.lines),
         "cart_token": token,
         "error": error,
         "max_quantity": services.MAX_QUANTITY,

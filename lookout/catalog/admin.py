@@ -5,7 +5,8 @@ rules the database enforces (above zero, at most the list price), so a bad price
 not an error page; saving re-indexes the product for search, and every save or delete bumps
 the page-cache generation so cached storefront pages show the change at once.
 
-Photos are an inline of the product: each row takes an upload, an alt text and a position.
+Photos are an inline of the product: each row takes an upload, an alt text, a position and, for
+a product with variants, optionally the variant it shows (that variant's page shows it first).
 The upload is checked and re-encoded by `photos.prepare` while the form is cleaned, so a file
 that is not a usable photo is a message under its field and nothing is stored; a deleted row's
 files go once the deletion commits (`photos.forget_files`).
@@ -88,7 +89,8 @@ class ProductPhotoForm(forms.ModelForm):
 
     class Meta:
         model = ProductPhoto
-        fields = ["upload", "alt_text", "position"]
+        fields = ["upload", "alt_text", "variant", "position"]
+        labels = {"variant": "Shows variant"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,10 +118,30 @@ class ProductPhotoForm(forms.ModelForm):
         return photo
 
 
+class ProductPhotoFormSet(BaseInlineFormSet):
+    """A photo's variant is one of this product's variants, named by its options."""
+
+    def add_fields(self, form: Any, index: Any) -> None:
+        super().add_fields(form, index)
+        field = form.fields.get("variant")
+        if field is None:
+            return
+        product = self.instance
+        field.queryset = (
+            Product.objects.filter(parent=product).order_by("pk")
+            if product.pk and product.is_parent
+            else Product.objects.none()
+        )
+        field.label_from_instance = lambda variant: variant.option_label or variant.sku
+        field.empty_label = "The whole product"
+
+
 class ProductPhotoInline(admin.TabularInline):
     model = ProductPhoto
+    fk_name = "product"
     form = ProductPhotoForm
-    fields = ["preview", "upload", "alt_text", "position"]
+    formset = ProductPhotoFormSet
+    fields = ["preview", "upload", "alt_text", "variant", "position"]
     readonly_fields = ["preview"]
     extra = 1
 

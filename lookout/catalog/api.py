@@ -4,7 +4,11 @@ cookies. Amounts are exact decimals serialised as strings ("49.99"), never float
 Variants (docs/decisions/0046-product-variants.md): listings and search name each product once;
 a product with variants (`has_variants`) gives its cheapest variant's prices and their stock
 added up, and its detail lists the variants, which are what a cart takes. A variant's own SKU
-answers the variant, with its options and its product's SKU (`variant_of`)."""
+answers the variant, with its options and its product's SKU (`variant_of`).
+
+Photos (docs/decisions/0043-product-photos-and-pillow.md): each product names the photo that
+stands for it (`photo`: a rendition's address, its width and height, the alt text), a variant
+its own first photo, else its product's; listings read them with one query per page."""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from decimal import Decimal
 from typing import Literal
 
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from lookout.catalog import selectors
-from lookout.catalog.models import Category, Product
+from lookout.catalog import photos, selectors
+from lookout.catalog.models import Category, Product, ProductPhoto
 from lookout.catalog.search import MAX_PAGE, MAX_QUERY_LENGTH, search_products
 from lookout.core.errors import NotFound
 
@@ -38,6 +43,18 @@ def _options(product: Product) -> list[OptionOut]:
     return [OptionOut(name=str(n), value=str(v)) for n, v in product.options or []]
 
 
+class PhotoOut(Schema):
+    url: str = Field(description="A JPEG rendition, 640 pixels wide (or the largest below)")
+    webp_url: str = Field(description="The same rendition as WebP")
+    width: int = Field(description="The rendition's width in pixels")
+    height: int = Field(description="The rendition's height in pixels")
+    alt: str = Field(description="What the photo shows, for people who cannot see it")
+
+
+def _photo(photo: ProductPhoto | None) -> PhotoOut | None:
+    return PhotoOut(**photos.described(photo)) if photo is not None else None
+
+
 class ProductOut(Schema):
     sku: str
     name: str
@@ -56,10 +73,16 @@ class ProductOut(Schema):
         description="Bought as one of its variants (see the product's detail): prices are its "
         "cheapest variant's, stock theirs added up",
     )
+    photo: PhotoOut | None = Field(
+        None,
+        description="The photo that stands for it (a variant's own first, else its product's); "
+        "none when the product has no photo",
+    )
 
     @staticmethod
-    def from_product(product: Product) -> ProductOut:
+    def from_product(product: Product, photo: ProductPhoto | None = None) -> ProductOut:
         return ProductOut(
+            photo=_photo(photo),
             has_variants=product.is_parent,
             sku=product.sku,
             name=product.name,
@@ -183,7 +206,7 @@ def category_products(request: HttpRequest, slug: str, filters: Query[FiltersIn]
             count=paginator.count,
             page=page.number,
             pages=paginator.num_pages,
-            products=[ProductOut.from_product(p) for p in page.object_list],
+            products=[ProductOut.from_product(p, p.first_photo) for p in page.object_list],
         ),
     )
 
@@ -193,7 +216,8 @@ def product_detail(request: HttpRequest, sku: str):
     product = Product.objects.select_related("category", "parent").filter(sku=sku).first()
     if product is None:
         raise NotFound("There is no product with that SKU.")
-    base = ProductOut.from_product(product).dict()
+    photo = photos.first_photos([product]).get(product.pk)
+    base = ProductOut.from_product(product, photo).dict()
     variants = list(product.variants.order_by("pk")) if product.is_parent else []
     for variant in variants:
         variant.parent = product  # its url is its product's page: no query each
@@ -221,6 +245,7 @@ def search(
     page: int = Query(1, ge=1, le=MAX_PAGE, description="1-based page of 24 results"),
 ):
     result = search_products(query=q, page=page)
+    prefetch_related_objects(result.products, "photos")  # one query for the page's photos
     return Status(
         200,
         SearchOut(
@@ -230,6 +255,6 @@ def search(
             total=result.total,
             total_capped=result.total_capped,
             page=result.page,
-            products=[ProductOut.from_product(p) for p in result.products],
+            products=[ProductOut.from_product(p, p.first_photo) for p in result.products],
         ),
     )

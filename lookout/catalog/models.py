@@ -224,10 +224,13 @@ class Product(models.Model):
 
     @property
     def first_photo(self) -> ProductPhoto | None:
-        """The photo that stands for the product, or None (its drawing then). Listings prefetch
-        `photos`, so this costs no query per card."""
+        """The photo that stands for the product, or None (its drawing then): its first photo
+        of the whole product, else its first of a variant. Listings prefetch `photos`, so this
+        costs no query per card."""
         photos = list(self.photos.all())
-        return photos[0] if photos else None
+        shared = [photo for photo in photos if photo.variant_id is None]
+        shown = shared or photos
+        return shown[0] if shown else None
 
     @property
     def resolution_label(self) -> str:
@@ -278,11 +281,21 @@ class ProductPhoto(models.Model):
     `renditions` lists, smallest first, `{"width", "height", "webp", "jpeg"}` where the last two
     are storage names (content-addressed, so served as immutable). `digest` is the SHA-256 of
     the cleaned pixels: two photos of the same pixels share their files, and a file is deleted
-    only when no photo names it any more. The photo belongs to a product; a later variant link
-    would be one more nullable foreign key beside it.
+    only when no photo names it any more. The photo belongs to a product (a standalone one or
+    a parent, never a variant); `variant`, when set, is one of that product's variants whose
+    page shows it first (`photos.gallery`), before the product's photos of no variant.
     """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="photos")
+    variant = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="variant_photos",
+        help_text="Leave empty for a photo of the product (every variant). Choose a variant to "
+        "show this photo first on that variant's page.",
+    )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Photos show in this order; the first one stands for the product."
     )

@@ -45,7 +45,16 @@ FIELDS = {
     # of the original file is stored (lookout.catalog.photos).
     ProductPhoto: {
         name: NotPersonal(_CATALOG)
-        for name in ("id", "product", "position", "alt_text", "width", "height", "digest")
+        for name in (
+            "id",
+            "product",
+            "variant",
+            "position",
+            "alt_text",
+            "width",
+            "height",
+            "digest",
+        )
     }
     | {
         "renditions": NotPersonal(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -233,26 +234,51 @@ def apply(photo: ProductPhoto, prepared: PreparedPhoto) -> None:
 
 
 def add_photo(
-    *, product: Product, upload: Any, alt_text: str, position: int | None = None
+    *,
+    product: Product,
+    upload: Any,
+    alt_text: str,
+    position: int | None = None,
+    variant: Product | None = None,
 ) -> ProductPhoto:
-    """Check, render and store a photo of `product`; last in order unless `position` is given."""
+    """Check, render and store a photo of `product` (of its `variant`, if given); last in order
+    unless `position` is given."""
     alt_text = alt_text.strip()
     if not alt_text:
         raise PhotoRejected("Please describe the photo (alt text) for people who cannot see it.")
+    _check_variant(product, variant)
     return save_photo(
-        product=product, prepared=prepare(upload), alt_text=alt_text, position=position
+        product=product,
+        prepared=prepare(upload),
+        alt_text=alt_text,
+        position=position,
+        variant=variant,
     )
 
 
+def _check_variant(product: Product, variant: Product | None) -> None:
+    """A photo belongs to the product whose page shows it: a variant's photo to its parent."""
+    if product.is_variant:
+        raise PhotoRejected("Add a variant's photo to its product, naming the variant.")
+    if variant is not None and variant.parent_id != product.pk:
+        raise PhotoRejected(f"{variant.sku} is not a variant of {product.sku}.")
+
+
 def save_photo(
-    *, product: Product, prepared: PreparedPhoto, alt_text: str, position: int | None = None
+    *,
+    product: Product,
+    prepared: PreparedPhoto,
+    alt_text: str,
+    position: int | None = None,
+    variant: Product | None = None,
 ) -> ProductPhoto:
     """Store a prepared photo's files and its row; cached pages change once it commits."""
+    _check_variant(product, variant)
     with transaction.atomic():
         if position is None:
             last = product.photos.aggregate(models.Max("position"))["position__max"]
             position = 0 if last is None else last + 1
-        photo = ProductPhoto(product=product, position=position, alt_text=alt_text)
+        photo = ProductPhoto(product=product, variant=variant, position=position, alt_text=alt_text)
         apply(photo, prepared)
         photo.save()
         bump_generation()
@@ -293,5 +319,61 @@ def picture(photo: ProductPhoto) -> dict[str, Any]:
         "src": url(fallback["jpeg"]),
         "width": photo.width,
         "height": photo.height,
+        "alt": photo.alt_text,
+    }
+
+
+def gallery(photos: Iterable[ProductPhoto], *, offer: Product) -> list[ProductPhoto]:
+    """The photos a product page shows, in order: the chosen variant's own (`offer`), then the
+    product's photos of no variant; another variant's photos are not shown."""
+    photos = list(photos)
+    own = [p for p in photos if offer.is_variant and p.variant_id == offer.pk]
+    return own + [p for p in photos if p.variant_id is None]
+
+
+def first_photos(products: Iterable[Product]) -> dict[int, ProductPhoto]:
+    """The photo that stands for each product bought or compared, by its id, in one query: a
+    variant's own first photo, else its product's first photo of no variant; a product's first
+    photo of no variant, else its first of a variant. Products without a photo are left out."""
+    products = list(products)
+    owners = {p.parent_id if p.is_variant and p.parent_id else p.pk for p in products}
+    if not owners:
+        return {}
+    by_owner: dict[int, list[ProductPhoto]] = {}
+    for photo in ProductPhoto.objects.filter(product_id__in=owners).order_by("position", "pk"):
+        by_owner.setdefault(photo.product_id, []).append(photo)
+    chosen: dict[int, ProductPhoto] = {}
+    for product in products:
+        if product.is_variant and product.parent_id:
+            shown = gallery(by_owner.get(product.parent_id, []), offer=product)
+        else:
+            photos = by_owner.get(product.pk, [])
+            shown = [p for p in photos if p.variant_id is None] or photos
+        if shown:
+            chosen[product.pk] = shown[0]
+    return chosen
+
+
+def thumbnail(photo: ProductPhoto, *, width: int) -> dict[str, Any]:
+    """A small decorative picture beside a product's name (cart line, comparison): its
+    smallest renditions, `width` pixels wide on the page, the height in proportion."""
+    return {
+        **picture(photo),
+        "width": width,
+        "height": max(1, round(width * photo.height / photo.width)),
+        "alt": "",
+    }
+
+
+def described(photo: ProductPhoto) -> dict[str, Any]:
+    """A photo for the API: the fallback rendition's address (JPEG, 640 pixels wide or the
+    largest below), its WebP twin, their width and height, and the alt text."""
+    renditions = photo.renditions
+    shown = next((r for r in renditions if r["width"] >= 640), renditions[-1])
+    return {
+        "url": default_storage.url(shown["jpeg"]),
+        "webp_url": default_storage.url(shown["webp"]),
+        "width": shown["width"],
+        "height": shown["height"],
         "alt": photo.alt_text,
     }

@@ -92,7 +92,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
         "offer": page.offer,
         "variants": page.variants,
         "option_names": page.option_names,
-        "photos": list(item.photos.all()),
+        "photos": photos.gallery(item.photos.all(), offer=page.offer),  # the variant's first
         "works_with": item.works_with.select_related("category").prefetch_related(
             photos_, variants
         ),
@@ -138,11 +138,13 @@ def compare(request: HttpRequest) -> HttpResponse:
         )
     products = selectors.products_by_sku(skus=skus)
     comparison = selectors.compare(products=products)
-    return render(
-        request,
-        "catalog/compare.html",
-        {"comparison": comparison, "error": error, "max": selectors.MAX_COMPARE},
-    )
+    context = {
+        "comparison": comparison,
+        "error": error,
+        "max": selectors.MAX_COMPARE,
+        "photos": photos.first_photos(products),  # one query for the table's thumbnails
+    }
+    return render(request, "catalog/compare.html", context)
 
 
 @require_safe
