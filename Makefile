@@ -64,8 +64,13 @@ typecheck: install
 migrations-check: install
 	LOOKOUT_ENV=test $(BIN)/lookout makemigrations --check --dry-run
 
+# TEST_WORKERS=N spreads each pass over N pytest-xdist workers, a test module to a worker (each
+# worker has its own databases, temporary files and Redis database: docs/testing.md); unset, each
+# pass is one process, which is quickest on a 2-core machine where the two passes fill both cores.
+XDIST = $(if $(TEST_WORKERS),-n $(TEST_WORKERS) --dist loadfile)
+
 pytest: install node-deps
-	$(BIN)/pytest -p no:cacheprovider --results-label sqlite
+	$(BIN)/pytest -p no:cacheprovider $(XDIST) --results-label sqlite
 
 postgres_up = [ -n "$${DATABASE_URL:-}" ] || $(BIN)/python -c \
 	"import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null
@@ -74,7 +79,7 @@ pytest-postgres: install node-deps
 	@if $(postgres_up); then \
 		echo "PostgreSQL run: $${DATABASE_URL:-$(PG_URL)}" | sed 's#//[^@]*@#//***@#'; \
 		DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -p no:cacheprovider \
-			--results-label postgres; \
+			$(XDIST) --results-label postgres; \
 	elif [ "$${CI:-}" = true ]; then echo "PostgreSQL is not reachable on 127.0.0.1:5432 and" \
 		"DATABASE_URL is unset: CI runs every test on PostgreSQL too (.ci/run starts it)."; \
 		exit 1; \
@@ -91,7 +96,7 @@ compliance: install
 # printed from both results. The target fails if any step failed.
 test: lint typecheck migrations-check node-deps
 	@rm -f var/test-results/*.json; mkdir -p var/test-logs; status=0; \
-	LOOKOUT_TEST_REDIS_URL=redis://127.0.0.1:6379/13 $(MAKE) --no-print-directory \
+	LOOKOUT_TEST_REDIS_URL=redis://127.0.0.1:6379/11 $(MAKE) --no-print-directory \
 		pytest-postgres > var/test-logs/postgres.log 2>&1 & postgres=$$!; \
 	echo "SQLite pass (the PostgreSQL pass runs alongside: var/test-logs/postgres.log)"; \
 	if $(postgres_up); then pg_pass=1; else pg_pass=; fi; \

@@ -26,3 +26,17 @@ def missing(part: str, detail: str = "") -> NoReturn:
     if in_ci():
         pytest.fail(f"{reason}. CI installs it (.ci/run); a test that needs it may not skip.")
     pytest.skip(reason)
+
+
+def redis_test_url(default_db: int = 15) -> str:
+    """The Redis database this test process may empty: `LOOKOUT_TEST_REDIS_URL` (`make test`
+    gives each pass its own), and under pytest-xdist one database further down per worker
+    (gw0 the named one, gw1 the one below, ...), so that workers never empty each other's
+    queues. `make test` names 15 for the SQLite pass and 11 for the PostgreSQL pass: up to four
+    workers each stay apart (docs/testing.md)."""
+    url = os.environ.get("LOOKOUT_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{default_db}")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, db = url.rsplit("/", 1)
+    return f"{base}/{(int(db) - int(worker[2:])) % 16}"

@@ -13,7 +13,7 @@ from lookout.testing.parts import missing
 # A process of its own on Redis, whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
 
-REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_RECOVERY_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_RECOVERY_URL", "redis://127.0.0.1:6379/6")
 
 PROBE = """
 import json

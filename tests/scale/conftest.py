@@ -31,7 +31,8 @@ from lookout.testing.sites import site_setup_code
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# below the databases the passes and their workers use (lookout.testing.parts.redis_test_url)
+REDIS_URL = "redis://127.0.0.1:6379/7"
 SETUP_TIMEOUT = 60.0
 
 

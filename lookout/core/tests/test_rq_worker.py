@@ -4,7 +4,6 @@ service manager's SIGTERM waited on it (or killed it mid-job). Real Redis, RQ's 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -12,9 +11,9 @@ import pytest
 import redis
 
 from lookout.core.serving import worker_command
-from lookout.testing.parts import missing
+from lookout.testing.parts import missing, redis_test_url
 
-REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_test_url()
 ROUNDS = 10
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -19,13 +18,13 @@ from lookout.cart.models import Cart
 from lookout.cart.services import open_cart
 from lookout.core.scheduler import Periodic, tick
 from lookout.retention.models import RetentionRun, ScheduledJob
-from lookout.testing.parts import missing
+from lookout.testing.parts import missing, redis_test_url
 
 RETENTION = (Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.run_retention"),)
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 BEFORE = DAY.replace(hour=2)  # the scheduler first sees the task at 02:00
 DUE = DAY.replace(hour=3, minute=18)  # one minute after its 03:17 slot
-REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_test_url()
 
 
 @pytest.fixture

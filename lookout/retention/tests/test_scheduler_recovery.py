@@ -36,9 +36,9 @@ RETENTION = (Periodic("retention.daily", "17 3 * * *", "lookout.retention.tasks.
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 BEFORE = DAY.replace(hour=2)
 DUE = DAY.replace(hour=3, minute=18)
-# Redis database 13 is this file's; each test uses a queue of its own and deletes only its keys
+# Redis database 6 is this file's; each test uses a queue of its own and deletes only its keys
 # (the SQLite and PostgreSQL passes run side by side).
-REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_RECOVERY_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("LOOKOUT_TEST_REDIS_RECOVERY_URL", "redis://127.0.0.1:6379/6")
 
 
 @pytest.fixture
