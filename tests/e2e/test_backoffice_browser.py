@@ -202,3 +202,87 @@ def test_each_queue_opens_for_its_role(
         page.screenshot(path=str(screenshots_dir / f"backoffice-{role}.png"), full_page=True)
     finally:
         context.close()
+
+
+# Where the focus is and whether it can be seen: an outline or a box-shadow drawn for it.
+FOCUS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e);
+  const outlined = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0;
+  return {
+    seen: outlined || s.boxShadow !== "none",
+    what: `${e.tagName.toLowerCase()}#${e.id} ${(e.innerText || e.name || "").trim().slice(0, 40)}`,
+  };
+}"""
+
+
+def _tab_until(page: Page, wanted: str, *, limit: int = 150) -> None:
+    """Press Tab until the focused element matches the CSS selector `wanted`; every element
+    the focus passes on the way must show it (outline or box-shadow)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS)
+        if focus is None:
+            continue
+        assert focus["seen"], f"the focus on {focus['what']} cannot be seen"
+        if page.evaluate("s => document.activeElement.matches(s)", wanted):
+            return
+    raise AssertionError(f"{wanted} never took the focus in {limit} presses of Tab")
+
+
+STANDALONE = """
+import json
+from lookout.catalog.models import Product, Structure
+p = Product.objects.filter(structure=Structure.STANDALONE, stock__gt=20).order_by("-pk").first()
+print(json.dumps({"pk": p.pk, "sku": p.sku, "stock": p.stock}))
+"""
+
+RESTORE = """
+from lookout.catalog.cache import bump_generation
+from lookout.catalog.models import Product
+from lookout.catalog.search import index_products
+p = Product.objects.get(pk={pk})
+p.stock = {stock}
+p.save()
+index_products([p])
+bump_generation()
+"""
+
+
+def test_the_catalog_manager_changes_a_product_with_the_keyboard_alone(backoffice, browser) -> None:
+    """From the back office's start page to a saved product with Tab, Enter and typing: no
+    click, and the focus seen on every element it passes (issue 22, accessibility)."""
+    base, var_dir, _ = backoffice
+    product = json.loads(_lookout(var_dir, "shell", "-c", STANDALONE).strip().splitlines()[-1])
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        _sign_in(page, base, var_dir, "catalog_manager")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Catalog")
+        # To the product list
+        _tab_until(page, 'a[href="/admin/catalog/product/"]')
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(base + "/admin/catalog/product/")
+        # Find the product by its SKU and open it
+        _tab_until(page, "#searchbar")
+        page.keyboard.type(product["sku"])
+        page.keyboard.press("Enter")
+        expect(page.locator("#result_list")).to_contain_text(product["sku"])
+        _tab_until(page, f'#result_list a[href*="/catalog/product/{product["pk"]}/change/"]')
+        page.keyboard.press("Enter")
+        expect(page.locator("#id_stock")).to_have_value(str(product["stock"]))
+        # Change its stock, typed, and save
+        _tab_until(page, "#id_stock")
+        page.keyboard.press("ControlOrMeta+A")
+        page.keyboard.type(str(product["stock"] + 1))
+        _tab_until(page, 'input[name="_save"]', limit=300)
+        page.keyboard.press("Enter")
+        # Then the list says it was saved, with the new stock
+        expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+        _tab_until(page, "#searchbar")  # the focus is still seen after the save
+        page.goto(base + f"/admin/catalog/product/{product['pk']}/change/")
+        expect(page.locator("#id_stock")).to_have_value(str(product["stock"] + 1))
+    finally:
+        context.close()
+        _lookout(var_dir, "shell", "-c", RESTORE.format(**product))
