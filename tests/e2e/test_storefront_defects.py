@@ -1,7 +1,7 @@
 """Storefront defects found in a review (issue 22, item 4), each in a real Chromium against the
 real server: filters that can be unticked, a checkout country that takes effect when chosen,
-comparing one product too many, a favicon, the cookie banner with cookies blocked, and the first
-screen of a phone."""
+comparing one product too many, a favicon, the cookie banner with cookies blocked, the first
+screen of a phone, and a Japanese postal code of another prefecture named as such."""
 
 from __future__ import annotations
 
@@ -149,3 +149,27 @@ def test_updating_the_cart_breaks_no_content_security_policy(live_server_url, br
         expect(page.get_by_text("Your cart is empty")).to_be_visible()
         assert problems == []
         context.close()
+
+
+def test_a_japanese_postal_code_of_another_prefecture_is_named_as_such(live_server_url, browser):
+    """Reported in issue 22: a Tokyo postal code with a Hokkaido address was "not valid in
+    Japan", which sends a buyer hunting for a format mistake they did not make."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _to_checkout(page, live_server_url)
+    page.get_by_label("Destination country").select_option("JP")
+    expect(page.get_by_text(re.compile("Delivering to Japan"))).to_be_visible()
+    page.get_by_label("Recipient's name").fill("Test Buyer")
+    page.get_by_label("Street address").fill("1-1 Kita 1-jo, Sapporo")
+    page.get_by_label("Prefecture").select_option("北海道")  # Hokkaido
+    page.get_by_label("Postal code").fill("100-0001")  # Chiyoda, Tokyo
+    page.get_by_label("Email for order updates").fill("buyer@example.com")
+    page.locator("#place-order").click()
+    # then the message says what is wrong, under the postal code
+    error = page.locator("#id_postal_code_error")
+    expect(error).to_contain_text("does not match the prefecture")
+    expect(page.locator("#delivery-form")).not_to_contain_text("not valid in Japan")
+    assert "id_postal_code_error" in (
+        page.get_by_label("Postal code").get_attribute("aria-describedby") or ""
+    )
+    context.close()
