@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageOps
 
 from lookout.catalog import photos
-from lookout.catalog.models import Placement, Power, Product, Storage
+from lookout.catalog.models import Placement, Power, Product, Storage, Structure
 from lookout.catalog.services import (
     set_works_with,
     upsert_category,
@@ -182,6 +182,8 @@ def load(*, progress: Callable[[str], None]) -> None:
         progress(f"Photos for {made_photos} products")
         made_variants = load_variants(products_by_category)
         progress(f"Variants for {made_variants} products")
+        if load_variant_photos(products_by_category):
+            progress("Photos of a product with variants and of each of its colours")
 
 
 # Products that come in variants: (category, index in it) -> options, each value with its SKU
@@ -265,8 +267,9 @@ def _rgb(hue: int, saturation: float, lightness: float) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def _draw(slug: str, hue: int, view: int) -> bytes:
-    """A studio-style picture of a camera as a JPEG: a soft backdrop, the device, a shadow."""
+def _draw(slug: str, hue: int, view: int, colour: str = "white") -> bytes:
+    """A studio-style picture of a camera as a JPEG: a soft backdrop, the device (a doorbell's
+    body in `colour`, a colour Pillow knows), a shadow."""
     width, height = PHOTO_SIZE
     backdrop = ImageOps.colorize(
         Image.linear_gradient("L").resize((width, height)),
@@ -278,7 +281,7 @@ def _draw(slug: str, hue: int, view: int) -> bytes:
     cx, cy = width // 2, height // 2
     draw.ellipse((cx - 170, cy + 150, cx + 170, cy + 185), fill=_rgb(hue, 0.2, 0.6))
     if slug == "video-doorbells":
-        draw.rounded_rectangle((cx - 70, cy - 200, cx + 70, cy + 160), 70, fill="white")
+        draw.rounded_rectangle((cx - 70, cy - 200, cx + 70, cy + 160), 70, fill=colour)
         draw.ellipse((cx - 42, cy - 130, cx + 42, cy - 46), fill=dark)
         draw.ellipse((cx - 18, cy - 106, cx + 18, cy - 70), fill=accent)
         draw.ellipse((cx - 38, cy + 40, cx + 38, cy + 116), outline=dark, width=10)
@@ -303,9 +306,9 @@ def _draw(slug: str, hue: int, view: int) -> bytes:
 
 
 @functools.cache
-def _prepared(slug: str, hue: int, view: int) -> photos.PreparedPhoto:
+def _prepared(slug: str, hue: int, view: int, body: str = "white") -> photos.PreparedPhoto:
     """Drawn and rendered once per process: the demo runs in many tests."""
-    return photos.prepare(BytesIO(_draw(slug, hue, view)))
+    return photos.prepare(BytesIO(_draw(slug, hue, view, body)))
 
 
 def load_photos(products_by_category: dict[str, list[Product]]) -> int:
@@ -325,3 +328,42 @@ def load_photos(products_by_category: dict[str, list[Product]]) -> int:
             )
         count += 1
     return count
+
+
+# The doorbell in colours (VARIANT_PRODUCTS) has a photo of the product and one of each colour,
+# shown first on that colour's page: the storefront's and the page benchmark's product with
+# variants, photos and (reviews.demo) ratings.
+SHOWCASE = ("video-doorbells", 1)
+BODY_COLOURS = {"Black": "#26282c", "White": "white", "Satin nickel": "#b4b1a6"}
+
+
+def showcase() -> Product | None:
+    """The demo's product with variants and photos of each variant (None before the demo)."""
+    slug, index = SHOWCASE
+    rows = Product.objects.filter(category__slug=slug).exclude(structure=Structure.CHILD)
+    found = list(rows.order_by("sku")[index : index + 1])
+    return found[0] if found and found[0].is_parent else None
+
+
+def load_variant_photos(products_by_category: dict[str, list[Product]]) -> int:
+    """Photos of the SHOWCASE product and of each of its variants, unless it has some."""
+    slug, index = SHOWCASE
+    product = products_by_category[slug][index]
+    if product.photos.exists():
+        return 0
+    photos.save_photo(
+        product=product,
+        prepared=_prepared(slug, product.hue, 0),
+        alt_text=f"The {product.name}, a slim doorbell with a round lens and button",
+        position=0,
+    )
+    for variant in product.variants.order_by("pk"):
+        colour = str(dict(variant.options).get("Colour", ""))
+        photos.save_photo(
+            product=product,
+            variant=variant,
+            prepared=_prepared(slug, variant.hue, 0, BODY_COLOURS.get(colour, "white")),
+            alt_text=f"The {product.name} in {colour.lower()}, from the front",
+            position=0,
+        )
+    return 1

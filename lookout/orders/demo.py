@@ -330,9 +330,11 @@ def make(
     buyer: str,
     progress: Callable[[str], None],
     state: Callable[[Order], str] | None = None,
+    product: Product | None = None,
 ) -> Order | None:
     """Make the demo order `name` unless an earlier run did; the order made, or None.
-    `state` words the progress line (the order's status unless given)."""
+    `state` words the progress line (the order's status unless given); `product` is what it
+    buys (else the first product no demo order took yet)."""
     earlier = existing(name)
     if earlier is not None:
         shown = state(earlier) if state else earlier.status
@@ -343,7 +345,8 @@ def make(
             "lines__product_id", flat=True
         )
     )
-    choices = [p for p in _products() if p.pk not in taken] or _products()
+    choices = [product] if product is not None else []
+    choices = choices or [p for p in _products() if p.pk not in taken] or _products()
     if not choices:
         raise DemoRefused("No product has stock for the demo orders: load the catalog first.")
     made = Order.objects.filter(idempotency_key__startswith=DEMO_KEY_PREFIX).count()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lookout.catalog import demo as catalog_demo
+from lookout.catalog.models import Product
 from lookout.reviews.models import Review, State
 
 # (demo order name, buyer, stars, words, name shown, published)
@@ -37,7 +39,19 @@ DEMO_REVIEWS = (
         "A., US",
         False,  # waits for moderation
     ),
+    (
+        "review-doorbell",
+        "ben@example.com",
+        4,
+        "The black one matches our door and the chime is loud enough upstairs. Motion zones "
+        "took a few tries to set.",
+        "B., US",
+        True,
+    ),
 )
+# Orders whose line is a given product rather than the next free one: the doorbell in colours
+# (catalog.demo.SHOWCASE), so a product with variants and photos has ratings too.
+SHOWCASE_ORDERS = {"review-doorbell"}
 
 
 def load(*, progress: Callable[[str], None]) -> None:
@@ -49,7 +63,11 @@ def load(*, progress: Callable[[str], None]) -> None:
     with orders_demo.sandbox_processor():
         for name, buyer, stars, words, shown, publish in DEMO_REVIEWS:
             order = orders_demo.existing(name) or orders_demo.make(
-                name, orders_demo.delivered, buyer=buyer, progress=progress
+                name,
+                orders_demo.delivered,
+                buyer=buyer,
+                progress=progress,
+                product=_showcase_variant() if name in SHOWCASE_ORDERS else None,
             )
             if order is None or order.user is None:
                 progress(f"review on order {name}: no delivered order of a customer, skipped")
@@ -72,3 +90,11 @@ def load(*, progress: Callable[[str], None]) -> None:
                 review = services.publish(review_id=review.pk, actor=moderator)
             state = "published" if review.state == State.PUBLISHED else "waiting for moderation"
             progress(f"review of {product.sku} by {buyer.split('@')[0]}: {stars} stars, {state}")
+
+
+def _showcase_variant() -> Product | None:
+    """The first variant in stock of the demo's product with variants and photos."""
+    product = catalog_demo.showcase()
+    if product is None:
+        return None
+    return product.variants.filter(stock__gte=3).order_by("pk").first()

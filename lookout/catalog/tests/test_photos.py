@@ -403,9 +403,16 @@ def test_only_the_catalog_roles_may_manage_photos(settings):
 def test_the_demo_gives_a_few_products_photos_once():
     demo.load(progress=lambda message: None)
     with_photos = Product.objects.filter(photos__isnull=False).distinct()
-    assert with_photos.count() == len(demo.PHOTO_PRODUCTS)
+    showcase = demo.showcase()
+    assert showcase is not None and showcase.is_parent
+    assert with_photos.count() == len(demo.PHOTO_PRODUCTS) + 1  # and the showcase
+    # the showcase has a photo of the product and one of each of its variants
+    variants = list(showcase.variants.order_by("pk"))
+    assert len(variants) == 3
+    assert showcase.photos.filter(variant=None).count() == 1
+    assert {p.variant_id for p in showcase.photos.exclude(variant=None)} == {v.pk for v in variants}
     count, files = ProductPhoto.objects.count(), _stored()
-    assert count == sum(demo.PHOTO_PRODUCTS.values())
+    assert count == sum(demo.PHOTO_PRODUCTS.values()) + 1 + len(variants)
     demo.load(progress=lambda message: None)
     assert ProductPhoto.objects.count() == count and _stored() == files
 
