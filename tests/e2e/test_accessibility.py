@@ -730,3 +730,23 @@ def test_a_guest_orders_with_the_keyboard_alone(site, browser) -> None:
         expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
     finally:
         context.close()
+
+
+# --- A signed-in customer finds their orders (issue 22) --------------------------------------
+
+
+def test_a_signed_in_customer_finds_their_orders_from_the_header_and_the_account_page(
+    site, sessions
+) -> None:
+    """Reported in issue 22: no link led a signed-in customer to their orders."""
+    base, made = site
+    page = sessions.page("customer")
+    page.goto(base + "/")
+    page.get_by_role("navigation", name="Account and cart").get_by_role(
+        "link", name="Your orders"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your orders")
+    expect(page.locator(f'a[href="/orders/{made["order"]}/"]').first).to_be_visible()
+    page.goto(base + "/accounts/")
+    page.get_by_role("main").get_by_role("link", name="Your orders").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your orders")
