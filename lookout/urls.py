@@ -6,6 +6,7 @@ from lookout.accounts.views import admin_login_view, admin_password_change_view
 from lookout.api import api
 from lookout.core import health
 from lookout.core import views as core_views
+from lookout.reviews import views as review_views
 
 # Every admin sign-in and admin password change checks the password through the attempt limiter
 # (accounts.throttle), answering 429 when refused: the admin is no door around the limits.
@@ -14,6 +15,8 @@ admin.site.login_form = LimitedAdminAuthenticationForm
 urlpatterns = [
     path("", include("lookout.sharing.urls")),  # the deletion key and certificates (issue 26)
     path("", include("lookout.catalog.urls")),
+    # A product's published reviews, apart from its cached page: they are persons' words
+    path("p/<slug:slug>/reviews/", review_views.published, name="product_reviews"),
     path("cart/", include("lookout.cart.urls")),
     path("accounts/", include("lookout.accounts.urls")),
     path("inbox/", include("lookout.inbox.urls")),

@@ -20,8 +20,9 @@ visitor without a session, so they can be shared between visitors, on three cond
   `?cart=` token bypasses it (its links may or may not carry that token).
 * **Only for anonymous visitors without state.** A request carrying any cookie but the consent,
   visitor-id, cart and CSRF cookies (a session, flash messages) is served by the view, and a
-  response that sets a cookie or is not a 200 is never stored, nor a page a part of which said
-  it holds personal data (`keep_out_of_cache`: a product page showing published reviews).
+  response that sets a cookie or is not a 200 is never stored. None of these pages holds
+  personal data: the product page shows its reviews' average and count, and loads their words
+  and names from an address of their own that is never cached (reviews.views.published).
 
 Invalidation: every entry records the catalog *generation* read when its request began; the
 catalog and order services bump the generation after their transaction commits
@@ -245,16 +246,6 @@ def _respond(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
     return response
 
 
-_PERSONAL = "_lookout_page_holds_personal_data"
-
-
-def keep_out_of_cache(request: HttpRequest) -> None:
-    """A part of this page holds personal data (a published review's words and chosen name): the
-    page is served as rendered but never stored, so no plaintext of a person reaches the cache
-    (in the database when no Redis is configured; C4.2)."""
-    setattr(request, _PERSONAL, True)
-
-
 def _store(key: str, gen: int, request: HttpRequest, response: HttpResponse) -> None:
     user = getattr(request, "user", None)
     if (
@@ -263,7 +254,6 @@ def _store(key: str, gen: int, request: HttpRequest, response: HttpResponse) -> 
         or response.cookies
         or response.has_header("Set-Cookie")
         or (user is not None and user.is_authenticated)
-        or getattr(request, _PERSONAL, False)
     ):
         return
     body = response.content.decode(response.charset)

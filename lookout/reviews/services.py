@@ -287,9 +287,9 @@ def forget_words(*, subject: uuid.UUID) -> int:
 
 
 # Published reviews as last opened, per product, in this process's memory only (never in the
-# page cache or the database): product id -> (catalog generation, expiry, rows). Why: a page
-# that shows a review's words is never stored in the page cache (catalog.cache.keep_out_of_cache)
-# and would otherwise open them through the gate, and audit it, on every view.
+# page cache or the database): product id -> (catalog generation, expiry, rows). Why: the
+# reviews' own address (views.published, which the cached product page loads) is never stored
+# in a cache, and would otherwise open them through the gate, and audit it, on every view.
 _opened: dict[int, tuple[int, float, list[dict[str, Any]]]] = {}
 _opened_lock = threading.Lock()
 OPENED_SECONDS = 60
@@ -303,7 +303,7 @@ def forget_opened() -> None:
 
 
 def shown_on_page(*, product_id: int) -> list[dict[str, Any]]:
-    """The newest published reviews as the product page shows them: name, stars, words, date.
+    """The newest published reviews as their page shows them: name, stars, words, date.
 
     The store reads the words for every visitor, for the use each reviewer agreed to (the gate
     asks `selectors.agreed_to_publish`, C3.8) and audits it (one entry per reviewer per read).

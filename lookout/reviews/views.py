@@ -1,4 +1,5 @@
-"""The reviewer's side: write a review of a delivered product, see one's reviews, withdraw one.
+"""The reviewer's side: write a review of a delivered product, see one's reviews, withdraw one;
+and the visitor's: a product's published reviews, apart from its cached page.
 
 Works without JavaScript (plain forms, redirects). Every refusal is a 4xx page with a sentence
 saying why: not signed in (sign-in), not a verified buyer (403), already reviewed (409), a form
@@ -13,7 +14,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_safe
 
 from lookout.access import reveal_many
 from lookout.accounts.throttle import Throttled
@@ -149,3 +151,29 @@ def mine(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+@require_safe
+def published(request: HttpRequest, slug: str) -> HttpResponse:
+    """A product's newest published reviews: names, stars, words and dates.
+
+    The product page (cached, shared by every visitor) shows only the average and the count,
+    and loads this with htmx; without JavaScript its link leads here, a page of its own. The
+    words are each reviewer's personal data, shown as they agreed (C3.8): this answer is never
+    stored, neither in the page cache nor in a browser's or a proxy's."""
+    product = get_object_or_404(Product.objects.select_related("parent", "category"), slug=slug)
+    product = product.parent or product  # a variant's reviews are its product's
+    reviews = services.shown_on_page(product_id=product.pk)
+    for shown in reviews:
+        shown["glyphs"] = "★" * shown["stars"] + "☆" * (5 - shown["stars"])
+    partial = request.headers.get("HX-Request") == "true"
+    context: dict[str, Any] = {"product": product, "reviews": reviews}
+    if not partial:
+        rating = selectors.rating_of(product.pk)
+        context["count"] = rating.count if rating else 0
+        context["average"] = rating.average if rating else 0.0
+    template = "reviews/_published.html" if partial else "reviews/published.html"
+    response = render(request, template, context)
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

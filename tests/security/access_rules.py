@@ -64,6 +64,7 @@ RULES: dict[str, Rule] = {
     "home": Rule(PUBLIC, "the shop window"),
     "catalog:category": Rule(PUBLIC, "browsing"),
     "catalog:product": Rule(PUBLIC, "browsing"),
+    "product_reviews": Rule(PUBLIC, "a product's published reviews, as their writers agreed"),
     "catalog:image": Rule(PUBLIC, "product pictures"),
     "catalog:photo_file": Rule(PUBLIC, "product photos: content-addressed renditions"),
     "favicon": Rule(PUBLIC, "the shop's icon, for browsers that ask /favicon.ico"),

@@ -267,6 +267,7 @@ def _visitor_request_link(world: w.World) -> str:
 KWARGS: dict[str, Callable[[w.World], dict[str, Any]]] = {
     "catalog:category": lambda x: {"slug": x.category.slug},
     "catalog:product": lambda x: {"slug": x.product.slug},
+    "product_reviews": lambda x: {"slug": x.product.slug},
     "catalog:image": lambda x: {"sku": x.product.sku},
     "catalog:photo_file": _photo_file,
     "cart:detail": lambda x: {"token": x.cart_token},

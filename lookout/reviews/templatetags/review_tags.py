@@ -1,8 +1,11 @@
 """Ratings and reviews on storefront pages (issue 24, item 4), as tags so the catalog's views
 need no change: the page asks, the reviews app decides what is shown.
 
-`{% product_reviews product %}` is the product page's section (published reviews, average and
-count, the link to write one) with the schema.org Product / Offer / AggregateRating JSON-LD.
+`{% product_reviews product %}` is the product page's section (average and count, the link to the
+published reviews, the link to write one) with the schema.org Product / Offer / AggregateRating
+JSON-LD. It holds nothing of a person, so the product page stays in the page cache: the reviews'
+words and names come from their own address (`/p/<slug>/reviews/`, loaded with htmx, and a plain
+link without JavaScript), which is never cached.
 `{% card_rating p %}` is a card's average and count: every rated product's figures are read in
 one query the first time a page asks, and kept on the request for its other cards (no N+1).
 """
@@ -18,7 +21,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from lookout.reviews import selectors, services
+from lookout.reviews import selectors
 from lookout.reviews.models import State
 
 register = template.Library()
@@ -62,11 +65,10 @@ def _money(value: Any) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
 
 
-def product_json_ld(
-    product: Any, *, reviews: list[dict[str, Any]], count: int, average: float, base: str
-) -> str:
-    """schema.org Product with its Offer, its AggregateRating (only with a published review,
-    as the vocabulary asks) and the reviews shown on the page, as JSON safe inside a script."""
+def product_json_ld(product: Any, *, count: int, average: float, base: str) -> str:
+    """schema.org Product with its Offer and its AggregateRating (only with a published review,
+    as the vocabulary asks), as JSON safe inside a script. No Review items: their words and names
+    are a person's data, and this is part of the cached page."""
     url = base + product.get_absolute_url()
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -96,21 +98,6 @@ def product_json_ld(
             "bestRating": "5",
             "worstRating": "1",
         }
-        data["review"] = [
-            {
-                "@type": "Review",
-                "author": {"@type": "Person", "name": r["pseudonym"]},
-                "datePublished": r["date"].date().isoformat(),
-                "reviewBody": r["body"],
-                "reviewRating": {
-                    "@type": "Rating",
-                    "ratingValue": str(r["stars"]),
-                    "bestRating": "5",
-                    "worstRating": "1",
-                },
-            }
-            for r in reviews
-        ]
     return json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
@@ -119,15 +106,7 @@ def product_reviews(context: template.Context, product: Any) -> dict[str, Any]:
     rating = selectors.rating_of(product.pk)
     count = rating.count if rating else 0
     average = rating.average if rating else 0.0
-    reviews = services.shown_on_page(product_id=product.pk)
     request = context.get("request")
-    if reviews and request is not None:
-        # The words and names are a person's data: the page is never stored in the page cache.
-        from lookout.catalog.cache import keep_out_of_cache
-
-        keep_out_of_cache(request)
-    for shown in reviews:
-        shown["glyphs"] = "★" * shown["stars"] + "☆" * (5 - shown["stars"])
     base = f"{request.scheme}://{request.get_host()}" if request is not None else ""
     return {
         "product": product,
@@ -135,11 +114,13 @@ def product_reviews(context: template.Context, product: Any) -> dict[str, Any]:
         "average": average,
         "label": _stars_label(count, average) if count else "",
         "glyphs": "★" * round(average) + "☆" * (5 - round(average)),
-        "reviews": reviews,
+        "reviews_url": reverse("product_reviews", args=[product.slug]),
         "json_ld": mark_safe(  # noqa: S308 (json.dumps output with <, > and & escaped)
-            product_json_ld(product, reviews=reviews, count=count, average=average, base=base)
+            product_json_ld(product, count=count, average=average, base=base)
         ),
         "csp_nonce": context.get("csp_nonce", ""),
+        "request": request,  # for the links that keep the visitor's cart
+        "cart_token": context.get("cart_token", ""),
     }
 
 

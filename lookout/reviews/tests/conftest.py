@@ -63,3 +63,8 @@ def review_form(**overrides: Any) -> dict[str, str]:
     }
     form.update(overrides)
     return form
+
+
+def reviews_url(product: Any) -> str:
+    """The address of the product's published reviews (loaded by its page, linked from it)."""
+    return f"/p/{product.slug}/reviews/"
