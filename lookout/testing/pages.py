@@ -1,8 +1,9 @@
 """What a person reads on a page, and the machine output that should not be in it (issue 22).
 
-`reads_as_machine(html)` lists the ISO dates (2026-12-07) and raw codes (`privacy_officer`,
-`in_progress`) in the text a reader sees: tags, attribute values (a `<time datetime>` keeps
-its machine date there), scripts, styles and `<code>` (ids shown on purpose as code) left out.
+`reads_as_machine(html)` lists the ISO dates (2026-12-07), raw codes (`privacy_officer`,
+`in_progress`) and dotted model paths (`accounts.User.email`) in the text a reader sees: tags,
+attribute values (a `<time datetime>` keeps its machine date there), scripts, styles and
+`<code>` (ids shown on purpose as code) left out.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from html.parser import HTMLParser
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b")
 RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+# "app.Model.field", as the audit log and the incident radius name a field
+MODEL_PATH = re.compile(r"\b[a-z][a-z0-9_]*\.[A-Z][A-Za-z0-9]*\.[a-z][a-z0-9_]*\b")
 
 _SKIPPED = {"script", "style", "code", "template"}
 _VOID = {
@@ -61,6 +64,7 @@ def page_text(html: str) -> str:
 
 
 def reads_as_machine(html: str) -> list[str]:
-    """The ISO dates and raw codes left in the readable text of `html` (empty when none)."""
+    """The ISO dates, raw codes and model paths left in the readable text of `html` (empty
+    when none)."""
     text = page_text(html)
-    return ISO_DATE.findall(text) + RAW_CODE.findall(text)
+    return ISO_DATE.findall(text) + MODEL_PATH.findall(text) + RAW_CODE.findall(text)

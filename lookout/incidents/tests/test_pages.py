@@ -65,7 +65,7 @@ def test_the_officer_records_an_incident_and_sees_pseudonymous_ids_only(staff, c
     incident = Incident.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/{incident.id}/")
     page = client.get(response["Location"]).content.decode()
-    assert str(person.subject) in page and "accounts.User.email" in page
+    assert str(person.subject) in page and "email address (account)" in page
     assert "1</strong> people affected" in page
     assert email not in page
 

@@ -55,3 +55,30 @@ def test_the_incident_list_and_page_give_dates_in_words(staff, customer) -> None
     assert f'<td data-label="Notified">{_when(notified)}</td>' in page
     assert reads_as_machine(listing) == [], reads_as_machine(listing)
     assert reads_as_machine(page) == [], reads_as_machine(page)
+
+
+def test_the_incident_page_names_the_exposed_data_in_words(staff, customer) -> None:
+    _, client = staff(Role.PRIVACY_OFFICER)
+    thief, _ = staff(Role.AFTER_SALES)
+    person = customer()
+    reveal(person, ["email"], purpose=Purpose.AFTER_SALES, actor=thief)
+    now = timezone.now()
+    client.post(
+        "/staff/incidents/new/",
+        {
+            "kind": "staff_account",
+            "staff_subject": str(thief.subject),
+            "started_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "ended_at": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "measures": "Password reset; sessions ended.",
+        },
+    )
+    incident = Incident.objects.get()
+    assert incident.exposures.get().exposed == ["accounts.User.email"]
+
+    page = client.get(f"/staff/incidents/{incident.id}/").content.decode()
+
+    # the stored field name, in the words the audit log page uses for it
+    assert '<td data-label="Exposed">email address (account)' in page
+    assert "accounts.User.email" not in page
+    assert reads_as_machine(page) == [], reads_as_machine(page)
