@@ -433,6 +433,7 @@ PAGES = [
     Visit("policy-version", "guest", "/policies/shipping/v1/"),
     Visit("policy-changes", "guest", "/policies/shipping/v{policy_version}/changes/"),
     Visit("product-with-reviews", "guest", "/p/{reviewed_product}/", _shows("Clear at night")),
+    Visit("product-reviews", "guest", "/p/{reviewed_product}/reviews/", _shows("Clear at night")),
     Visit("deletion-certificate", "guest", "/privacy/certificates/{certificate}/"),
     Visit("not-found", "guest", "/no-such-page/"),
     # A signed-in customer
