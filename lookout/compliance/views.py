@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from lookout.access.roles import Role
 from lookout.accounts.models import User
+from lookout.compliance.evidence import evidence_node
 from lookout.compliance.selfaudit.runner import last_run, run_self_audit
 
 
@@ -31,12 +32,22 @@ def self_audit(request: HttpRequest) -> HttpResponse:
         return redirect("compliance:self_audit")
     run = last_run()
     results = run.results if run else {}
+    checks = [
+        {
+            **check,
+            # a run stored before checks had titles: its name in words
+            "title": check.get("title") or str(check["name"]).replace("_", " ").capitalize(),
+            "readable": evidence_node(check.get("evidence", {})),
+        }
+        for check in results.get("checks", [])
+    ]
+    titles = {check["name"]: check["title"] for check in checks}
+    commitments = [
+        {**row, "titles": [titles.get(name, name) for name in row["checks"]]}
+        for row in results.get("commitments", [])
+    ]
     return render(
         request,
         "compliance/self_audit.html",
-        {
-            "run": run,
-            "checks": results.get("checks", []),
-            "commitments": results.get("commitments", []),
-        },
+        {"run": run, "checks": checks, "commitments": commitments},
     )

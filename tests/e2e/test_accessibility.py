@@ -377,8 +377,10 @@ def _shows(text: str) -> Callable[[Page, dict[str, Any]], None]:
 
 
 def _has_tables(page: Page, made: dict[str, Any]) -> None:
-    """The self-audit's page shows its run's checks and commitments."""
-    expect(page.locator("main table")).to_have_count(2)
+    """The self-audit's page shows its run's checks and commitments (the evidence's own small
+    tables are inside them), each check by its title."""
+    expect(page.locator("main .self-audit > table")).to_have_count(2)
+    expect(page.locator(".check-title").first).to_contain_text("No plaintext email address")
 
 
 def _save_empty(page: Page, made: dict[str, Any]) -> None:

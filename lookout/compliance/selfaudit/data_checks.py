@@ -16,7 +16,7 @@ from django.db.models import Min
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from lookout.compliance.selfaudit.result import CheckResult
+from lookout.compliance.selfaudit.result import CheckResult, titled
 
 SAMPLE_ROWS = 2000  # per table: the scan is a sample, the newest rows by the engine's order
 EMAIL = re.compile(
@@ -65,6 +65,7 @@ def findings_in(value: Any, *, allowed: set[bytes]) -> set[str]:
     return found
 
 
+@titled("No plaintext email address or card number in the databases")
 def plaintext_scan(*, sample_rows: int = SAMPLE_ROWS) -> CheckResult:
     """No email address or Luhn-valid card number in plaintext in any table (C2.3, C4.2)."""
     allowed = _store_addresses()
@@ -110,6 +111,7 @@ def plaintext_scan(*, sample_rows: int = SAMPLE_ROWS) -> CheckResult:
     )
 
 
+@titled("Every table and column is in the data inventory")
 def inventory_coverage() -> CheckResult:
     """Every table and column of both databases is in the data inventory (C2.1)."""
     from lookout.privacy.inventory import unknown_columns
@@ -127,6 +129,7 @@ def inventory_coverage() -> CheckResult:
     )
 
 
+@titled("The audit log's chain of hashes is unbroken")
 def audit_chain() -> CheckResult:
     """The audit log's hash chain verifies end to end (C4.4)."""
     from lookout.audit.verify import verify_chain
@@ -158,6 +161,7 @@ def _in_use_since(primary: int) -> datetime | None:
     return first
 
 
+@titled("Encryption keys unwrap and the master key is not too old")
 def keys() -> CheckResult:
     """Every data key unwraps under the current master keyset; the master key's age (C4.2).
 

@@ -4,9 +4,10 @@ lost, would otherwise go unnoticed while data outlives its retention period (dec
 
 from __future__ import annotations
 
-from lookout.compliance.selfaudit.result import CheckResult
+from lookout.compliance.selfaudit.result import CheckResult, titled
 
 
+@titled("Periodic jobs run on time")
 def periodic_jobs() -> CheckResult:
     """Every periodic job ran within its interval: none is overdue (see
     `lookout.core.scheduler.job_states`: its due time well past, or no success since its last

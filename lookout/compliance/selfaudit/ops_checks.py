@@ -12,13 +12,14 @@ from django.conf import settings
 from django.core import checks
 from django.utils import timezone
 
-from lookout.compliance.selfaudit.result import CheckResult
+from lookout.compliance.selfaudit.result import CheckResult, titled
 
 LOOKOUT_DIR = Path(__file__).resolve().parents[2]
 SET_COOKIE = re.compile(r"\.set_cookie\(\s*(?:\"([^\"]+)\"|'([^']+)'|([A-Z][A-Z0-9_]*))")
 LIST_LIMIT = 50
 
 
+@titled("Data shared with partners only under an agreement in force")
 def partner_disclosures(*, since: datetime | None) -> CheckResult:
     """No partner received data without an agreement in force that day (C5.1, C5.2).
 
@@ -62,6 +63,7 @@ def partner_disclosures(*, since: datetime | None) -> CheckResult:
     )
 
 
+@titled("Nothing kept past its retention period")
 def retention() -> CheckResult:
     """Nothing is kept past its retention period (C4.6): every rule has nothing due."""
     from lookout.retention.services import plan
@@ -80,6 +82,7 @@ def retention() -> CheckResult:
     )
 
 
+@titled("Privacy requests answered by their due date")
 def subject_requests() -> CheckResult:
     """No subject request is past its due date (C6.5)."""
     from lookout.privacy.selectors import officer_queue
@@ -105,6 +108,7 @@ def subject_requests() -> CheckResult:
     )
 
 
+@titled("Breaches reported to the authority within 72 hours")
 def breach_incidents() -> CheckResult:
     """No breach incident is past its 72-hour deadline without the supervisory authority's
     notice (C4.8, GDPR Art. 33(1)); the late ones are listed by id and kind."""
@@ -125,6 +129,7 @@ def breach_incidents() -> CheckResult:
     )
 
 
+@titled("Customer conversations answered by their due day")
 def conversations() -> CheckResult:
     """Every customer conversation got its first answer by its due day (C1.9): the overdue ones
     are listed by id, role and due day (never a word of them)."""
@@ -147,6 +152,7 @@ def conversations() -> CheckResult:
     )
 
 
+@titled("Partners confirm forgetting erased people on time")
 def partner_redactions() -> CheckResult:
     """Every partner asked to forget an erased person confirmed by the due date (C6.7)."""
     from lookout.sharing.redaction import overdue, unconfirmed
@@ -172,6 +178,7 @@ def partner_redactions() -> CheckResult:
     )
 
 
+@titled("Refunds settled by their due date")
 def refunds() -> CheckResult:
     """Refunds not settled by their due date are listed (C1.8)."""
     from lookout.returns.selectors import overdue_refunds
@@ -189,6 +196,7 @@ def refunds() -> CheckResult:
     )
 
 
+@titled("Orders shipped by their ship-by date")
 def shipments() -> CheckResult:
     """Orders not handed to the carrier by their ship-by date are listed (C1.6)."""
     from lookout.orders.models import OPEN_FOR_WAREHOUSE, Order
@@ -211,6 +219,7 @@ def shipments() -> CheckResult:
     )
 
 
+@titled("Production security settings (HTTPS, secure cookies, CSP)")
 def production_settings() -> CheckResult:
     """HTTPS, HSTS, secure cookies, a CSP, and `check --deploy` clean (C4.1, C4.7).
 
@@ -280,6 +289,7 @@ def cookies_the_site_sets() -> set[str]:
 JS_SET_COOKIE = re.compile(r"document\.cookie\s*=\s*[\"']([A-Za-z0-9_.-]+)=")
 
 
+@titled("The cookie page lists exactly the cookies the site sets")
 def cookie_inventory() -> CheckResult:
     """The cookie page lists every cookie the site can set, and nothing it cannot (C7.1)."""
     from lookout.consent.cookies import inventory

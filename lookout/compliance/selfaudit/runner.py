@@ -8,6 +8,8 @@ rest, the audit chain, the keys, partners, deadlines, settings and cookies. It i
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -19,12 +21,15 @@ from django.utils import timezone
 from lookout.compliance.commitments import load_commitments
 from lookout.compliance.models import SelfAuditRun
 from lookout.compliance.selfaudit import data_checks, job_checks, ops_checks
-from lookout.compliance.selfaudit.result import CheckResult
+from lookout.compliance.selfaudit.result import CheckResult, title_of
 
 logger = logging.getLogger(__name__)
 
 
 def _checks(since: datetime | None) -> list[Callable[[], CheckResult]]:
+    """Every live check, each with its title (`titled`, next to the check)."""
+
+    @functools.wraps(ops_checks.partner_disclosures)  # its name and title
     def partner_disclosures() -> CheckResult:
         return ops_checks.partner_disclosures(since=since)
 
@@ -48,13 +53,15 @@ def _checks(since: datetime | None) -> list[Callable[[], CheckResult]]:
 
 
 def _safely(check: Callable[[], CheckResult]) -> CheckResult:
-    """A check that crashes is a failed check, named, not a crashed audit."""
+    """A check that crashes is a failed check, named, not a crashed audit; either way the
+    result carries the check's title."""
     try:
-        return check()
+        result = check()
     except Exception as exc:
         name = getattr(check, "__name__", "check")
         logger.exception("self-audit check %s crashed", name)
-        return CheckResult(name, (), False, f"the check could not run ({type(exc).__name__})")
+        result = CheckResult(name, (), False, f"the check could not run ({type(exc).__name__})")
+    return dataclasses.replace(result, title=title_of(check))
 
 
 def per_commitment(checks: list[CheckResult]) -> list[dict[str, Any]]:
@@ -106,7 +113,7 @@ def notify_officers(*, run: SelfAuditRun) -> int:
     from lookout.inbox.services import send_message
 
     failed = [c for c in run.results.get("checks", []) if not c["ok"]]
-    body = "\n".join(f"- {c['name']}: {c['summary']}" for c in failed)
+    body = "\n".join(f"- {c.get('title') or c['name']}: {c['summary']}" for c in failed)
     told = 0
     officers = User.objects.filter(role=Role.PRIVACY_OFFICER, is_active=True, closed_at=None)
     for subject in officers.values_list("subject", flat=True):

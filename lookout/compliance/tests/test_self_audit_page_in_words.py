@@ -1,5 +1,6 @@
 """The self-audit page says when it last ran as a person reads it, the machine time kept in
-`<time datetime>`; a check's name is shown as the identifier it is (issue 22)."""
+`<time datetime>`; each check by its title, its identifier shown as code; its evidence in words,
+the stored JSON kept in a collapsed "raw evidence" (issue 22)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from lookout.access.roles import Role
 from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
-from lookout.compliance.selfaudit.runner import last_run, run_self_audit
+from lookout.compliance.selfaudit.result import title_of
+from lookout.compliance.selfaudit.runner import _checks, last_run, run_self_audit
 from lookout.testing.pages import reads_as_machine
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +40,19 @@ def test_the_last_run_reads_in_words() -> None:
         f'Last run <time datetime="{at.isoformat()}">{at.day} {at:%B %Y, %H:%M} UTC</time>' in page
     )
     assert "<code>plaintext_scan</code>" in page
-    # the evidence under each check is the run's record as stored, for an auditor to read
-    outside_evidence = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
-    assert reads_as_machine(outside_evidence) == [], reads_as_machine(outside_evidence)
+    for check in run.results["checks"]:
+        assert check["title"] and f"{escape(check['title'])} <code>{check['name']}</code>" in page
+    # the evidence in words is read like the rest of the page; only the raw JSON, kept for an
+    # auditor, is the run's record as stored
+    raw = re.findall(r'<details class="raw-evidence">.*?</details>', page, flags=re.S)
+    assert len(raw) == len(run.results["checks"])
+    assert "<dt>Rows scanned</dt>" in page
+    readable = re.sub(r'<details class="raw-evidence">.*?</details>', "", page, flags=re.S)
+    assert reads_as_machine(readable) == [], reads_as_machine(readable)
+
+
+def test_every_check_has_a_title() -> None:
+    checks = _checks(None)
+    assert len(checks) >= 15
+    for check in checks:
+        assert title_of(check), f"{check.__name__} has no title: add @titled(...) above it"
