@@ -13,7 +13,7 @@ its own first photo, else its product's; listings read them with one query per p
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
@@ -26,6 +26,9 @@ from lookout.catalog.search import MAX_PAGE, MAX_QUERY_LENGTH, search_products
 from lookout.core.errors import NotFound
 
 router = Router(tags=["catalog"])
+
+MAX_OPTION_KEY = 200  # "Colour: Black": an option's name and value, with room to spare
+MAX_OPTIONS_ASKED = 20  # option values in one request (a category offers a handful)
 
 
 class CategoryOut(Schema):
@@ -164,6 +167,15 @@ class FiltersIn(Schema):
     on_sale: bool = False
     sort: Literal["featured", "price", "-price", "discount", "newest"] = "featured"
     page: int = Field(1, ge=1, le=10_000)
+    option: list[Annotated[str, Field(min_length=1, max_length=MAX_OPTION_KEY)]] = Field(
+        default_factory=list,
+        max_length=MAX_OPTIONS_ASKED,
+        description='Option values, each as "Name: value" (e.g. `option=Colour: Black`), as the '
+        "category's variants name them (a product's detail lists its variants' options). Keeps "
+        "the products with one variant that has one of the values asked for each option named "
+        "and also matches the price, stock and sale filters; two values of one option are "
+        "either. A value no product of the category comes in is a 422.",
+    )
 
 
 class SearchOut(Schema):
@@ -197,6 +209,10 @@ def category_products(request: HttpRequest, slug: str, filters: Query[FiltersIn]
         and data["min_price"] > data["max_price"]
     ):
         return Status(422, {"detail": "The minimum price is above the maximum price."})
+    if data["option"]:
+        unknown = _unknown_option(category, data["option"])
+        if unknown:
+            return Status(422, {"detail": unknown, "errors": {"query.option": [unknown]}})
     products = selectors.category_products(category=category, filters=data)
     paginator = Paginator(products, selectors.PAGE_SIZE)
     page = paginator.get_page(data["page"])
@@ -209,6 +225,19 @@ def category_products(request: HttpRequest, slug: str, filters: Query[FiltersIn]
             products=[ProductOut.from_product(p, p.first_photo) for p in page.object_list],
         ),
     )
+
+
+def _unknown_option(category: Category, asked: list[str]) -> str | None:
+    """The sentence refusing an option value the category's variants do not have, naming the
+    ones they have (not the value asked: an API answer never echoes what was sent); None when
+    all are known."""
+    options = selectors.category_options(category=category)
+    known = [selectors.option_key(name, value) for name, values in options for value in values]
+    if set(asked) <= set(known):
+        return None
+    if not known:
+        return "No product here has options to filter by."
+    return f"No product here comes in that option value; they come in {', '.join(known)}."
 
 
 @router.get("/products/{sku}", response={200: ProductDetailOut, 404: dict}, summary="A product")

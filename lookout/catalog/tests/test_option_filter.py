@@ -186,3 +186,67 @@ def test_a_filtered_listing_costs_the_same_queries_whatever_the_number_of_produc
             category=doorbells,
         )
     assert queries() == before
+
+
+# The JSON API's category listing takes the same filter (`option=Colour: Black`, repeatable).
+
+
+def _api(client, doorbells, params) -> tuple[int, dict]:
+    response = client.get(f"/api/v1/categories/{doorbells.slug}/products", params)
+    return response.status_code, response.json()
+
+
+def _api_names(data: dict) -> set[str]:
+    return {p["name"] for p in data["products"]}
+
+
+def test_the_api_filters_a_category_by_colour_as_the_page_does(client):
+    doorbells, _ = _catalog()
+    # given a colour: the products with a variant of it, each named once, as products
+    status, data = _api(client, doorbells, {"option": "Colour: Black"})
+    assert status == 200
+    assert _api_names(data) == {"Kestrel Doorbell", "Heron Doorbell"}
+    assert data["count"] == 2 and all(p["has_variants"] for p in data["products"])
+    # two values of one option: either
+    _status, either = _api(client, doorbells, {"option": ["Colour: Nickel", "Colour: Red"]})
+    assert _api_names(either) == {"Heron Doorbell", "Robin Doorbell"}
+    # and the other filters hold for the same variant: the Kestrel's black is sold out
+    _status, in_stock = _api(client, doorbells, {"option": "Colour: Black", "in_stock": "true"})
+    assert _api_names(in_stock) == {"Heron Doorbell"}
+    _status, cheap = _api(client, doorbells, {"option": "Colour: Black", "max_price": "75"})
+    assert _api_names(cheap) == {"Heron Doorbell"}
+    # without the filter: all four, the single product too
+    assert _api_names(_api(client, doorbells, {})[1]) == {
+        "Kestrel Doorbell",
+        "Heron Doorbell",
+        "Robin Doorbell",
+        "Wren Doorbell",
+    }
+
+
+def test_the_api_refuses_an_unknown_option_value_with_a_sentence(client):
+    doorbells, _ = _catalog()
+    for value in ("Colour: Purple", "Colour: Blue", "nonsense", "Colour:", "colour: black"):
+        status, data = _api(client, doorbells, {"option": ["Colour: Black", value]})
+        # then a 422 in the Problem shape, naming the values the category has, not the one sent
+        assert status == 422, value
+        assert data["detail"].startswith("No product here comes in that option value")
+        assert "Colour: Black, Colour: White, Colour: Nickel, Colour: Red" in data["detail"]
+        assert data["errors"] == {"query.option": [data["detail"]]}
+        assert "Purple" not in data["detail"] and "Blue" not in data["detail"]
+    # a category whose products have no options at all
+    plain = factories.category(slug="plain", name="Plain")
+    factories.product(name="Plain Camera", category=plain)
+    status, data = _api(client, plain, {"option": "Colour: Black"})
+    assert status == 422 and data["detail"] == "No product here has options to filter by."
+
+
+def test_the_api_documents_the_option_filter(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    operation = doc["paths"]["/api/v1/categories/{slug}/products"]["get"]
+    (option,) = [p for p in operation["parameters"] if p["name"] == "option"]
+    assert option["in"] == "query" and not option.get("required")
+    assert option["schema"]["type"] == "array"
+    assert option["schema"]["items"]["type"] == "string"
+    assert "Colour: Black" in option["description"]
+    assert "422" in operation["responses"]
