@@ -36,15 +36,15 @@ FIELDS = {
             "user.name",
             *READ_FOR,
             retention=R,
-            stored_as="ciphertext (AEAD under the person's data key); shown on the product page "
-            "once published, as the reviewer agreed",
+            stored_as="ciphertext (AEAD under the person's data key); once published, shown at "
+            "the product's reviews address (/p/<slug>/reviews/), as the reviewer agreed",
         ),
         "body": personal(
             "user.content.public",
             *READ_FOR,
             retention=R,
-            stored_as="ciphertext (AEAD under the person's data key); shown on the product page "
-            "once published, as the reviewer agreed",
+            stored_as="ciphertext (AEAD under the person's data key); once published, shown at "
+            "the product's reviews address (/p/<slug>/reviews/), as the reviewer agreed",
         ),
         "state": NotPersonal("waiting, published or not published", retention=R),
         "written_at": NotPersonal("when written", retention=R),
