@@ -88,7 +88,7 @@ def test_the_officer_records_a_compromised_account_and_sees_who_it_exposed(
         expect(page.locator(".messages")).to_contain_text("1 people affected")
         people = page.locator("#people")
         expect(people).to_contain_text(made["person"])
-        expect(people).to_contain_text("accounts.User.email")
+        expect(people).to_contain_text("email address (account)")  # the field, in words
         expect(people).not_to_contain_text(made["bystander"])
         expect(people).not_to_contain_text("@example.com")  # pseudonymous ids only
         expect(page.locator("#authority-notice")).to_contain_text(
