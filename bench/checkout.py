@@ -72,7 +72,8 @@ def _skus(base: str) -> list[str]:
             f"{base}/api/v1/categories/{slug}/products", timeout=10
         ) as r:
             data = json.loads(r.read())
-        skus += [p["sku"] for p in data["products"]]
+        # a product with variants is not sold itself: its variants are (decision 0046)
+        skus += [p["sku"] for p in data["products"] if not p["has_variants"]]
     return skus
 
 
@@ -160,7 +161,8 @@ def profile(orders: int) -> dict:
     call_command("demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     del demo
     Product.objects.update(stock=1_000_000)
-    skus = list(Product.objects.values_list("sku", flat=True))
+    # a product with variants is not sold itself: its variants are (decision 0046)
+    skus = list(Product.objects.exclude(structure="parent").values_list("sku", flat=True))
     tokens = []
     for i in range(orders):
         cart, token = open_cart()
