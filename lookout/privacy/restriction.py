@@ -63,12 +63,13 @@ def open_restriction(
     *, subject: uuid.UUID, ground: str, via: str, actor: User | None
 ) -> ProcessingRestriction:
     """Put a verified person's restriction in force (callers verify first, C6.1). A second ask
-    while one is in force returns that one."""
+    while one is in force returns that one.
+
+    The database allows one restriction in force per person (`privacy_one_restriction_in_force`),
+    so a second ask, or two at the same moment, ends in the IntegrityError branch: one path for
+    both, which the tests of asking twice exercise."""
     if ground not in RestrictionGround.values:
         raise LookoutError("Choose why you want the processing of your data restricted.")
-    existing = restriction_for(subject=subject)
-    if existing is not None:
-        return existing
     try:
         with transaction.atomic():
             made = ProcessingRestriction.objects.create(subject=subject, ground=ground, via=via)
@@ -91,7 +92,7 @@ def open_restriction(
                 ),
                 key=f"privacy-restriction:{made.pk}",
             )
-    except IntegrityError:  # another request put one in force a moment ago
+    except IntegrityError:  # one is in force already (asked before, or a moment ago)
         existing = restriction_for(subject=subject)
         if existing is None:
             raise

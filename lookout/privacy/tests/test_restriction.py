@@ -5,12 +5,16 @@ analytics records nothing about them, until the privacy officer lifts it with a 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from freezegun import freeze_time
 
 from lookout.access import restrictions, reveal
 from lookout.access.gate import AccessDenied, Restricted, reveal_many
@@ -18,12 +22,12 @@ from lookout.access.roles import Role
 from lookout.accounts.services import create_account, record_marketing_choice
 from lookout.analytics.models import Event
 from lookout.audit.models import AuditEntry
-from lookout.core.errors import LookoutError
+from lookout.core.errors import Conflict, Forbidden, LookoutError
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
 from lookout.marketing import services as marketing
 from lookout.privacy.models import LiftReason, ProcessingRestriction, RestrictionGround
-from lookout.privacy.restriction import lift_restriction
+from lookout.privacy.restriction import in_force, latest_for, lift_restriction, open_restriction
 from lookout.privacy.tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +223,170 @@ def test_a_person_any_registered_check_names_is_restricted(person, monkeypatch):
         person.user.subject,
         other.subject,
     }
+
+
+def _words(user, kind: str = "account") -> list[tuple[str | None, str | None]]:
+    return [
+        tuple(reveal(m, ["title", "body"], purpose=Purpose.SELF_SERVICE, actor=user).values())
+        for m in Message.objects.filter(subject=user.subject, kind=kind).order_by("created_at")
+    ]
+
+
+@pytest.mark.commitment("C6.9")
+def test_the_person_is_told_what_it_means_and_later_why_it_was_lifted(person, staff):
+    officer, _ = staff(Role.PRIVACY_OFFICER)
+    restriction = _restrict(person)
+    lift_restriction(restriction=restriction, actor=officer, reason=LiftReason.CLAIM_ENDED)
+    assert _words(person.user) == [
+        (
+            "The processing of your data is restricted",
+            "As you asked (GDPR Art. 18), from now on we only keep your data: no promotions, no "
+            "analytics, and our staff may read it only for a legal obligation or to handle your "
+            "requests, until our privacy officer lifts the restriction. We will tell you here "
+            "before it is lifted, and why.",
+        ),
+        (
+            "The restriction of your data is lifted",
+            "Our privacy officer has lifted the restriction of processing you asked for on "
+            f"{restriction.created_at:%Y-%m-%d}. Why: The legal claim you needed the data for "
+            "has ended. Your choices about promotions and cookies are as you left them.",
+        ),
+    ]
+
+
+@pytest.mark.commitment("C6.9", "C4.4")
+def test_asking_and_lifting_are_audited_with_the_ground_the_channel_and_the_reason(person, staff):
+    officer, _ = staff(Role.PRIVACY_OFFICER)
+    restriction = _restrict(person)
+    # The restriction records how it was asked for (signed in) and on what ground
+    assert (restriction.via, restriction.ground) == ("account", "accuracy")
+    asked = AuditEntry.objects.get(action="privacy.restriction_requested")
+    assert asked.subject_ref == str(person.user.subject)
+    assert asked.actor_ref == str(person.user.subject)
+    assert asked.purpose == Purpose.SUBJECT_REQUEST
+    assert asked.target == f"privacy.ProcessingRestriction:{restriction.pk}"
+    assert asked.detail == {"ground": "accuracy", "via": "account"}
+    lift_restriction(restriction=restriction, actor=officer, reason=LiftReason.PERSON_ASKED)
+    lifted = AuditEntry.objects.get(action="privacy.restriction_lifted")
+    assert lifted.subject_ref == str(person.user.subject)
+    assert lifted.actor_ref == str(officer.subject)
+    assert lifted.purpose == Purpose.SUBJECT_REQUEST
+    assert lifted.target == f"privacy.ProcessingRestriction:{restriction.pk}"
+
+
+@pytest.mark.commitment("C6.9")
+def test_the_centre_shows_the_latest_restriction_and_the_queue_the_oldest_first(person, staff):
+    officer, _ = staff(Role.PRIVACY_OFFICER)
+    other = create_account(email="other.buyer@example.com", password=PASSWORD)
+    start = timezone.now()
+    with freeze_time(start):
+        first = _restrict(person)
+    with freeze_time(start + timedelta(minutes=1)):
+        lift_restriction(restriction=first, actor=officer, reason=LiftReason.PERSON_ASKED)
+    with freeze_time(start + timedelta(minutes=2)):
+        asked_again = person.client.post(
+            "/privacy/restriction/", {"ground": RestrictionGround.OBJECTION, "password": PASSWORD}
+        )
+    assert asked_again.status_code == 200
+    again = ProcessingRestriction.objects.get(subject=person.user.subject, lifted_at=None)
+    with freeze_time(start + timedelta(minutes=3)):
+        open_restriction(
+            subject=other.subject, ground=RestrictionGround.OBJECTION, via="account", actor=other
+        )
+    # The person sees the restriction in force, not the lifted one
+    assert latest_for(subject=person.user.subject) == again
+    assert "Restricted since" in person.client.get("/privacy/").content.decode()
+    # The officer's queue lists those in force, oldest first
+    assert [r.subject for r in in_force()] == [person.user.subject, other.subject]
+
+
+@pytest.mark.commitment("C6.9")
+def test_a_ground_or_a_lift_reason_outside_the_list_and_a_lift_by_anyone_else_are_refused(
+    person, staff
+):
+    with pytest.raises(LookoutError) as no_ground:
+        open_restriction(subject=person.user.subject, ground="because", via="account", actor=None)
+    assert no_ground.value.message == "Choose why you want the processing of your data restricted."
+    assert not ProcessingRestriction.objects.exists()
+    restriction = _restrict(person)
+    after_sales, _ = staff(Role.AFTER_SALES)
+    officer, _ = staff(Role.PRIVACY_OFFICER)
+    with pytest.raises(Forbidden) as not_officer:
+        lift_restriction(restriction=restriction, actor=after_sales, reason="person_asked")
+    assert (
+        not_officer.value.message == "Only the privacy officer lifts a restriction of processing."
+    )
+    with pytest.raises(LookoutError) as no_reason:
+        lift_restriction(restriction=restriction, actor=officer, reason="bored")
+    assert no_reason.value.message == (
+        "Choose the reason the person will see for lifting the restriction."
+    )
+    restriction.refresh_from_db()
+    assert restriction.in_force
+    # And once lifted, lifting again is refused, saying why
+    lift_restriction(restriction=restriction, actor=officer, reason=LiftReason.PERSON_ASKED)
+    with pytest.raises(Conflict) as twice:
+        lift_restriction(restriction=restriction, actor=officer, reason=LiftReason.PERSON_ASKED)
+    assert twice.value.message == "This restriction has already been lifted."
+
+
+@pytest.mark.commitment("C6.9")
+def test_asking_again_gives_back_the_persons_own_restriction_in_force(person):
+    # Given the person's restriction in force, and another person's asked for after it
+    other = create_account(email="other.buyer@example.com", password=PASSWORD)
+    start = timezone.now()
+    with freeze_time(start):
+        current = _restrict(person)
+    with freeze_time(start + timedelta(minutes=1)):
+        open_restriction(
+            subject=other.subject, ground=RestrictionGround.OBJECTION, via="account", actor=other
+        )
+    # When the person asks again, they are given their own restriction in force
+    with freeze_time(start + timedelta(minutes=2)):
+        again = open_restriction(
+            subject=person.user.subject,
+            ground=RestrictionGround.UNLAWFUL,
+            via="account",
+            actor=None,
+        )
+    assert again.pk == current.pk and again.ground == RestrictionGround.ACCURACY
+    assert ProcessingRestriction.objects.filter(lifted_at=None).count() == 2
+
+
+@pytest.mark.commitment("C6.9")
+def test_nobody_signed_out_lifts_a_restriction(person):
+    restriction = _restrict(person)
+    with pytest.raises(Forbidden):
+        lift_restriction(
+            restriction=restriction,
+            actor=AnonymousUser(),  # type: ignore[arg-type]
+            reason=LiftReason.PERSON_ASKED,
+        )
+    restriction.refresh_from_db()
+    assert restriction.in_force
+
+
+@pytest.mark.commitment("C6.9", "C4.7")
+def test_password_guesses_at_the_restriction_form_count_against_their_network(person, settings):
+    # Given a limit of two wrong passwords per network
+    settings.LOOKOUT_LOGIN_LIMIT_PER_IP = 2
+    guessed = [create_account(email=f"guessed{n}@example.com", password=PASSWORD) for n in range(3)]
+
+    def ask(user, password: str, ip: str):
+        client = Client()
+        client.force_login(user)
+        return client.post(
+            "/privacy/restriction/",
+            {"ground": RestrictionGround.ACCURACY, "password": password},
+            REMOTE_ADDR=ip,
+        )
+
+    # When two borrowed sessions guess wrong from one network
+    for user in guessed[:2]:
+        assert ask(user, "not-it", "198.51.100.9").status_code in (400, 403)
+    # Then a third from that network is stopped, even with the right password
+    assert ask(guessed[2], PASSWORD, "198.51.100.9").status_code == 429
+    assert not ProcessingRestriction.objects.exists()
+    # And someone on another network is not
+    assert ask(person.user, PASSWORD, "203.0.113.5").status_code == 200
+    assert ProcessingRestriction.objects.filter(subject=person.user.subject).exists()
