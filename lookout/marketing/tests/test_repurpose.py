@@ -4,7 +4,9 @@ exactly that purpose; without it the gate refuses, on the audit log."""
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 
+from lookout.access import gate
 from lookout.access.gate import AccessDenied, reveal
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
@@ -66,6 +68,23 @@ def test_with_consent_for_exactly_that_purpose_the_store_may_read(person):
     assert values == {"email": EMAIL}
     assert AuditEntry.objects.filter(action="reveal", purpose=SURVEY, outcome="granted").exists()
     # but not for another new purpose the person never agreed to
+    with pytest.raises(AccessDenied):
+        reveal_for_new_purpose(person, ["email"], purpose_code="partner_offers", actor=None)
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C3.8")
+def test_the_gate_learns_of_consents_when_the_store_starts(person, monkeypatch):
+    # Given a store starting afresh: the gate knows of no consent check yet, and the marketing
+    # app starts (twice, as a reload can)
+    monkeypatch.setattr(gate, "_consent_checks", [])
+    apps.get_app_config("marketing").ready()
+    apps.get_app_config("marketing").ready()
+    grant_purpose_consent(subject=person.subject, purpose_code=SURVEY, wording=WORDING, actor=None)
+    # Then the consented purpose is read, and another new purpose is still refused
+    assert reveal_for_new_purpose(person, ["email"], purpose_code=SURVEY, actor=None) == {
+        "email": EMAIL
+    }
     with pytest.raises(AccessDenied):
         reveal_for_new_purpose(person, ["email"], purpose_code="partner_offers", actor=None)
 
