@@ -308,12 +308,19 @@ def _recover_rq_jobs(*, now: datetime, queue_names: list[str]) -> int:
     return requeued
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether `pid` is a running RQ worker of this machine (a pid reused by another program
-    counts as gone)."""
+def _process_alive(pid: int, worker_name: str) -> bool:
+    """Whether `pid` is the RQ worker `worker_name` of this machine (a pid reused by another
+    program counts as gone).
+
+    An RQ worker names itself once it runs: RQ's `procline` sets its process title to
+    `rq:worker:<name>: …` (setproctitle rewrites /proc/PID/cmdline), and before that its command
+    line is the `rqworker` command's. Reading only the command line judged every running worker
+    dead: each scheduler pass unregistered live workers and queued their running jobs again, and
+    a worker it had unregistered was then invisible when it really died (the fault run lost a
+    key re-wrap that way)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return b"rqworker" in cmdline.read()
+            seen = cmdline.read()
     except FileNotFoundError:
         return False
     except OSError:  # no /proc (not Linux): ask the kernel whether the pid exists at all
@@ -324,6 +331,7 @@ def _process_alive(pid: int) -> bool:
         except PermissionError:
             return True
         return True
+    return seen.startswith(f"rq:worker:{worker_name}:".encode()) or b"rqworker" in seen
 
 
 def _reclaim_from_dead_local_workers(queue_names: list[str]) -> int:
@@ -344,7 +352,11 @@ def _reclaim_from_dead_local_workers(queue_names: list[str]) -> int:
     for name in queue_names:
         queue = django_rq.get_queue(name, job_class=Job)
         for worker in Worker.all(queue=queue):
-            if worker.hostname != host or worker.pid is None or _process_alive(worker.pid):
+            if (
+                worker.hostname != host
+                or worker.pid is None
+                or _process_alive(worker.pid, worker.name)
+            ):
                 continue
             job = worker.get_current_job()
             worker.register_death()

@@ -6,6 +6,8 @@ was lost is enqueued again; and the key re-wrap carries on where the dead worker
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -250,3 +252,70 @@ def test_an_rq_job_taken_by_a_worker_that_died_before_starting_it_is_queued_agai
         for key in queue.connection.scan_iter(f"*{result.id}*"):
             queue.connection.delete(key)
         queue.connection.delete(f"rq:worker:{worker.name}")
+
+
+# A running RQ worker in a process of its own, as `lookout worker` runs it: registered, holding
+# a started job, and titled by RQ's own `procline` (what setproctitle shows in /proc/PID/cmdline
+# from the moment a real worker listens).
+LIVE_WORKER = """
+import sys, time
+import redis
+from rq import Queue, Worker
+url, queue_name, worker_name = sys.argv[1:4]
+connection = redis.Redis.from_url(url)
+queue = Queue(queue_name, connection=connection)
+worker = Worker([queue], connection=connection, name=worker_name)
+worker.register_birth()
+job, _ = worker.dequeue_job_and_maintain_ttl(timeout=5)
+worker.prepare_execution(job)
+worker.prepare_job_execution(job)
+worker.procline("Processing " + job.id)
+print("running", job.id, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.django_db
+@pytest.mark.commitment("C4.2")
+def test_a_live_rq_worker_is_neither_taken_for_dead_nor_its_running_job_queued_again(rq_queue):
+    """Found by the fault run: every running worker looked dead to the scheduler (its process
+    title is RQ's, not its command line), so each pass unregistered it and queued its job again;
+    when it really died, nobody knew it had been there and its job was lost."""
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq import Worker
+    from rq.job import JobStatus
+
+    _keys_rotated(2)
+    result = rewrap_data_keys.using(backend="redis", queue_name=rq_queue).enqueue()
+    queue = django_rq.get_queue(rq_queue, job_class=Job)
+    name = f"live-{uuid.uuid4().hex[:8]}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", LIVE_WORKER, REDIS_URL, rq_queue, name],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().split() == ["running", result.id]
+        # given a live worker of this machine running the job
+        assert name in {w.name for w in Worker.all(queue=queue)}
+        # when the scheduler's pass runs
+        assert recover_abandoned(now=timezone.now(), backend="redis") == 0
+        # then the worker is still registered and its job still runs, once
+        assert name in {w.name for w in Worker.all(queue=queue)}
+        job = Job.fetch(result.id, connection=queue.connection)
+        assert job.get_status() == JobStatus.STARTED
+        assert queue.count == 0 and job.retries_left == 3
+        # and once the worker is killed, the next pass hands its job back
+        child.kill()
+        child.wait(10)
+        assert recover_abandoned(now=timezone.now(), backend="redis") == 1
+        job = Job.fetch(result.id, connection=queue.connection)
+        assert job.get_status() == JobStatus.QUEUED and job.retries_left == 2
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        for key in queue.connection.scan_iter(f"*{result.id}*"):
+            queue.connection.delete(key)
+        queue.connection.delete(f"rq:worker:{name}")
