@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from lookout.testing.parts import missing
+from lookout.testing.sites import site_setup_code
 from sandbox_processor.shopper import future_expiry
 from tests.ops.conftest import REPO, clean_env, lookout_cli, start_lookout
 from tests.ops.pgcluster import PgCluster
@@ -402,9 +403,7 @@ def deployment() -> Iterator[dict[str, Any]]:
             LOOKOUT_TRUSTED_PROXIES="127.0.0.1/32",
             LOOKOUT_TASK_TIMEOUT="20",
         )
-        _cli(env, "keys", "init")
-        _cli(env, "migrate", "--noinput")
-        _cli(env, "migrate", "--database", "keystore", "--noinput")
+        _cli(env, "shell", "-c", site_setup_code())  # one process: lookout.testing.sites
         _cli(env, "catalog", "import", str(REPO / "docs" / "examples" / "catalog.csv"))
         signed, expires = date.today() - timedelta(days=1), date.today() + timedelta(days=700)
         for name, kind in (
