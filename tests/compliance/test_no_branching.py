@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 from django_countries.data import COUNTRIES
 
+pytestmark = pytest.mark.database_independent
+
 ROOT = Path(__file__).resolve().parents[2] / "lookout"
 PROTECTION_PACKAGES = ("access", "vault", "audit", "sharing")
 VISITOR_TRAITS = re.compile(

@@ -17,6 +17,8 @@ from django import forms
 
 import lookout
 
+pytestmark = pytest.mark.database_independent
+
 # Where the policy lets the store ask for personal data, and why.
 ALLOWED = {
     "lookout.accounts.forms": "sign-up, sign-in and password reset (the account's email)",

@@ -21,6 +21,8 @@ from lookout.checkout.forms import ADDRESS_FIELDS, DeliveryForm, rules_for, used
 from lookout.core.money import CENT, MoneyError, format_usd, usd
 from lookout.shipping.calendar import add_business_days, business_days_between, is_business_day
 
+pytestmark = pytest.mark.database_independent
+
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 amounts = st.decimals(

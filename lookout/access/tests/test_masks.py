@@ -8,7 +8,7 @@ import pytest
 
 from lookout.access.masks import DOT, mask
 
-pytestmark = pytest.mark.commitment("C4.3")
+pytestmark = [pytest.mark.commitment("C4.3"), pytest.mark.database_independent]
 
 
 def test_a_phone_number_shows_only_its_last_two_digits():

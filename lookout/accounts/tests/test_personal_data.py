@@ -6,6 +6,8 @@ from lookout.accounts.models import AttemptCount, MarketingChoice, User
 from lookout.accounts.personal_data import FIELDS
 from lookout.core.inventory import NotPersonal, Personal
 
+pytestmark = pytest.mark.database_independent
+
 
 @pytest.mark.commitment("C2.1")
 @pytest.mark.parametrize("model", [User, MarketingChoice, AttemptCount])

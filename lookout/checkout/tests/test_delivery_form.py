@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
+import pytest
 from django import forms
 
 from lookout.checkout.forms import DeliveryForm, rules_for
+
+pytestmark = pytest.mark.database_independent
 
 ADDRESS = {
     "country": "US",

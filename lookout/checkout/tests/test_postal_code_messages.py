@@ -4,7 +4,11 @@ Japan", which sent buyers hunting for a format mistake they had not made."""
 
 from __future__ import annotations
 
+import pytest
+
 from lookout.checkout.forms import DeliveryForm
+
+pytestmark = pytest.mark.database_independent
 
 HOKKAIDO = {
     "country": "JP",

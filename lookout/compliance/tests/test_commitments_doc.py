@@ -18,6 +18,8 @@ from lookout.compliance.commitments_doc import (
     render,
 )
 
+pytestmark = pytest.mark.database_independent
+
 PYPROJECT = """\
 [tool.pytest.ini_options]
 python_files = ["test_*.py"]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from django.core.management import call_command
 
 from lookout.compliance.commitments import REPO_ROOT, enforcing, known_ids
+
+pytestmark = pytest.mark.database_independent
 
 
 def test_every_commitment_names_its_enforcing_code_and_every_path_exists():

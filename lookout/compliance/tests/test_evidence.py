@@ -3,10 +3,13 @@ as code (issue 22)."""
 
 from __future__ import annotations
 
+import pytest
 from django.template.loader import render_to_string
 
 from lookout.compliance.evidence import evidence_node
 from lookout.testing.pages import reads_as_machine
+
+pytestmark = pytest.mark.database_independent
 
 
 def _html(evidence: object) -> str:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from django.core.management import CommandError, call_command
 
 from lookout.compliance import mutation
 from lookout.compliance.commitments import REPO_ROOT, known_ids, load_commitments
+
+pytestmark = pytest.mark.database_independent
 
 WINDOW = "lookout/returns/window.py"  # enforces C1.7 and C3.3 (enforcing.json)
 CHANGE = """--- lookout/returns/window.py

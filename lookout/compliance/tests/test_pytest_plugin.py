@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.database_independent
+
 pytest_plugins = ["pytester"]
 
 SAMPLE = """

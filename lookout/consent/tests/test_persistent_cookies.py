@@ -13,6 +13,8 @@ import pytest
 
 from lookout.consent.cookies import CONSENT_COOKIE, Category, inventory
 
+pytestmark = pytest.mark.database_independent
+
 
 @pytest.mark.commitment("C7.2")
 def test_only_the_cookie_choice_and_analytics_outlast_the_session():

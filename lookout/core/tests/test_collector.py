@@ -10,6 +10,8 @@ import pytest
 
 from lookout.core.collector import collector_paused
 
+pytestmark = pytest.mark.database_independent
+
 
 @pytest.fixture(autouse=True)
 def _collector_running() -> Iterator[None]:

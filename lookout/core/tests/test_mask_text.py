@@ -5,6 +5,8 @@ import pytest
 
 from lookout.core.logging import PersonalDataFilter, mask_text
 
+pytestmark = pytest.mark.database_independent
+
 
 def test_bearer_tokens_in_urls_are_masked() -> None:
     line = (

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from lookout.core.money import CENT, MoneyError, usd
 
+pytestmark = pytest.mark.database_independent
+
 
 @pytest.mark.commitment("C1.2")
 @pytest.mark.parametrize("huge", ["1e26", Decimal("1E+26"), 10**30, "-1e40", "9" * 40])

@@ -10,7 +10,11 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from sandbox_processor.storage import SessionStore
+
+pytestmark = pytest.mark.database_independent
 
 PROCESSES = 8
 ROUNDS = 10

@@ -8,6 +8,8 @@ from lookout.core.inventory import Personal
 from lookout.privacy.inventory import collect, raw_tables
 from lookout.retention.registry import HANDLED_ELSEWHERE, rules
 
+pytestmark = pytest.mark.database_independent
+
 
 def _declarations():
     declarations, _ = collect()

@@ -9,7 +9,7 @@ import pytest
 
 from lookout.returns.window import ReturnWindowClosed, check_window
 
-pytestmark = pytest.mark.commitment("C1.7")
+pytestmark = [pytest.mark.commitment("C1.7"), pytest.mark.database_independent]
 
 
 def test_the_refusal_names_the_order_the_window_and_the_closing_day(settings):

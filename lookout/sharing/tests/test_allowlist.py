@@ -8,6 +8,8 @@ from lookout.privacy.inventory import fideslang_categories
 from lookout.sharing import allowlist
 from lookout.sharing.models import PartnerKind
 
+pytestmark = pytest.mark.database_independent
+
 
 def test_the_allowlist_knows_exactly_the_three_kinds() -> None:
     # A consistency check of two tables, not a proof of C5.1: that other kinds are refused is

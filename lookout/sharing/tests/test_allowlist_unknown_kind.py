@@ -8,7 +8,7 @@ import pytest
 from lookout.core.purposes import Purpose
 from lookout.sharing.allowlist import category_allowed, purpose_allowed
 
-pytestmark = pytest.mark.commitment("C5.1", "C5.3")
+pytestmark = [pytest.mark.commitment("C5.1", "C5.3"), pytest.mark.database_independent]
 
 
 @pytest.mark.parametrize("purpose", list(Purpose))

@@ -9,6 +9,8 @@ import pytest
 
 from lookout.shipping import address_rules
 
+pytestmark = pytest.mark.database_independent
+
 ADDRESSES: list[dict[str, str]] = [
     {"country_code": "US", "country_area": "CA", "city": "Mountain View",
      "postal_code": "94043", "street_address": "1600 Amphitheatre Pkwy"},

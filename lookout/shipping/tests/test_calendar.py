@@ -9,6 +9,8 @@ import pytest
 from lookout.shipping.calendar import add_business_days, business_days_between, is_business_day
 from lookout.shipping.countries import estimate
 
+pytestmark = pytest.mark.database_independent
+
 
 @pytest.mark.commitment("C1.6")
 @pytest.mark.parametrize(

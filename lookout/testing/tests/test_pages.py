@@ -3,7 +3,11 @@ attributes and scripts alone (issue 22)."""
 
 from __future__ import annotations
 
+import pytest
+
 from lookout.testing.pages import reads_as_machine
+
+pytestmark = pytest.mark.database_independent
 
 
 def test_it_finds_dates_codes_and_model_paths_in_the_text() -> None:
