@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from lookout.testing.passes import refuse_misplaced_independent
+
 pytest_plugins = ["lookout.audit.testing"]
 
 
@@ -33,6 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skipped in the SQLite pass when `make test` runs both (LOOKOUT_POSTGRES_PASS_RUNS=1), so that
     the two passes side by side take about as long. Browser tests never use the pass's
     database either: each runs in one pass (see below)."""
+    refuse_misplaced_independent(items)
     second_pass = os.environ.get("DATABASE_URL", "").startswith("postgres")
     postgres_pass_runs = os.environ.get("LOOKOUT_POSTGRES_PASS_RUNS") == "1"
     for item in items:
