@@ -1,9 +1,10 @@
 """The back office in a real Chromium against the real server (C1.8, C4.3).
 
-Demo staff (accounts.demo) sign in with password and TOTP code (`lookout demo_otp`). Orders
-are prepared in the live server's own database: one paid order for the warehouse to ship, and
-one delivered order whose return is received and inspected, for finance to settle. Each
-role's queue is saved in var/screenshots/backoffice-<role>.png.
+Demo staff (accounts.demo) sign in with password and TOTP code (the code `lookout demo_otp`
+prints, computed here from the same public demo secret). Orders are prepared in the live
+server's own database: one paid order for the warehouse to ship, and one delivered order whose
+return is received and inspected, for finance to settle. Each role's queue is saved in
+var/screenshots/backoffice-<role>.png.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import BIN, DESKTOP, ROOT
+from lookout.accounts.demo import demo_totp_secret
+from tests.e2e.conftest import BIN, DESKTOP, ROOT, pass_second_factor
 
 # In the SQLite pass (root conftest.py): the two passes share the browser work.
 pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
@@ -102,33 +103,23 @@ def backoffice(live_server_url: str, tmp_path_factory: pytest.TempPathFactory):
     return live_server_url, var_dir, made
 
 
-def _sign_in(page: Page, base: str, var_dir: Path, role: str) -> None:
+def _sign_in(page: Page, base: str, role: str) -> None:
     email = STAFF[role]
     page.goto(base + "/accounts/login/?next=/staff/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    for _ in range(3):
-        page.get_by_label("6-digit code").fill(_lookout(var_dir, "demo_otp", email).strip())
-        page.get_by_role("button", name="Continue").click()
-        page.wait_for_load_state()
-        if page.get_by_label("6-digit code").count() == 0:
-            return  # signed in: the caller's next goto no longer cuts the answer off
-        # A code is good once (accounts.otp refuses a replay): this account signed in with the
-        # current one moments ago (an earlier test). The server's clock is not ours to move, so
-        # wait for the next 30 s window.
-        time.sleep(30 - time.time() % 30 + 0.5)
-    raise AssertionError(f"{role} could not pass the second factor")
+    pass_second_factor(page, demo_totp_secret(email), role)
 
 
 @pytest.mark.commitment("C4.3", "C4.7")
 def test_a_warehouse_user_ships_an_order(backoffice, browser, screenshots_dir: Path) -> None:
-    base, var_dir, made = backoffice
+    base, _, made = backoffice
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
         # Given the warehouse clerk signed in with password and code
-        _sign_in(page, base, var_dir, "warehouse")
+        _sign_in(page, base, "warehouse")
         # Then the back office opens on the warehouse queue, with a return to receive
         expect(page.get_by_role("heading", level=1)).to_have_text("Warehouse")
         expect(page.locator(f'tr[data-return="{made["to_receive"]}"]')).to_be_visible()
@@ -152,11 +143,11 @@ def test_a_warehouse_user_ships_an_order(backoffice, browser, screenshots_dir: P
 
 @pytest.mark.commitment("C1.8", "C4.3")
 def test_a_finance_user_settles_a_refund(backoffice, browser, screenshots_dir: Path) -> None:
-    base, var_dir, made = backoffice
+    base, _, made = backoffice
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
-        _sign_in(page, base, var_dir, "finance")
+        _sign_in(page, base, "finance")
         expect(page.get_by_role("heading", level=1)).to_have_text("Finance")
         row = page.locator(f'#refunds-due tr[data-return="{made["refund"]}"]')
         expect(row).to_contain_text("Refund on its way")
@@ -184,11 +175,11 @@ def test_a_finance_user_settles_a_refund(backoffice, browser, screenshots_dir: P
 def test_each_queue_opens_for_its_role(
     backoffice, browser, screenshots_dir: Path, role: str, heading: str
 ) -> None:
-    base, var_dir, _ = backoffice
+    base, _, _ = backoffice
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
-        _sign_in(page, base, var_dir, role)
+        _sign_in(page, base, role)
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         if role == "privacy_officer":
             page.get_by_role("link", name="Audit log").click()
@@ -258,7 +249,7 @@ def test_the_catalog_manager_changes_a_product_with_the_keyboard_alone(backoffic
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
-        _sign_in(page, base, var_dir, "catalog_manager")
+        _sign_in(page, base, "catalog_manager")
         expect(page.get_by_role("heading", level=1)).to_have_text("Catalog")
         # To the product list
         _tab_until(page, 'a[href="/admin/catalog/product/"]')
