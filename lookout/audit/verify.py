@@ -54,14 +54,13 @@ def verify_chain(
     *,
     page_size: int = PAGE_SIZE,
     progress: Callable[[int], None] | None = None,
-    checkpoints: bool = True,
 ) -> VerifyResult:
     """Verify every entry of every chain, and every checkpoint against the chains;
     `progress(checked)` is called after each page."""
     using = router.db_for_read(AuditEntry)
     entries = AuditEntry.objects.using(using)
     try:
-        found = read_checkpoints() if checkpoints else []
+        found = read_checkpoints()
     except CheckpointError as error:
         return VerifyResult(ok=False, checked=0, first_broken_seq=None, reason=str(error))
     # For each chain (lane number, None before lanes): place -> (head, checkpoint file).

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from lookout.audit.chain import HASHED_COLUMNS, entry_hash
 from lookout.audit.checkpoints import checkpoint_dir, read_checkpoints, write_checkpoint
@@ -209,3 +209,20 @@ def test_a_log_without_entries_from_before_lanes_has_no_head_for_them(officer, c
 
     assert result.heads == {f"lane {chain[0].lane}": (2, chain[-1].hash)}
     assert (result.checkpoints, result.newest_checkpoint) == (0, None)
+
+
+def test_the_head_is_the_newest_entry_whichever_lane_holds_it(officer, customer, monkeypatch):
+    # given two lanes, the higher-numbered one written first and the lower one last
+    wrapper = connections[DEFAULT_DB_ALIAS]  # the lane is kept on the connection itself
+    monkeypatch.setattr(wrapper, "_lookout_audit_lane", 2, raising=False)
+    older = record_reveals(actor=officer, subject=customer, count=2)
+    monkeypatch.setattr(wrapper, "_lookout_audit_lane", 1)
+    newer = record_reveals(actor=officer, subject=customer, count=2)
+    assert (older[0].lane, newer[0].lane) == (2, 1)
+
+    result = verify_chain()
+
+    # then the head reported is the newest entry of the log, in lane 1 (walked before lane 2)
+    assert (result.ok, result.checked, result.reason) == (True, 4, "")
+    assert (result.head_seq, result.head_hash) == (newer[-1].seq, newer[-1].hash)
+    assert result.heads == {"lane 1": (2, newer[-1].hash), "lane 2": (2, older[-1].hash)}
