@@ -7,6 +7,8 @@ short to be taken for one, a word of exactly 30 letters, a robot, a tablet that 
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from lookout.analytics import anonymise
@@ -36,6 +38,14 @@ IPHONE = (
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 ANY_BOT = "Mozilla/5.0 (compatible; ShopCrawlerBot/1.0)"
 KINDLE_TABLET = "Mozilla/5.0 (Linux; U; en-US) AppleWebKit/528.5+ (KHTML, like Gecko) Tablet"
+
+
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch):
+    """Each test starts as a new process does: no parser built yet and no device cached, so
+    what it checks is the parse itself, not an answer an earlier test left in the cache."""
+    monkeypatch.setattr(anonymise, "_parser", None)
+    monkeypatch.setattr(anonymise, "_devices", {})
 
 
 @pytest.mark.parametrize(
@@ -75,9 +85,46 @@ def test_an_android_device_is_a_phone_unless_it_says_it_is_a_tablet():
     assert tablet is not None and tablet.device_class == "tablet"
 
 
-@pytest.mark.parametrize("agent", [GOOGLEBOT, ANY_BOT])
+@pytest.mark.parametrize(
+    "agent",
+    [
+        GOOGLEBOT,
+        ANY_BOT,
+        # a crawler whose name says nothing of a robot: ua-parser knows it as one (a "Spider")
+        "Mozilla/5.0 (compatible; Yahoo! Slurp; http://help.yahoo.com/help/us/ysearch/slurp)",
+        # a bot's name on a phone's user agent (ua-parser sees a Pixel, not a Spider)
+        f"{ANDROID_PHONE} Telegrambot",
+    ],
+)
 def test_robots_are_not_counted(agent):
     assert anonymise.device(agent) is None
+
+
+@pytest.mark.parametrize(
+    "agent, device_class",
+    [
+        # Firefox OS: neither iOS nor Android, but says "Mobile"
+        ("Mozilla/5.0 (Mobile; rv:48.0) Gecko/48.0 Firefox/48.0", "mobile"),
+        # an iPad app (iOS, and no "tablet" anywhere)
+        ("MyApp-iPad/5 CFNetwork/1404.0.5 Darwin/22.3.0", "tablet"),
+        # ua-parser names the device an iPad although the system reads as Windows
+        ("Mozilla/5.0 (iPad; U; Windows NT 10.0) Chrome/140.0", "tablet"),
+    ],
+)
+def test_the_device_class_follows_the_device_not_only_the_system(agent, device_class):
+    found = anonymise.device(agent)
+    assert found is not None and found.device_class == device_class
+
+
+def test_only_the_first_512_characters_of_a_user_agent_are_read():
+    # a 512-character user agent ending "Firefox/12.", where one digit more would name Firefox
+    start = "Mozilla/5.0 (X11; Linux x86_64; rv:1.0) Gecko/20100101 "
+    first = start + " " * (512 - len(start) - len("Firefox/12.")) + "Firefox/12."
+    assert len(first) == 512
+    within = first[: len(start)] + first[len(start) + 1 :] + "0"  # one space less, one digit more
+    assert anonymise.device(within) == anonymise.Device("desktop", "Firefox", "12")
+    # whatever follows changes nothing: parsing costs the same however long the string
+    assert anonymise.device(first + "0 Googlebot/2.1") == anonymise.device(first)
 
 
 def test_a_browser_name_and_version_are_cut_to_their_column_widths():
@@ -91,21 +138,25 @@ def test_a_browser_name_and_version_are_cut_to_their_column_widths():
 
 
 def test_a_version_that_is_not_a_number_is_not_kept():
-    found = anonymise.device("Mozilla/5.0 (X11; Linux x86_64) Firefox/beta.1")
-    assert found is not None and found.browser_major == ""
+    # ua-parser takes "beta" for Liferea's major version: only digits are kept
+    found = anonymise.device("Liferea/beta.1.0 (Linux; en_US)")
+    assert found == anonymise.Device("desktop", "Liferea", "")
 
 
 def test_the_device_cache_stays_bounded_and_keeps_no_user_agent(monkeypatch):
     monkeypatch.setattr(anonymise, "_DEVICE_CACHE_SIZE", 3)
-    monkeypatch.setattr(anonymise, "_devices", {})
     agents = [f"{CHROME} Probe/{n}" for n in range(7)]
     for agent in agents:
         assert anonymise.device(agent) == anonymise.Device("desktop", "Chrome", "140")
         assert len(anonymise._devices) <= 3
-    # the cache is keyed by a keyed hash: no key is, or contains, the user-agent string
+    # the cache is keyed by a keyed hash: no key is, or contains, the user-agent string, and
+    # nobody without the process's key can hash a user agent and find it there
     for key in anonymise._devices:
         assert isinstance(key, bytes) and len(key) == 16
         assert b"Probe" not in key and b"Chrome" not in key
+    for agent in agents[-3:]:
+        unkeyed = hashlib.blake2b(agent.encode(), digest_size=16).digest()
+        assert unkeyed not in anonymise._devices
 
 
 def test_two_user_agents_never_share_a_cached_answer():
@@ -142,6 +193,8 @@ def test_two_user_agents_never_share_a_cached_answer():
         ("/orders/ORD-123/", "/orders/"),
         ("/" + "s" * 50 + "/x/", "/" + "s" * 40 + "/"),
         ("/accounts", "/accounts/"),
+        ("/Xyz/abc/", "/Xyz/"),
+        ("/p/cam/X", "/p/cam/_/"),
     ],
 )
 def test_a_path_loses_its_query_tokens_and_ids(path, kept):
