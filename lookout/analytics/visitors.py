@@ -14,7 +14,6 @@ import secrets
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
 from lookout.analytics.models import DailySalt
 
@@ -22,16 +21,12 @@ _salts: dict[date, str] = {}
 
 
 def salt_for(day: date) -> str:
-    """The salt of `day`, made on first use (safe when several processes race)."""
+    """The salt of `day`, made on first use. Two processes making it at once end with one salt:
+    `get_or_create` lets one insert win and the other read the winner's row."""
     if day in _salts:
         return _salts[day]
-    found = DailySalt.objects.filter(day=day).values_list("salt", flat=True).first()
-    if found is None:
-        try:
-            with transaction.atomic():
-                found = DailySalt.objects.create(day=day, salt=secrets.token_hex(32)).salt
-        except IntegrityError:
-            found = DailySalt.objects.get(day=day).salt
+    made, _ = DailySalt.objects.get_or_create(day=day, defaults={"salt": secrets.token_hex(32)})
+    found = made.salt
     _salts.clear()  # only today's salt is ever cached
     _salts[day] = found
     return found
