@@ -72,8 +72,6 @@ def settle(*, order: Order, now: datetime) -> str:
             message = FAILED_MESSAGES.get(payment.status, FAILED_MESSAGES["failed"])
             services.mark_payment_failed(order=order, note=message)
             return "failed"
-        if payment.status == Payment.Status.CREATED and not over:
-            return "waiting"
     if not over:
         return "waiting"
     minutes = int(hold_period().total_seconds() // 60)
