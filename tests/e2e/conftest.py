@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pyotp
 import pytest
 
 from lookout.testing.parts import in_ci, missing
+from lookout.testing.ports import free_port
 from lookout.testing.sites import site_setup_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +52,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for item in items:
             if item.get_closest_marker("browser"):
                 item.add_marker(skip)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _lookout(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -129,7 +123,7 @@ def prepare_site(var_dir: Path) -> dict[str, str]:
 def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("e2e-var")
     env = prepare_site(var_dir)
-    port = _free_port()
+    port = free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
         [

@@ -32,9 +32,10 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, Viewport
 from playwright.sync_api import Error as PlaywrightError
 
 from lookout.testing.parts import missing
+from lookout.testing.ports import free_port
 from sandbox_processor.shopper import future_expiry
 from tests.e2e import conftest
-from tests.e2e.conftest import BIN, ROOT, _free_port, _lookout, prepare_site
+from tests.e2e.conftest import BIN, ROOT, _lookout, prepare_site
 
 # Its own server on its own SQLite files: the PostgreSQL pass would repeat it exactly (0024).
 pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
@@ -210,7 +211,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         [str(BIN / "lookout"), "shell", "-c", SELF_AUDIT],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "granian"), "--interface", "wsgi", "lookout.wsgi:application",

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from lookout.testing.ports import free_port
 from sandbox_processor.shopper import future_expiry
-from tests.e2e.conftest import BIN, ROOT, _free_port, _lookout, prepare_site
+from tests.e2e.conftest import BIN, ROOT, _lookout, prepare_site
 
 # In the SQLite pass (root conftest.py): the two passes share the browser work.
 pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
@@ -46,7 +47,7 @@ def shop_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
     env["PYTHONPATH"] = f"{var_dir}:{ROOT}"
     env["DJANGO_SETTINGS_MODULE"] = "e2e_checkout_settings"
     _lookout(env, "shell", "-c", "from lookout.orders import demo; demo.ensure_partners()")
-    port = _free_port()
+    port = free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "granian"), "--interface", "wsgi", "e2e_checkout_wsgi:application",

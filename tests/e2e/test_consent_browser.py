@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import BIN, DESKTOP, ROOT, _free_port, _lookout, prepare_site
+from lookout.testing.ports import free_port
+from tests.e2e.conftest import BIN, DESKTOP, ROOT, _lookout, prepare_site
 
 pytestmark = pytest.mark.browser
 PIXEL_JS = b"window.lookoutPixelRuns = (window.lookoutPixelRuns || 0) + 1;\n"
@@ -45,7 +46,7 @@ class _Pixel(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def third_party() -> Iterator[str]:
     """A second origin (another port on 127.0.0.1) serving a tiny marketing script."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), _Pixel)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Pixel)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -63,7 +64,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, third_party: str) -> Iterator
         "from lookout.consent.services import register_script; "
         f"register_script(name='Test pixel', category='marketing', src='{third_party}/pixel.js')",
     )
-    port = _free_port()
+    port = free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "granian"), "--interface", "wsgi", "lookout.wsgi:application",

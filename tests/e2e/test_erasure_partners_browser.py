@@ -70,7 +70,7 @@ def test_the_officer_records_a_partners_answer_and_the_certificate_shows_it(
     # the officer's queue lists the vendor's request, sent by nobody yet: it has no channel
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    _sign_in(page, base, var_dir, "privacy_officer")
+    _sign_in(page, base, "privacy_officer")
     page.goto(base + "/privacy/queue/")
     row = page.locator("table.redactions tr", has_text=VENDOR)
     expect(row).to_contain_text("No automatic channel")

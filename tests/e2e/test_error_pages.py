@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from lookout.testing.ports import free_port
 from tests.e2e.conftest import DESKTOP, PHONE, ROOT
 
 pytestmark = pytest.mark.browser
@@ -116,12 +117,6 @@ def test_the_json_api_keeps_problem_json_for_its_refusals(live_server_url):
     assert "<html" not in refused.value.read().decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server_without_database(tmp_path: Path) -> Iterator[str]:
     """The `make run` profile (development, LOOKOUT_DEBUG unset) whose database cannot be
@@ -137,7 +132,7 @@ def server_without_database(tmp_path: Path) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "lookout.settings",
         "DATABASE_URL": "sqlite:////nonexistent/lookout/db.sqlite3",
     }
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "lookout.wsgi:application",

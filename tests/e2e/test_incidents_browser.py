@@ -64,11 +64,11 @@ def _fits(page: Page) -> None:
 def test_the_officer_records_a_compromised_account_and_sees_who_it_exposed(
     breach, browser, screenshots_dir: Path
 ) -> None:
-    base, var_dir, made = breach
+    base, _, made = breach
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
-        _sign_in(page, base, var_dir, "privacy_officer")
+        _sign_in(page, base, "privacy_officer")
         page.get_by_role("link", name="Breach incidents").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Breach incidents")
         page.get_by_role("link", name="Record an incident").click()

@@ -74,7 +74,7 @@ def test_the_officer_extends_a_request_and_the_person_sees_the_reason(
     # the officer opens the request and extends it by 45 days, with a reason
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    _sign_in(page, base, var_dir, "privacy_officer")
+    _sign_in(page, base, "privacy_officer")
     page.goto(f"{base}/privacy/queue/{request_id}/")
     form = page.locator("form.extend-form")
     days = form.get_by_label("Extra days")
@@ -135,7 +135,7 @@ def test_a_person_restricts_processing_and_the_officer_lifts_it_with_a_reason(
     # the officer sees it on the queue and lifts it with a reason
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    _sign_in(page, base, var_dir, "privacy_officer")
+    _sign_in(page, base, "privacy_officer")
     page.goto(base + "/privacy/queue/")
     rows = page.locator("table.restrictions tbody tr", has_text="I contest the accuracy")
     row = rows.last

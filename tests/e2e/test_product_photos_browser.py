@@ -70,7 +70,7 @@ def _get(url: str) -> tuple[bytes, str]:
 
 
 def _open_change_page(page: Page, base: str, var_dir: Path, pk: int) -> None:
-    _sign_in(page, base, var_dir, "catalog_manager")
+    _sign_in(page, base, "catalog_manager")
     expect(page.get_by_role("heading", level=1)).to_have_text("Catalog")
     page.goto(f"{base}/admin/catalog/product/{pk}/change/")
     expect(page.locator('input[name="photos-0-upload"]')).to_be_attached()

@@ -22,7 +22,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from lookout.testing.parts import missing
+from lookout.testing.ports import free_port
 
 
 def _bindir() -> Path | None:
@@ -47,13 +47,6 @@ def _bindir() -> Path | None:
             return candidate
     found = shutil.which("pg_ctl")
     return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -85,7 +78,7 @@ class PgCluster:
                 missing("the postgres user", "running as root, PostgreSQL needs a user to run as")
             os.chown(base, owner.pw_uid, owner.pw_gid)
             run_as = "postgres"
-        cluster = cls(base=base, port=_free_port(), bindir=bindir, run_as=run_as)
+        cluster = cls(base=base, port=free_port(), bindir=bindir, run_as=run_as)
         cluster._run(
             "initdb", "-D", str(cluster.data), "-A", "trust", "-U", "postgres",
             "--no-sync", "-E", "UTF8", "--locale=C",

@@ -21,16 +21,11 @@ from pathlib import Path
 import pytest
 
 from lookout.core.serving import granian_command
+from lookout.testing.ports import free_port
 from tests.ops.conftest import REPO, clean_env
 
 REQUESTS = 240
 CLIENTS = 24
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, server: subprocess.Popen[bytes], log: Path) -> None:

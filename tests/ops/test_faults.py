@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from lookout.testing.parts import missing
+from lookout.testing.ports import free_port
 from lookout.testing.sites import site_setup_code
 from sandbox_processor.shopper import future_expiry
 from tests.ops.conftest import REPO, clean_env, lookout_cli, start_lookout
@@ -54,13 +55,6 @@ STOCK = 10_000
 SKUS = ["EX-1001", "EX-1002", "EX-1003", "EX-2001"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class PrivateRedis:
     """A Redis of the test's own, persisting every write to its append-only file, as the
     operations guide asks of a Redis that carries the queue."""
@@ -69,7 +63,7 @@ class PrivateRedis:
         if shutil.which("redis-server") is None:
             missing("redis-server")
         self.dir = Path(tempfile.mkdtemp(prefix="lookout-redis-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -414,7 +408,7 @@ def deployment() -> Iterator[dict[str, Any]]:
             _cli(env, "partners", "agreement", name, "--signed", str(signed),
                  "--expires", str(expires), "--reference", f"DPA-{kind}")  # fmt: skip
         assert _shell(env, SETUP) >= len(SKUS)
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         servers = [
             Unit(["serve", "--host", "127.0.0.1", "--port", str(p), "--threads", "4"], env)
             for p in ports

@@ -13,7 +13,6 @@ import fcntl
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -206,12 +205,6 @@ def _descendant_groups(root: int) -> set[int]:
             found.add(groups[pid])
         todo.extend(parents.get(pid, []))
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from lookout.testing.ports import free_port
 from sandbox_processor.shopper import future_expiry
-from tests.scale.conftest import Site, free_port
+from tests.scale.conftest import Site
 
 CARTS = 24
 TWIN_EVERY = 3  # every third cart's checkout goes to both servers at the same moment

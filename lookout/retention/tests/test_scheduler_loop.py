@@ -6,7 +6,6 @@ loop enqueues the next job that falls due. (The database side: tests/ops/test_sc
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -20,13 +19,7 @@ from django.utils import timezone
 from lookout.core.scheduler import run_forever
 from lookout.retention.models import ScheduledJob
 from lookout.testing.parts import missing
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from lookout.testing.ports import free_port
 
 
 class PrivateRedis:
@@ -65,7 +58,7 @@ class PrivateRedis:
 def private_redis(tmp_path) -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
         missing("redis-server", "no redis-server to start")
-    server = PrivateRedis(_free_port(), str(tmp_path))
+    server = PrivateRedis(free_port(), str(tmp_path))
     server.start()
     try:
         yield server

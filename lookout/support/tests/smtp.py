@@ -3,7 +3,6 @@ through Django's SMTP backend over a socket, and the test reads what the server 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -12,6 +11,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.test import override_settings
+
+from lookout.testing.ports import free_port
 
 
 class Received:
@@ -26,17 +27,11 @@ class Received:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def smtp_server() -> Iterator[Received]:
     """Start a server on a free local port and point the default mailer at it over SMTP."""
     received = Received()
-    port = _free_port()
+    port = free_port()
     controller = Controller(received, hostname="127.0.0.1", port=port)
     controller.start()
     mailers = {

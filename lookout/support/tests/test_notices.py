@@ -17,7 +17,8 @@ from lookout.inbox.models import Message
 from lookout.orders.testing import place
 from lookout.support import notices
 from lookout.support.models import Conversation, NoticeChoice
-from lookout.support.tests.smtp import _free_port, body_of, smtp_server
+from lookout.support.tests.smtp import body_of, smtp_server
+from lookout.testing.ports import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partners", "policies")]
 
@@ -142,7 +143,7 @@ def test_a_mail_server_that_is_down_loses_nothing_and_logs_no_address(
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": _free_port(), "timeout": 2},
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
         }
     }
     caplog.set_level(logging.DEBUG)
