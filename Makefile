@@ -59,7 +59,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 typecheck: install
-	$(BIN)/mypy lookout sandbox_processor
+	$(BIN)/mypy lookout sandbox_processor tests scripts
 
 migrations-check: install
 	LOOKOUT_ENV=test $(BIN)/lookout makemigrations --check --dry-run

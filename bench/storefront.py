@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,14 +22,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lookout.testing.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ensure_postgres_databases(url: str) -> None:
@@ -111,7 +106,7 @@ def _load(port: int, path: str, total: int, concurrency: int) -> tuple[float, fl
 
 def bench(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
     _prepare(env)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(BIN / "granian"),

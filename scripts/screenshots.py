@@ -34,13 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from lookout.testing.ports import free_port  # noqa: E402
 from sandbox_processor.shopper import future_expiry  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     BIN,
     CHROMIUM,
     CHROMIUM_ARGS,
     CHROMIUM_MISSING,
-    _free_port,
     _lookout,
     prepare_site,
 )
@@ -59,7 +59,7 @@ OUT = ROOT / "var" / "screenshots"
 
 
 def _start_server(env: dict[str, str], var_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(  # noqa: S603 (our own commands)
         [str(BIN / "granian"), "--interface", "wsgi", "lookout.wsgi:application",

@@ -29,15 +29,16 @@ ALLOWED = {
 PERSONAL = re.compile(r"email|phone|address|street|postal|name$|^name|city|birth|card|iban")
 
 
-def _form_classes() -> list[tuple[str, type[forms.BaseForm]]]:
-    found = []
+def _form_classes() -> list[tuple[str, type[forms.Form] | type[forms.ModelForm]]]:
+    found: list[tuple[str, type[forms.Form] | type[forms.ModelForm]]] = []
     for module_info in pkgutil.iter_modules(lookout.__path__):
         try:
             module = importlib.import_module(f"lookout.{module_info.name}.forms")
         except ModuleNotFoundError:
             continue
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__:
+            # every form of the store is declared (Form or ModelForm), so has base_fields
+            if issubclass(cls, forms.Form | forms.ModelForm) and cls.__module__ == module.__name__:
                 found.append((module.__name__, cls))
     return found
 

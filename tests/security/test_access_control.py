@@ -237,9 +237,11 @@ def _fresh_redaction(world: w.World) -> dict[str, Any]:
     from lookout.sharing.models import Partner, RedactionRequest
 
     _certificate(world)
+    partner = Partner.objects.order_by("name").first()
+    assert partner is not None
     found = RedactionRequest.objects.create(
         certificate_id=world.extra["certificate"],
-        partner=Partner.objects.order_by("name").first(),
+        partner=partner,
         subject=uuid.uuid4(),
         fields=["orders.Delivery.name"],
         due_at=timezone.now() + timedelta(days=30),

@@ -89,7 +89,7 @@ def _unlimited_checks(path: Path) -> list[str]:
             )
             if not inside_guard:
                 found.append(f"{relative}:{node.lineno} {_name(node)}(...)")
-        scope = [node] if isinstance(node, ast.Lambda | ast.FunctionDef) else []
+        scope: list[ast.AST] = [node] if isinstance(node, ast.Lambda | ast.FunctionDef) else []
         for child in ast.iter_child_nodes(node):
             visit(child, enclosing + scope)
 
