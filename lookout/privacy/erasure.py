@@ -24,6 +24,8 @@ from typing import Any
 
 from django.contrib.sessions.models import Session
 from django.db import connections, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lookout.vault.crypto import destroy_data_key
@@ -112,7 +114,7 @@ def _account(subject: uuid.UUID) -> int:
         totp_secret=None,
         password=user.password,
         is_active=False,
-        closed_at=timezone.now(),
+        closed_at=Coalesce(F("closed_at"), Value(timezone.now())),  # when it first closed
         last_login=None,
     )
     return 1
