@@ -43,6 +43,8 @@ from lookout.compliance import mutation  # noqa: E402
 REPORT = REPO / "var" / "mutation" / "report.json"
 WORK = REPO / "var" / "mutation" / "work"
 BIN = Path(sys.executable).parent
+# The PostgreSQL a module marked "database": "postgresql" is tested on (MUTATION_DATABASE_URL).
+POSTGRES = "postgres://postgres@127.0.0.1:5432/lookout"
 # mutmut stops a mutant's run after (its tests' clean duration + this) x 15 seconds of wall time.
 TIMEOUT_CONSTANT = 5
 
@@ -145,16 +147,25 @@ def run_module(module: mutation.ModuleConfig, *, jobs: int) -> dict[str, Any] | 
 
     started = time.monotonic()
     log = work / "run.log"
-    completed = _mutmut(work, log, ["--max-children", str(jobs)])
+    completed = _mutmut(work, log, ["--max-children", str(jobs)], module)
     wall = time.monotonic() - started
     return _entry(module, work, log, completed, wall)
 
 
-def _mutmut(work: Path, log: Path, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+def _mutmut(
+    work: Path, log: Path, args: list[str], module: mutation.ModuleConfig
+) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ)
+    if module.database == "postgresql":
+        # Each mutant's run creates PostgreSQL test databases of its own (mutation_plugin).
+        env["DATABASE_URL"] = os.environ.get("MUTATION_DATABASE_URL", POSTGRES)
+    else:
+        env.pop("DATABASE_URL", None)
     with log.open("w") as out:
         return subprocess.run(  # noqa: S603
             [str(BIN / "mutmut"), "run", *args],
             cwd=work,
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
@@ -189,7 +200,7 @@ def rerun_survivors(
             path.unlink()
     started = time.monotonic()
     log = work / "rerun.log"
-    completed = _mutmut(work, log, ["--max-children", str(jobs), *names])
+    completed = _mutmut(work, log, ["--max-children", str(jobs), *names], module)
     wall = time.monotonic() - started
     fresh = _entry(module, work, log, completed, entry["wall_seconds"])
     if fresh is None:

@@ -44,6 +44,9 @@ class ModuleConfig:
     path: str
     tests: tuple[str, ...]
     commitments: tuple[str, ...]
+    # "postgresql" for a module with code that runs on PostgreSQL only (its mutants would
+    # otherwise meet tests that never run that code); "sqlite", the embedded default, else.
+    database: str = "sqlite"
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+DATABASES = ("sqlite", "postgresql")
+
+
 def load_config(path: Path = CONFIG_FILE) -> dict[str, ModuleConfig]:
     """The modules `make mutation` mutates, each with the tests run against its mutants and the
     commitments it enforces (those `enforcing.json` names it for, plus any listed here)."""
@@ -152,10 +158,14 @@ def load_config(path: Path = CONFIG_FILE) -> dict[str, ModuleConfig]:
         modules = {}
         for module, entry in data["modules"].items():
             ids = by_module.get(module, set()) | set(entry.get("commitments", []))
+            database = entry.get("database", "sqlite")
+            if database not in DATABASES:
+                raise ValueError(f"{module}: database {database!r} is not one of {DATABASES}")
             modules[module] = ModuleConfig(
                 path=module,
                 tests=tuple(entry["tests"]),
                 commitments=tuple(sorted(ids, key=lambda c: order.get(c, len(order)))),
+                database=database,
             )
         return modules
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -219,6 +219,33 @@ def test_the_mutation_config_names_existing_modules_and_known_commitments():
     assert {c for entry in config.values() for c in entry.commitments} <= known_ids()
 
 
+def test_a_module_can_ask_for_its_mutants_to_meet_postgresql(tmp_path):
+    # given a module whose code runs on PostgreSQL only, and one on the default database
+    config = tmp_path / "mutation.json"
+    config.write_text(
+        json.dumps(
+            {
+                "modules": {
+                    "lookout/incidents/radius.py": {
+                        "tests": ["lookout/incidents/tests"],
+                        "database": "postgresql",
+                    },
+                    "lookout/returns/window.py": {"tests": ["lookout/returns/tests"]},
+                }
+            }
+        )
+    )
+    loaded = mutation.load_config(config)
+    assert loaded["lookout/incidents/radius.py"].database == "postgresql"
+    assert loaded["lookout/returns/window.py"].database == "sqlite"
+    # and a database the runner does not know is refused, naming the module
+    config.write_text(
+        json.dumps({"modules": {"lookout/returns/window.py": {"tests": ["t"], "database": "x"}}})
+    )
+    with pytest.raises(mutation.MutationError, match=r"lookout/returns/window\.py"):
+        mutation.load_config(config)
+
+
 def test_every_entry_of_the_committed_survivors_file_says_why():
     # load_explained refuses a line without a reason; the file must also parse as committed
     assert all(why.strip() for why in mutation.load_explained().values())
