@@ -29,7 +29,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection, models, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from lookout.core.inventory import Personal, declaration
@@ -206,6 +206,14 @@ def _plain_personal(
     return names
 
 
+def _held(model: type[models.Model], name: str) -> Count:
+    """Rows where the column holds something: not NULL, and for text not blank either (a
+    customer's empty display name, an account order's blank email index hold nothing)."""
+    if isinstance(model._meta.get_field(name), models.CharField | models.TextField):
+        return Count(name, filter=~Q(**{name: ""}))
+    return Count(name)
+
+
 def holdings(subjects: set[uuid.UUID] | None = None) -> dict[uuid.UUID, _Person]:
     """What the main database holds per person: their sealed fields (in `withheld`) and their
     plain personal columns (in `metadata`), with how many rows. One GROUP BY per model with
@@ -219,7 +227,7 @@ def holdings(subjects: set[uuid.UUID] | None = None) -> dict[uuid.UUID, _Person]
             continue
         subject_field = next(iter(encrypted.values())).subject_field
         plain = _plain_personal(model, encrypted, subject_field)
-        counts = {f"c_{name}": Count(name) for name in [*encrypted, *plain]}
+        counts = {f"c_{name}": _held(model, name) for name in [*encrypted, *plain]}
         rows = (
             model._base_manager.order_by()
             .values(subject_field)

@@ -182,3 +182,19 @@ def test_an_incident_must_name_what_was_compromised(staff) -> None:
     now = timezone.now()
     with pytest.raises(IncidentError, match="end after"):
         _incident(officer, kind=Kind.BACKUP, started_at=now, ended_at=now)
+
+
+@pytest.mark.commitment("C4.8")
+def test_a_blank_column_is_not_reported_as_exposed_metadata(staff, customer, policies, partners):
+    # given a customer (no role, no display name) whose account order keeps no email index
+    officer, _ = staff(Role.PRIVACY_OFFICER)
+    person = customer()
+    place(user=person)
+    # when a backup is lost
+    row = _incident(officer, kind=Kind.BACKUP).exposures.get(subject=person.subject)
+    # then their notice names the blind index they have, not columns that hold nothing
+    assert "accounts.User.email_index" in row.metadata
+    assert "accounts.User.role" not in row.metadata
+    assert "accounts.User.display_name" not in row.metadata
+    assert "orders.Delivery.email_index" not in row.metadata
+    assert "orders.Delivery.name" in row.withheld
