@@ -117,4 +117,5 @@ def test_each_grouped_csv_says_what_its_columns_are(shop):
         assert rows[0] == [first, "Viewers", "Add-to-cart visitors", "Orders", "Conversion %"]
         assert ["Locks" if name == "categories" else "20-29%", "7", "5", "5", "71.4"] in rows
     page = client.get("/analytics/reports/?days=30").content.decode()
-    assert "Categories" in page and "Discount depth vs conversion" in page
+    assert '<h2 id="t-categories">Categories</h2>' in page
+    assert '<h2 id="t-discounts">Discount depth vs conversion</h2>' in page
