@@ -81,3 +81,15 @@ def test_an_order_paid_while_it_was_being_decided_is_left_as_it_is():
     Order.objects.filter(pk=order.pk).update(status=Status.PAID)
     assert settle(order=order, now=order.placed_at + hold_period() * 2) == "changed"
     assert Order.objects.get(pk=order.pk).status == Status.PAID
+
+
+def test_an_order_paid_by_reconciliation_keeps_its_payment_for_capture_and_refunds():
+    order, placed = _waiting("settle-paid-1")
+    pay_on_sandbox(placed["payment_url"])
+    assert settle_waiting(now=order.placed_at + reconcile_after() + timedelta(seconds=1)) == {
+        "paid": 1
+    }
+    order.refresh_from_db()
+    payment = Payment.objects.get(order_ref=order.pk)
+    assert order.status == Status.PAID
+    assert (order.payment_id, payment.status) == (payment.pk, Payment.Status.AUTHORIZED)
