@@ -249,3 +249,25 @@ def test_a_module_can_ask_for_its_mutants_to_meet_postgresql(tmp_path):
 def test_every_entry_of_the_committed_survivors_file_says_why():
     # load_explained refuses a line without a reason; the file must also parse as committed
     assert all(why.strip() for why in mutation.load_explained().values())
+
+
+def test_a_mutants_test_databases_carry_only_its_own_suffix():
+    # given the names a worker inherits after mutmut's earlier runs in the same process
+    from lookout.compliance.mutation_plugin import forget_earlier_suffixes
+
+    databases = {
+        "default": {"TEST": {"NAME": "test_lookout_3721_mutant3721_mutant3721_mutant3721"}},
+        "keystore": {"TEST": {"NAME": "test_lookout_keys_3721_mutant3721_mutant3721"}},
+        "other": {"TEST": {"NAME": "test_lookout_3721"}},
+        "none": {},
+    }
+    forget_earlier_suffixes(databases)
+    # then each is back to the settings' name, to which pytest-django adds the worker's own
+    assert [d.get("TEST", {}).get("NAME") for d in databases.values()] == [
+        "test_lookout_3721",
+        "test_lookout_keys_3721",
+        "test_lookout_3721",
+        None,
+    ]
+    # and that one suffix keeps PostgreSQL's 63-character limit
+    assert len("test_lookout_keys_3721" + "_mutant" + "4194304") <= 63
