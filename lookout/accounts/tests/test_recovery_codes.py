@@ -143,3 +143,37 @@ def test_one_code_checked_by_parallel_requests_is_accepted_once(
         results = list(pool.map(check, range(6)))
     # then
     assert results.count(True) == 1
+
+
+@pytest.mark.commitment("C4.7")
+def test_one_persons_recovery_code_never_signs_in_another():
+    # given: two enrolled staff members, each with their own ten codes
+    create_account(email="ann.staff@example.com", password=PASSWORD, role="finance")
+    bob = create_account(email="bob.staff@example.com", password=PASSWORD, role="warehouse")
+    anns = _enrol(Client(), "ann.staff@example.com")
+    bobs = _enrol(Client(), "bob.staff@example.com")
+    # when: Bob's sign-in is given one of Ann's codes
+    client = Client()
+    sign_in(client, "bob.staff@example.com")
+    refused = client.post("/accounts/otp/", {"code": anns[0]})
+    # then: refused, and Ann's code is not used up
+    assert refused.status_code == 400 and client.session.get(OTP_SESSION_KEY) is None
+    assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 0
+    # and Bob's own code works, and the audit counts the codes Bob has left, not everyone's
+    assert client.post("/accounts/otp/", {"code": bobs[0]}).status_code == 302
+    entry = AuditEntry.objects.filter(action="staff.recovery_code_used").get()
+    assert entry.subject_ref == str(bob.subject) and entry.detail == {"left": 9}
+
+
+@pytest.mark.commitment("C4.7")
+def test_a_recovery_code_needs_a_confirmed_second_factor_and_its_own_shape():
+    ann = create_account(email="ann.staff@example.com", password=PASSWORD, role="finance")
+    codes = _enrol(Client(), "ann.staff@example.com")
+    ann = User.objects.get(pk=ann.pk)
+    # six digits are an app code, never taken for a recovery code
+    assert otp.use_recovery_code(user=ann, code="123456") is False
+    # an account whose second factor is no longer confirmed cannot use its old codes
+    User.objects.filter(pk=ann.pk).update(totp_confirmed_at=None)
+    unconfirmed = User.objects.get(pk=ann.pk)
+    assert otp.use_recovery_code(user=unconfirmed, code=codes[0]) is False
+    assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 0
