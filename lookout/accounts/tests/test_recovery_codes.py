@@ -163,6 +163,9 @@ def test_one_persons_recovery_code_never_signs_in_another():
     assert client.post("/accounts/otp/", {"code": bobs[0]}).status_code == 302
     entry = AuditEntry.objects.filter(action="staff.recovery_code_used").get()
     assert entry.subject_ref == str(bob.subject) and entry.detail == {"left": 9}
+    # by Bob himself, on his own account (who used it, and on what, is on the record)
+    assert (entry.actor_ref, entry.actor_role) == (str(bob.subject), "warehouse")
+    assert entry.target == f"accounts.User:{bob.pk}"
 
 
 @pytest.mark.commitment("C4.7")
