@@ -61,14 +61,20 @@ def _secret(user: User) -> str:
     return secret["totp_secret"] or ""
 
 
+def provisioning_uri(*, user: User, secret: str) -> str:
+    """What the QR code holds: the otpauth URI an authenticator app reads, labelled with the
+    role and the first 8 characters of the person's pseudonymous id, never their email."""
+    label = f"{user.get_role_display()} {str(user.subject)[:8]}"
+    return pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER)
+
+
 def enrolment_details(*, user: User) -> dict[str, str]:
     """The secret (to type in) and its QR code as inline SVG: no request leaves the page.
 
     The app's label names the role and a short pseudonymous id, never the email.
     """
     secret = _secret(user)
-    label = f"{user.get_role_display()} {str(user.subject)[:8]}"
-    uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER)
+    uri = provisioning_uri(user=user, secret=secret)
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8)
     svg = image.to_string(encoding="unicode")
     # Group the secret in fours, as authenticator apps show it.

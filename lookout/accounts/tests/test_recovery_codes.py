@@ -180,3 +180,31 @@ def test_a_recovery_code_needs_a_confirmed_second_factor_and_its_own_shape():
     unconfirmed = User.objects.get(pk=ann.pk)
     assert otp.use_recovery_code(user=unconfirmed, code=codes[0]) is False
     assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 0
+
+
+@pytest.mark.commitment("C4.7")
+def test_the_enrolment_qr_code_holds_the_shops_name_the_role_and_a_pseudonym_never_the_email():
+    # given a new staff member on the enrolment page
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    import qrcode
+    import qrcode.image.svg
+
+    user = create_account(email="new.staff@example.com", password=PASSWORD, role="finance")
+    client = Client()
+    sign_in(client, "new.staff@example.com")
+    page = client.get("/accounts/otp/").content.decode()
+    found = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)
+    assert found is not None
+    secret = found.group(1).replace(" ", "")
+    # when the app reads what the QR code holds
+    uri = otp.provisioning_uri(user=User.objects.get(pk=user.pk), secret=secret)
+    parts = urlsplit(uri)
+    # then: the shop's name, the role and the first 8 characters of the pseudonymous id
+    assert (parts.scheme, parts.netloc) == ("otpauth", "totp")
+    assert unquote(parts.path) == f"/Lookout:Finance {str(user.subject)[:8]}"
+    assert parse_qs(parts.query) == {"secret": [secret], "issuer": ["Lookout"]}
+    assert "example.com" not in unquote(uri) and "new.staff" not in unquote(uri)
+    # and the page's QR code is that URI, drawn inline (no request leaves the page)
+    drawn = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8)
+    assert drawn.to_string(encoding="unicode") in page
