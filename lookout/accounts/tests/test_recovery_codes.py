@@ -208,3 +208,28 @@ def test_the_enrolment_qr_code_holds_the_shops_name_the_role_and_a_pseudonym_nev
     # and the page's QR code is that URI, drawn inline (no request leaves the page)
     drawn = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8)
     assert drawn.to_string(encoding="unicode") in page
+
+
+@pytest.mark.commitment("C4.7")
+def test_no_code_passes_for_an_account_without_a_second_factor():
+    user = create_account(email="plain@example.com", password=PASSWORD)
+    assert user.totp_secret is None
+    for code in ("123456", "000000", pyotp.TOTP(pyotp.random_base32()).now()):
+        assert otp.verify_code(user=user, code=code) is False
+
+
+@pytest.mark.commitment("C4.7")
+@pytest.mark.parametrize(
+    "code, recovery",
+    [
+        ("ABCDE-FGHJK", True),
+        ("abcde fghjk", True),  # typed in lower case, with a space
+        ("ABCDE-FGHJ", False),  # one character short
+        ("ABCDEFGHJKL", False),  # one too many
+        ("1234567890", False),  # ten digits: never a recovery code
+        ("123456", False),  # an app code
+        ("ABCDE", False),
+    ],
+)
+def test_a_code_is_read_as_a_recovery_code_only_with_its_length_and_letters(code, recovery):
+    assert otp.looks_like_recovery_code(code) is recovery
