@@ -233,3 +233,21 @@ def test_no_code_passes_for_an_account_without_a_second_factor():
 )
 def test_a_code_is_read_as_a_recovery_code_only_with_its_length_and_letters(code, recovery):
     assert otp.looks_like_recovery_code(code) is recovery
+
+
+@pytest.mark.commitment("C4.7")
+def test_an_app_code_counts_within_one_window_of_drift_and_no_further(
+    make_staff: Callable[..., tuple[User, str]],
+):
+    import time
+
+    user, secret = make_staff()
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    # two windows away, either side: refused (a clock that far off, or an old code)
+    for far in (now + 2 * totp.interval, now - 2 * totp.interval):
+        assert otp.verify_code(user=User.objects.get(pk=user.pk), code=totp.at(far)) is False
+    # the current code, typed in two groups as apps show it, is accepted
+    current = totp.at(now)
+    spaced = f"{current[:3]} {current[3:]}"
+    assert otp.verify_code(user=User.objects.get(pk=user.pk), code=spaced) is True
