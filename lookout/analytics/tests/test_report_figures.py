@@ -9,10 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.analytics import reports, services
 from lookout.analytics.reports import Suppressed
@@ -21,6 +19,7 @@ from lookout.catalog.tests import factories
 from lookout.orders.demo import ensure_partners
 from lookout.orders.testing import place
 from lookout.policies.initial import ensure_initial_versions
+from lookout.testing.staff import client_past_second_factor
 
 # Transactional: the reports read through the replica connection, which sees committed data
 # (and the orders placed write audit entries, which the flush after each test must remove).
@@ -106,11 +105,7 @@ def test_each_grouped_csv_says_what_its_columns_are(shop):
     user = create_account(
         email="cm@example.com", password="correct-horse-battery", role="catalog_manager"
     )
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(user)
     for name, first in (("categories", "Category"), ("discounts", "Discount")):
         response = client.get(f"/analytics/reports/{name}.csv?days=30")
         rows = list(csv.reader(io.StringIO(response.content.decode())))

@@ -10,10 +10,10 @@ import re
 import pytest
 from django.test import Client
 
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.analytics import services
 from lookout.catalog.tests import factories
+from lookout.testing.staff import client_past_second_factor
 
 # Transactional: reports read through the replica connection (lookout.core.replica; in tests, a
 # second connection to the test database), which sees committed data only, as a replica does.
@@ -30,12 +30,10 @@ def _visits(n: int, *, first: int = 1, **event: object) -> None:
 def _staff(role: str, *, verified: bool = True) -> Client:
     email = f"{role}-{'v' if verified else 'u'}@example.com"
     user = create_account(email=email, password="correct-horse-battery", role=role)
+    if verified:
+        return client_past_second_factor(user)
     client = Client()
     client.force_login(user)
-    if verified:
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
     return client
 
 

@@ -5,10 +5,10 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.policies.initial import initial_text
+from lookout.testing.staff import client_past_second_factor
 
 NEW_PRIVACY = initial_text("privacy").replace(
     "cut short so that it cannot locate you",
@@ -35,9 +35,4 @@ def _admin_client() -> Client:
     admin = create_account(
         email="admin@example.com", password="staff-long-pass-1", role="administrator"
     )
-    client = Client()
-    client.force_login(admin)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
-    return client
+    return client_past_second_factor(admin)
