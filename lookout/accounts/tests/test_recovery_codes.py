@@ -205,9 +205,11 @@ def test_the_enrolment_qr_code_holds_the_shops_name_the_role_and_a_pseudonym_nev
     assert unquote(parts.path) == f"/Lookout:Finance {str(user.subject)[:8]}"
     assert parse_qs(parts.query) == {"secret": [secret], "issuer": ["Lookout"]}
     assert "example.com" not in unquote(uri) and "new.staff" not in unquote(uri)
-    # and the page's QR code is that URI, drawn inline (no request leaves the page)
+    # and the page's QR code is that URI, drawn inline (no request leaves the page), the
+    # figure holding the drawing and nothing else before its caption
     drawn = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8)
-    assert drawn.to_string(encoding="unicode") in page
+    svg = drawn.to_string(encoding="unicode")
+    assert f'<figure class="qr">{svg}<figcaption>' in page
 
 
 @pytest.mark.commitment("C4.7")
