@@ -116,7 +116,7 @@ def parcel_model(monkeypatch: pytest.MonkeyPatch, db: None) -> type[models.Model
     for field in PARCEL_CATEGORIES:
         for purpose in (Purpose.DELIVERY, Purpose.FULFILMENT, Purpose.REFUND, Purpose.AFTER_SALES):
             cell = (matrix.SYSTEM, f"sharing.Parcel.{field}", purpose)
-            monkeypatch.setitem(matrix.CELLS, cell, matrix.Level.FULL)
+            monkeypatch.setitem(matrix.cells(), cell, matrix.Level.FULL)
     # Created inside the test's transaction (DDL is transactional on SQLite and PostgreSQL), so
     # the rollback at the end of the test removes the table. The schema editor only writes the
     # CREATE TABLE statement: SQLite's refuses to be entered inside a transaction.
