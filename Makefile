@@ -68,9 +68,12 @@ migrations-check: install
 # worker has its own databases, temporary files and Redis database: docs/testing.md); unset, each
 # pass is one process, which is quickest on a 2-core machine where the two passes fill both cores.
 XDIST = $(if $(TEST_WORKERS),-n $(TEST_WORKERS) --dist loadfile)
+# Each pass ends by naming its 25 slowest steps (setups included): where the time goes, in
+# every run (docs/testing.md).
+DURATIONS := --durations=25 --durations-min=2
 
 pytest: install node-deps
-	$(BIN)/pytest -p no:cacheprovider $(XDIST) --results-label sqlite
+	$(BIN)/pytest -p no:cacheprovider $(XDIST) $(DURATIONS) --results-label sqlite
 
 postgres_up = [ -n "$${DATABASE_URL:-}" ] || $(BIN)/python -c \
 	"import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null
@@ -79,7 +82,7 @@ pytest-postgres: install node-deps
 	@if $(postgres_up); then \
 		echo "PostgreSQL run: $${DATABASE_URL:-$(PG_URL)}" | sed 's#//[^@]*@#//***@#'; \
 		DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -p no:cacheprovider \
-			$(XDIST) --results-label postgres; \
+			$(XDIST) $(DURATIONS) --results-label postgres; \
 	elif [ "$${CI:-}" = true ]; then echo "PostgreSQL is not reachable on 127.0.0.1:5432 and" \
 		"DATABASE_URL is unset: CI runs every test on PostgreSQL too (.ci/run starts it)."; \
 		exit 1; \

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import os
 
+import freezegun
 import pytest
 
 from lookout.testing.passes import refuse_misplaced_independent
+
+# pytest's own clock reads the real time while a test's time is frozen: otherwise a test that
+# freezes time in a fixture is reported by `--durations` as taking decades (freezegun's own
+# list names "_pytest.runner." with a dot, which no module name starts with).
+freezegun.configure(extend_ignore_list=["_pytest"])
 
 pytest_plugins = ["lookout.audit.testing"]
 
