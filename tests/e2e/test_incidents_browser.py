@@ -1,8 +1,8 @@
 """The privacy officer records a breach incident in a real Chromium against the real server and
 sees its blast radius (C4.8, issue 26).
 
-In the live server's own database: the demo staff, and a customer whose email the demo
-after-sales account reads through the gate (an audited read). The officer signs in with
+In the live server's own database: the demo staff, and a customer whose email an after-sales
+account of the test's own reads through the gate (an audited read). The officer signs in with
 password and TOTP code (`lookout demo_otp`), records that the after-sales account was
 compromised over the last hour, and sees exactly that customer, by pseudonymous id, with the
 field read; then sends the notices. The pages are checked at 390 px for horizontal overflow;
@@ -28,16 +28,16 @@ PREPARE = """
 import json, secrets
 from lookout.access import reveal
 from lookout.accounts import demo
-from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.core.purposes import Purpose
-from lookout.vault.blind_index import email_index
 
 demo.load(progress=lambda m: None)
-agent = User.objects.get(email_index=email_index("after-sales@example.com"))
-new = lambda: create_account(
-    email=f"p.{secrets.token_hex(4)}@example.com", password="a-long-passphrase-1"
+new = lambda **role: create_account(
+    email=f"p.{secrets.token_hex(4)}@example.com", password="a-long-passphrase-1", **role
 )
+# an after-sales account of this module's own: the demo's is used by other browser tests on
+# the same server, whose reads would be in the window too
+agent = new(role="after_sales")
 person, bystander = new(), new()
 reveal(person, ["email"], purpose=Purpose.AFTER_SALES, actor=agent)
 print(json.dumps({"agent": str(agent.subject), "person": str(person.subject),
