@@ -23,7 +23,9 @@ from playwright.sync_api import Page, expect
 from lookout.testing.ports import free_port
 from tests.e2e.conftest import BIN, DESKTOP, ROOT, _lookout, prepare_site
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass of `make test` (a site of its own whatever the pass): the PostgreSQL pass
+# has the longer share of the other work (root conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 PIXEL_JS = b"window.lookoutPixelRuns = (window.lookoutPixelRuns || 0) + 1;\n"
 PAGES = ["/", "/c/outdoor-cameras/", "/search/?q=kestrel", "/cookies/"]
 

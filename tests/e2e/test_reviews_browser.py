@@ -25,7 +25,9 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_accessibility import axe_source, check_page  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass of `make test` (a site of its own whatever the pass): the PostgreSQL pass
+# has the longer share of the other work (root conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 PASSWORD = "reviews-long-pass-1"
 AGENT = "reviews.agent@example.com"

@@ -10,7 +10,9 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass of `make test` (a site of its own whatever the pass): the PostgreSQL pass
+# has the longer share of the other work (root conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 
 def _usd(text: str) -> Decimal:

@@ -13,7 +13,9 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass of `make test` (a site of its own whatever the pass): the PostgreSQL pass
+# has the longer share of the other work (root conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 
 def test_a_ticked_filter_can_be_unticked_and_the_address_does_not_grow(live_server_url, browser):

@@ -24,7 +24,9 @@ from lookout.testing.parts import missing
 from tests.e2e.conftest import BIN, PHONE, ROOT, _site_env, pass_second_factor
 from tests.e2e.test_accessibility import AXE, AXE_MISSING, check_page
 
-pytestmark = pytest.mark.browser
+# In the SQLite pass of `make test` (a site of its own whatever the pass): the PostgreSQL pass
+# has the longer share of the other work (root conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 PASSWORD = "support-long-pass-1"
 AGENT = "support.agent@example.com"
