@@ -81,8 +81,8 @@ def staff() -> Callable[[str], Any]:
     """A staff member of `role` whose client passed the second factor."""
     from django.test import Client
 
-    from lookout.accounts.middleware import OTP_SESSION_KEY
     from lookout.accounts.services import create_account
+    from lookout.testing.staff import client_past_second_factor
 
     def make(role: str) -> tuple[Any, Client]:
         user = create_account(
@@ -90,12 +90,7 @@ def staff() -> Callable[[str], Any]:
             password="staff-long-pass-1",  # noqa: S106
             role=role,
         )
-        client = Client()
-        client.force_login(user)
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
-        return user, client
+        return user, client_past_second_factor(user)
 
     return make
 

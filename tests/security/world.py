@@ -18,9 +18,9 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
+from lookout.testing.staff import client_past_second_factor
 
 PASSWORD = "a-long-passphrase-1"
 CUSTOMERS = ("customer", "other_customer")
@@ -61,12 +61,11 @@ def client_for(actor: str, people: dict[str, User], *, second_factor: bool = Tru
     key = (user.pk, user.get_session_auth_hash(), verified)
     contents = _SIGNED_IN.get(key)
     if contents is None:
-        client.force_login(user)
-        signed_in = client.session
         if verified:
-            signed_in[OTP_SESSION_KEY] = True
-            signed_in.save()
-        _SIGNED_IN[key] = dict(signed_in.items())
+            client = client_past_second_factor(user)
+        else:
+            client.force_login(user)
+        _SIGNED_IN[key] = dict(client.session.items())
         return client
     session: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
     session.update(contents)

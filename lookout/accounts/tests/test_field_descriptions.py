@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -89,11 +89,7 @@ def test_help_text_and_errors_are_tied_to_their_field_on_the_password_page() -> 
 
 def test_a_field_with_help_and_an_error_points_to_both_on_the_publishing_page() -> None:
     admin = create_account(email="adm@example.com", password=PASSWORD, role="administrator")
-    client = Client()
-    client.force_login(admin)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(admin)
 
     response = client.post(
         "/policies/manage/", {"document": "privacy", "text": "x", "effective_on": "31/12/2027"}

@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.accounts.tests.conftest import PASSWORD, sign_in
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -141,11 +141,7 @@ def test_the_admins_own_password_change_is_limited_and_shares_the_budget(setting
     # given a signed-in staff member past the second factor, and a limit of 3
     settings.LOOKOUT_LOGIN_LIMIT_PER_ACCOUNT = 3
     staff = create_account(email="cm@example.com", password=PASSWORD, role="catalog_manager")
-    client = Client()
-    client.force_login(staff)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(staff)
     fields = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     # when the old password is guessed wrong twice at the admin and once at the store
     admin_wrong = [
@@ -167,11 +163,7 @@ def test_the_admins_own_password_change_is_limited_and_shares_the_budget(setting
 def test_the_admins_own_password_change_still_works_within_the_limit():
     # given a signed-in staff member past the second factor
     staff = create_account(email="cm@example.com", password=PASSWORD, role="catalog_manager")
-    client = Client()
-    client.force_login(staff)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(staff)
     # when they change their password at the admin with the right old one
     done = client.post(
         "/admin/password_change/",

@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.catalog.admin import ProductForm
 from lookout.catalog.models import Product, Structure
 from lookout.catalog.tests import factories
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +25,7 @@ def manager(settings) -> Client:
     user = create_account(
         email="catalog@example.com", password="staff-long-pass-1", role=Role.CATALOG_MANAGER
     )
-    client = Client()
-    client.force_login(user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
-    return client
+    return client_past_second_factor(user, backend=settings.AUTHENTICATION_BACKENDS[0])
 
 
 def _form(product: Product, variants: list[dict[str, Any]], *, initial: int = 0) -> dict:

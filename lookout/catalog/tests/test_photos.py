@@ -18,13 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image, ImageCms, ImageDraw
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.catalog import cache as page_cache
 from lookout.catalog import demo, photos
 from lookout.catalog.admin import ProductForm
 from lookout.catalog.models import Product, ProductPhoto
 from lookout.catalog.tests import factories
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -335,12 +335,7 @@ def _catalog_manager_client(settings) -> Client:
     user = create_account(
         email="catalog@example.com", password="staff-long-pass-1", role=Role.CATALOG_MANAGER
     )
-    client = Client()
-    client.force_login(user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
-    return client
+    return client_past_second_factor(user, backend=settings.AUTHENTICATION_BACKENDS[0])
 
 
 def _change_form(product: Product, upload, alt_text: str) -> dict:

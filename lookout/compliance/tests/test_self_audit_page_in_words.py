@@ -7,15 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.utils.html import escape
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.compliance.selfaudit.result import title_of
 from lookout.compliance.selfaudit.runner import _checks, last_run, run_self_audit
 from lookout.testing.pages import reads_as_machine
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +26,7 @@ def test_the_last_run_reads_in_words() -> None:
     officer = create_account(
         email="officer@example.com", password="staff-long-pass-1", role=Role.PRIVACY_OFFICER
     )
-    client = Client()
-    client.force_login(officer)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(officer)
 
     page = client.get("/compliance/self-audit/").content.decode()
 

@@ -12,7 +12,6 @@ from django.test import Client
 from django.utils import timezone
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
 from lookout.audit.services import record
@@ -26,6 +25,7 @@ from lookout.compliance.selfaudit.runner import run_self_audit
 from lookout.core.scheduler import periodic_jobs, resolve
 from lookout.inbox.models import Message
 from lookout.sharing.models import DataAgreement, Disclosure, Partner
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -252,12 +252,7 @@ def test_the_self_audit_is_a_periodic_task() -> None:
 
 def _staff_client(role: str) -> Client:
     user = create_account(email=f"{role}@example.com", password="staff-long-pass-1", role=role)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
-    return client
+    return client_past_second_factor(user)
 
 
 def test_only_the_privacy_officer_sees_the_self_audit_page() -> None:

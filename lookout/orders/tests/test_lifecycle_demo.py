@@ -20,6 +20,7 @@ from lookout.returns.models import Refund, RefundStatus, ReturnRequest, ReturnSt
 from lookout.returns.window import check_window
 from lookout.sharing.models import Disclosure
 from lookout.shipping.models import TrackingEvent
+from lookout.testing.staff import client_past_second_factor
 from lookout.vault.blind_index import email_index
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +43,9 @@ def _payment(order: Order) -> Payment:
 
 
 def _warehouse_client() -> Client:
-    from lookout.accounts.middleware import OTP_SESSION_KEY
     from lookout.orders.demo import demo_user
 
-    client = Client()
-    client.force_login(demo_user("warehouse@example.com"))
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
-    return client
+    return client_past_second_factor(demo_user("warehouse@example.com"))
 
 
 def test_demo_leaves_an_order_in_every_state_each_with_its_history_audit_and_messages():

@@ -17,6 +17,7 @@ from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.policies.models import PolicyVersion
 from lookout.policies.selectors import current_versions
+from lookout.testing.staff import client_past_second_factor
 
 from .conftest import NEW_PRIVACY
 
@@ -30,12 +31,8 @@ def test_the_publishing_page_is_for_administrators_only(make_customer) -> None:
     customer = Client()
     customer.force_login(make_customer("ann"))
     assert customer.get("/policies/manage/").status_code == 403
-    warehouse = Client()
     user: User = create_account(email="wh@example.com", password="staff-pass-12", role="warehouse")
-    warehouse.force_login(user)
-    session = warehouse.session
-    session["lookout_otp_verified"] = True
-    session.save()
+    warehouse = client_past_second_factor(user)
     response = warehouse.post("/policies/manage/", {"document": "privacy", "text": "# Hacked"})
     assert response.status_code == 403
     assert PolicyVersion.objects.count() == 3

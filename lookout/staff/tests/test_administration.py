@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
 from lookout.staff import services
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +62,9 @@ def test_catalog_manager_edits_products_in_the_admin_and_no_one_else(settings) -
 
     item = product()
     for role, status in [(Role.CATALOG_MANAGER, 200), (Role.FINANCE, 403)]:
-        client = Client()
-        client.force_login(_staff(role), backend=settings.AUTHENTICATION_BACKENDS[0])
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
+        client = client_past_second_factor(
+            _staff(role), backend=settings.AUTHENTICATION_BACKENDS[0]
+        )
         response = client.get(f"/admin/catalog/product/{item.pk}/change/")
         assert response.status_code == status, role
         if status == 200:

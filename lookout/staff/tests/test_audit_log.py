@@ -12,13 +12,13 @@ from django.test import Client
 from freezegun import freeze_time
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
 from lookout.audit.services import record
 from lookout.core.purposes import Purpose
 from lookout.staff.audit_log import PER_PAGE
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,7 @@ def _as(role: str) -> tuple[User, Client]:
     user = create_account(
         email=f"{role}-{uuid.uuid4().hex[:6]}@staff.example", password="x" * 16, role=role
     )
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(user)
     return user, client
 
 

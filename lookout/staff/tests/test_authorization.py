@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
@@ -24,6 +23,7 @@ from lookout.returns import services
 from lookout.returns.models import Dispute, Refund, ReturnRequest
 from lookout.returns.testing import delivered_order, request_all
 from lookout.sharing.models import Disclosure
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = [
     pytest.mark.django_db,
@@ -34,14 +34,12 @@ ACTORS = ["anonymous", "customer", "other_customer", *(r.value for r in Role)]
 
 
 def _client(actor: str, people: dict[str, User]) -> Client:
-    client = Client()
     if actor == "anonymous":
-        return client
-    client.force_login(people[actor])
+        return Client()
     if people[actor].role:
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
+        return client_past_second_factor(people[actor])
+    client = Client()
+    client.force_login(people[actor])
     return client
 
 

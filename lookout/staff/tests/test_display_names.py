@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
 from lookout.audit.services import record
 from lookout.core.purposes import Purpose
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,7 @@ def _as(role: str) -> tuple[User, Client]:
     user = create_account(
         email=f"{role}-{uuid.uuid4().hex[:6]}@staff.example", password="x" * 16, role=role
     )
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(user)
     return user, client
 
 
@@ -65,11 +61,7 @@ def test_the_administrator_names_a_staff_member_and_the_audit_log_shows_it() -> 
     assert f"Sam Rivera (After-sales · {str(agent.subject)[:8]})" in page
     assert "Staff display name set" in page
     # and the agent sees their own name in the back office's navigation
-    agent_client = Client()
-    agent_client.force_login(agent)
-    session = agent_client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    agent_client = client_past_second_factor(agent)
     assert "Sam Rivera" in agent_client.get("/staff/after-sales/").content.decode()
 
 

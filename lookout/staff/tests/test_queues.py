@@ -6,7 +6,6 @@ import pytest
 from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.models import User
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
@@ -15,6 +14,7 @@ from lookout.returns import services
 from lookout.returns.models import Dispute, ReturnRequest
 from lookout.returns.testing import delivered_order, request_all
 from lookout.sharing.models import Disclosure
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = [
     pytest.mark.django_db,
@@ -25,11 +25,7 @@ STREET = "1600 Amphitheatre"
 
 def _as(role: str) -> tuple[User, Client]:
     user = create_account(email=f"{role}@example.com", password="staff-long-pass-1", role=role)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(user)
     return user, client
 
 

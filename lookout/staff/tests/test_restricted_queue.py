@@ -4,10 +4,8 @@ row by row: the gate refuses their contact (audited), the other rows are read as
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from lookout.access.roles import Role
-from lookout.accounts.middleware import OTP_SESSION_KEY
 from lookout.accounts.services import create_account
 from lookout.audit.models import AuditEntry
 from lookout.orders.testing import GUEST_EMAIL, RECIPIENT
@@ -16,6 +14,7 @@ from lookout.privacy.restriction import open_restriction
 from lookout.returns import services
 from lookout.returns.testing import delivered_order, request_all
 from lookout.staff.views import RESTRICTED_ROW
+from lookout.testing.staff import client_past_second_factor
 
 pytestmark = [
     pytest.mark.django_db,
@@ -25,11 +24,7 @@ pytestmark = [
 
 def _as(role: str):  # type: ignore[no-untyped-def]
     user = create_account(email=f"{role}@example.com", password="staff-long-pass-1", role=role)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[OTP_SESSION_KEY] = True
-    session.save()
+    client = client_past_second_factor(user)
     return user, client
 
 

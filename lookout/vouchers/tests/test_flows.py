@@ -16,6 +16,7 @@ from django.utils import timezone
 from lookout.cart.services import add_to_cart, open_cart
 from lookout.orders.models import Order, Status
 from lookout.orders.testing import make_cart, make_product, pay_on_sandbox
+from lookout.testing.staff import client_past_second_factor
 from lookout.vouchers.models import Voucher
 
 MINUS = "\N{MINUS SIGN}"  # as the pages print a discount
@@ -289,16 +290,10 @@ def test_the_catalog_manager_generates_a_batch_in_the_admin_and_finance_may_not(
     staff, settings
 ) -> None:
     settings.AUTHENTICATION_BACKENDS = ["lookout.staff.backends.RoleBackend"]
-    from lookout.accounts.middleware import OTP_SESSION_KEY
 
     def signed_in(role: str) -> Client:
         user, _ = staff(role)
-        client = Client()
-        client.force_login(user, backend=settings.AUTHENTICATION_BACKENDS[0])
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
-        return client
+        return client_past_second_factor(user, backend=settings.AUTHENTICATION_BACKENDS[0])
 
     manager = signed_in("catalog_manager")
     assert manager.get("/admin/vouchers/voucher/").status_code == 200
