@@ -15,8 +15,10 @@ from lookout.testing.passes import refuse_misplaced_independent
 
 # pytest's own clock reads the real time while a test's time is frozen: otherwise a test that
 # freezes time in a fixture is reported by `--durations` as taking decades (freezegun's own
-# list names "_pytest.runner." with a dot, which no module name starts with).
-freezegun.configure(extend_ignore_list=["_pytest"])
+# list names "_pytest.runner." with a dot, which no module name starts with). Only the modules
+# that time a test: freezegun looks five frames up from each call, and a test's own frames
+# sit just below pytest's, whose calls must see the frozen time.
+freezegun.configure(extend_ignore_list=["_pytest.runner", "_pytest.timing"])
 
 pytest_plugins = ["lookout.audit.testing"]
 
