@@ -156,6 +156,14 @@ def _mutmut(
     work: Path, log: Path, args: list[str], module: mutation.ModuleConfig
 ) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ)
+    # Migrated test databases copied instead of migrated again for every mutant
+    # (mutation_plugin), unless a migration runs the module's code.
+    template = work / "db-template"
+    shutil.rmtree(template, ignore_errors=True)
+    env.pop("MUTATION_DB_TEMPLATE", None)
+    if module.database != "postgresql" and not run_by_migrations(module.path):
+        template.mkdir()
+        env["MUTATION_DB_TEMPLATE"] = str(template)
     if module.database == "postgresql":
         # Each mutant's run creates PostgreSQL test databases of its own (mutation_plugin).
         env["DATABASE_URL"] = os.environ.get("MUTATION_DATABASE_URL", POSTGRES)
@@ -170,6 +178,16 @@ def _mutmut(
             stderr=subprocess.STDOUT,
             check=False,
         )
+
+
+def run_by_migrations(path: str) -> bool:
+    """Whether a migration imports the module (the vault's field, the audit chain): its code
+    then runs while the test databases are set up, and each mutant must meet that too."""
+    dotted = path.removesuffix(".py").replace("/", ".")
+    return any(
+        dotted in migration.read_text(encoding="utf-8")
+        for migration in REPO.glob("lookout/*/migrations/*.py")
+    )
 
 
 def rerun_survivors(

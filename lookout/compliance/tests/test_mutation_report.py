@@ -271,3 +271,61 @@ def test_a_mutants_test_databases_carry_only_its_own_suffix():
     ]
     # and that one suffix keeps PostgreSQL's 63-character limit
     assert len("test_lookout_keys_3721" + "_mutant" + "4194304") <= 63
+
+
+@pytest.mark.database_independent
+def test_a_mutants_run_copies_the_migrated_databases_and_they_hold_the_migrations_work(tmp_path):
+    # given a template directory, as scripts/mutation.py gives each mutant's run
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TOX_PARALLEL_ENV")}
+    env["MUTATION_DB_TEMPLATE"] = str(tmp_path / "template")
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "lookout.compliance.mutation_plugin",
+        "-v",
+        "-s",  # Django says on stderr which databases it creates
+        f"--results-dir={tmp_path / 'results'}",
+        "lookout/audit/tests/test_triggers.py",
+    ]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    # when the first run migrates, and a second one starts after it
+    first, second = run(), run()
+    # then the first made the databases by migrating and kept a copy of each
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "Creating test database for alias 'default'" in first.stdout + first.stderr
+    assert sorted(p.name for p in (tmp_path / "template").iterdir()) == [
+        "default.sqlite3",
+        "keystore.sqlite3",
+    ]
+    # and the second copied them instead, with what the migrations did in them: the audit
+    # log's append-only triggers refuse changes as before
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert "Creating test database" not in second.stdout + second.stderr
+    assert " passed" in second.stdout and "failed" not in second.stdout
+
+
+def test_a_module_a_migration_runs_gets_its_databases_migrated_for_every_mutant():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("runner", REPO_ROOT / "scripts/mutation.py")
+    assert spec is not None and spec.loader is not None
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    assert runner.run_by_migrations("lookout/vault/fields.py")
+    assert runner.run_by_migrations("lookout/audit/chain.py")
+    assert not runner.run_by_migrations("lookout/access/gate.py")
