@@ -299,7 +299,7 @@ def test_a_mutants_run_copies_the_migrated_databases_and_they_hold_the_migration
     ]
 
     def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(
             argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
         )
 
