@@ -64,6 +64,10 @@ def test_every_purpose_partner_kind_retention_rule_and_role_is_in_the_record():
     assert {r.retention.name for r in rules()} <= periods
     access = next(m for m in record["measures"] if m["measure"].startswith("Access"))
     assert access["in_force"]["roles"] == list(Role.values)
+    # and what each reader the matrix knows reads in full: every role, the store, the person
+    in_full = access["in_force"]["fields_readable_in_full_by_reader"]
+    assert set(in_full) == {*Role.values, "system", "self"}
+    assert in_full["administrator"] == in_full["catalog_manager"] == 0
 
 
 def test_every_personal_category_and_app_is_covered():
