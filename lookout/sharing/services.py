@@ -291,6 +291,15 @@ def disclose(
     day = today()
     fresh = _partner_as_stored(partner, day)
     if fresh is None:
+        _audit_refusal(
+            actor=actor,
+            partner=partner,
+            subject=_subject_of(record),
+            fields=[],
+            purpose=Purpose(purpose),
+            target=record,
+            reason="unregistered",
+        )
         raise DisclosureRefused("Only a registered partner may receive personal data.")
     return _disclose(fresh, day, record=record, purpose=purpose, actor=actor)
 

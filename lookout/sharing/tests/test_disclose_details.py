@@ -201,6 +201,11 @@ def test_a_partner_that_was_never_registered_receives_nothing(
     assert refused.value.status_code == 403
     assert refused.value.message == "Only a registered partner may receive personal data."
     assert Disclosure.objects.count() == 0
+    # and the refusal is on the audit log like every other, naming the kind and why
+    [entry] = AuditEntry.objects.filter(action="disclosure")
+    assert entry.outcome == "refused"
+    assert entry.purpose == str(Purpose.DELIVERY)
+    assert entry.detail["kind"] == "carrier" and entry.detail["reason"] == "unregistered"
 
 
 @pytest.mark.commitment("C5.3")
