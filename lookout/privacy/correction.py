@@ -204,7 +204,12 @@ def address_locked_reason(status: str) -> str:
         )
     if status in (Status.SHIPPED, Status.DELIVERED):
         return "This order has been handed to the carrier; its delivery address stays as it was."
-    return f"This order is {Status(status).label.lower()}: there is no delivery address to change."
+    closed = {
+        Status.CANCELLED: "This order was cancelled",
+        Status.PAYMENT_FAILED: "This order's payment failed",
+        Status.EXPIRED: "This order was not paid in time and was released",
+    }
+    return f"{closed.get(status, 'This order is closed')}: there is no delivery address to change."
 
 
 def change_order_address(

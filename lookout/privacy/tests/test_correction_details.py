@@ -534,14 +534,15 @@ def test_the_buyer_cannot_change_someone_elses_order_nor_empty_the_name() -> Non
         (Status.PROCESSING, PROCESSING_REASON),
         (Status.SHIPPED, HANDED_OVER_REASON),
         (Status.DELIVERED, HANDED_OVER_REASON),
-        (Status.CANCELLED, "This order is cancelled: there is no delivery address to change."),
+        (Status.CANCELLED, "This order was cancelled: there is no delivery address to change."),
         (
             Status.PAYMENT_FAILED,
-            "This order is payment failed: there is no delivery address to change.",
+            "This order's payment failed: there is no delivery address to change.",
         ),
         (
             Status.EXPIRED,
-            "This order is not paid in time, released: there is no delivery address to change.",
+            "This order was not paid in time and was released: there is no delivery address to "
+            "change.",
         ),
     ],
 )
