@@ -110,7 +110,7 @@ def build_access_file(*, request_id: uuid.UUID) -> SubjectRequest:
             subject=request.subject,
             target=request,
             purpose=str(Purpose.SUBJECT_REQUEST),
-            detail={"sections": len(document["sections"]), "bytes": len(text)},
+            detail={"sections": len(document["sections"]), "bytes": len(text.encode())},
         )
     return request
 
