@@ -207,7 +207,8 @@ def test_a_signed_out_or_deactivated_reader_is_refused_as_anonymous() -> None:
     agent.is_active = False
     agent.save(update_fields=["is_active"])
 
-    for reader in (AnonymousUser(), agent):
+    readers: list[Any] = [AnonymousUser(), agent]  # request.user is either
+    for reader in readers:
         # when they ask for the customer's email, alone or in bulk
         with pytest.raises(AccessDenied):
             reveal(person, ["email"], purpose=Purpose.AFTER_SALES, actor=reader)
