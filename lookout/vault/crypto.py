@@ -204,7 +204,7 @@ class KeyRing:
         Why: a bulk read (an access file) opens thousands of values of one person; a call into
         the vault per value cost more than decrypting them. Each value is a `Sealed` or the
         ciphertext's bytes; None (nothing stored) and a str (plaintext of a record not saved
-        yet, as `EncryptedField.open` treats it) come back as they are. The person's key is
+        yet, as the gate treats it) come back as they are. The person's key is
         looked up at the first value to open, so a destroyed key raises `KeyDestroyed` then;
         the checks and errors are `open_sealed`'s.
         """

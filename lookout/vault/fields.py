@@ -17,7 +17,7 @@ from typing import Any
 from django.core import checks
 from django.db import models
 
-from lookout.vault.crypto import Sealed, open_sealed, seal
+from lookout.vault.crypto import Sealed, seal
 
 
 class EncryptedField(models.BinaryField):
@@ -90,17 +90,6 @@ class EncryptedField(models.BinaryField):
 
     def value_to_string(self, obj: models.Model) -> str:
         return str(self.value_from_object(obj))
-
-    def open(self, instance: models.Model) -> str | None:
-        """Decrypt this field of `instance`. Only `lookout.access` may call this."""
-        value = getattr(instance, self.attname)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return value
-        return open_sealed(
-            subject=self.subject_of(instance), blob=value.blob, context=self.context(instance)
-        )
 
 
 def sealed_bytes(name: str) -> models.ExpressionWrapper:

@@ -29,7 +29,7 @@ from lookout.access import reveal
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
 from lookout.inbox.services import send_message
-from lookout.vault.crypto import Sealed, TamperedCiphertext, new_subject, open_sealed
+from lookout.vault.crypto import Sealed, new_subject, open_sealed
 from lookout.vault.fields import EncryptedField, encrypted_fields, sealed_bytes
 from lookout.vault.models import DataKey
 
@@ -143,58 +143,6 @@ def test_a_row_without_a_subject_is_refused_naming_its_model_and_nothing_is_writ
     # Then the save is refused with a reason that names the model, and no row exists
     assert str(refused.value) == "Message has no subject to seal its data under."
     assert not Message.objects.filter(pk=message.pk).exists()
-
-
-# --- opening (for the access gate) ---------------------------------------------------------
-
-
-@pytest.mark.commitment("C4.2")
-@pytest.mark.django_db
-def test_open_gives_the_plaintext_of_a_sealed_value_an_unsaved_one_as_is_and_none_as_none() -> None:
-    # Given a model with an optional encrypted field, and a person with a key
-    memo_model = _with_table(
-        _model(
-            "OpenedMemo",
-            {
-                "id": models.UUIDField(primary_key=True, default=uuid.uuid4),
-                "subject": models.UUIDField(),
-                "text": EncryptedField(subject_field="subject", null=True),
-            },
-        )
-    )
-    text = memo_model._meta.get_field("text")
-    person = new_subject(kind=DataKey.Kind.GUEST)
-    # When a value is opened before the row is saved, then it is the plaintext just assigned
-    memo = memo_model(subject=person, text="ring twice")
-    assert text.open(memo) == "ring twice"
-    # When the row is saved and read back, then the sealed value opens to that plaintext, on
-    # the saved instance and on the one loaded from the database alike
-    memo.save()
-    assert isinstance(memo.text, Sealed)
-    assert text.open(memo) == "ring twice"
-    loaded = memo_model._default_manager.get(pk=memo.pk)
-    assert isinstance(loaded.text, Sealed)
-    assert text.open(loaded) == "ring twice"
-    # When a row holds no value, then there is nothing to open
-    empty = memo_model(subject=person, text=None)
-    empty.save()
-    assert text.open(memo_model._default_manager.get(pk=empty.pk)) is None
-
-
-@pytest.mark.commitment("C4.2")
-@pytest.mark.django_db
-def test_open_binds_the_value_to_its_row() -> None:
-    # Given two messages of one person, and the first one's title copied into the second row
-    person = new_subject(kind=DataKey.Kind.CUSTOMER)
-    first = _message(person, "First", "one")
-    second = _message(person, "Second", "two")
-    Message.objects.filter(pk=second.pk).update(title=first.title)
-    title = Message._meta.get_field("title")
-    assert isinstance(title, EncryptedField)
-    # Then each row's own title opens, and the copy does not open in the other row
-    assert title.open(Message.objects.get(pk=first.pk)) == "First"
-    with pytest.raises(TamperedCiphertext):
-        title.open(Message.objects.get(pk=second.pk))
 
 
 # --- what goes to the database --------------------------------------------------------------
