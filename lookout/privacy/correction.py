@@ -209,7 +209,8 @@ def address_locked_reason(status: str) -> str:
         Status.PAYMENT_FAILED: "This order's payment failed",
         Status.EXPIRED: "This order was not paid in time and was released",
     }
-    return f"{closed.get(status, 'This order is closed')}: there is no delivery address to change."
+    # every status the buyer may not change is named above (the others never ask)
+    return f"{closed[status]}: there is no delivery address to change."
 
 
 def change_order_address(
