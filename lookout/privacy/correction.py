@@ -210,7 +210,7 @@ def address_locked_reason(status: str) -> str:
         Status.EXPIRED: "This order was not paid in time and was released",
     }
     # every status the buyer may not change is named above (the others never ask)
-    return f"{closed[status]}: there is no delivery address to change."
+    return f"{closed[Status(status)]}: there is no delivery address to change."
 
 
 def change_order_address(
