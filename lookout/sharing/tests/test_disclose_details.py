@@ -192,10 +192,11 @@ def test_a_partner_that_was_never_registered_receives_nothing(
 ) -> None:
     # Given a carrier built in code but never registered
     stranger = Partner(name="Unknown Parcels", kind="carrier")
+    clerk, parcel = _clerk(), make_parcel()
 
-    # When a parcel is handed to it
+    # When a clerk hands a parcel to it
     with pytest.raises(DisclosureRefused) as refused:
-        disclose(partner=stranger, record=make_parcel(), purpose=Purpose.DELIVERY, actor=None)
+        disclose(partner=stranger, record=parcel, purpose=Purpose.DELIVERY, actor=clerk)
 
     # Then it is refused, saying only a registered partner may receive personal data
     assert refused.value.status_code == 403
@@ -206,6 +207,7 @@ def test_a_partner_that_was_never_registered_receives_nothing(
     assert entry.outcome == "refused"
     assert entry.purpose == str(Purpose.DELIVERY)
     assert entry.detail["kind"] == "carrier" and entry.detail["reason"] == "unregistered"
+    assert (entry.actor_ref, entry.subject_ref) == (str(clerk.subject), str(parcel.subject))
 
 
 @pytest.mark.commitment("C5.3")
