@@ -120,7 +120,8 @@ def reveal(
     levels = {name: _level(reader, keys[name], purpose, subject) for name in fields}
     refused = [keys[n] for n, level in levels.items() if level is None]
     target = f"{model._meta.label}:{obj.pk}"
-    audited_actor = actor if actor is not None and actor.is_authenticated else None
+    # A signed-out visitor is audited as "anonymous", never as the store itself (None).
+    audited_actor = actor
     # Art. 18 (C6.9): a restricted person's data is read only for legal purposes.
     held = (
         not refused
@@ -413,7 +414,7 @@ def _entry(
         action, names, outcome = "reveal.refused", refused, "refused"
         extra = {"restricted": True} if group.held else {}
     record(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor,
         action=action,
         subject=group.subject,
         fields=names,

@@ -217,9 +217,13 @@ def test_a_signed_out_or_deactivated_reader_is_refused_as_anonymous() -> None:
             reveal_many([person], ["email"], purpose=Purpose.AFTER_SALES, actor=reader)
         bulk = _last("reveal.refused")
 
-        # then both are refused, and the log says an anonymous reader asked
+        # then both are refused, and the log says an anonymous reader asked: as its actor, a
+        # signed-out visitor, never the store itself; the closed account by its own id
         assert single.detail == {"reader": "anonymous"}
         assert bulk.detail == {"reader": "anonymous", "count": 1}
+        who = ("anonymous", "") if reader is readers[0] else (str(agent.subject), "after_sales")
+        assert (single.actor_ref, single.actor_role) == who
+        assert (bulk.actor_ref, bulk.actor_role) == who
     assert not AuditEntry.objects.filter(action="reveal").exists()
 
 
