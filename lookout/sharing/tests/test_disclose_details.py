@@ -207,7 +207,7 @@ def test_a_partner_that_was_never_registered_receives_nothing(
     assert entry.outcome == "refused"
     assert entry.purpose == str(Purpose.DELIVERY)
     assert entry.detail["kind"] == "carrier" and entry.detail["reason"] == "unregistered"
-    assert (entry.actor_ref, entry.subject_ref) == (str(clerk.subject), str(parcel.subject))
+    assert (entry.actor_ref, entry.subject_ref) == (str(clerk.subject), str(parcel.subject))  # type: ignore[attr-defined]
 
 
 @pytest.mark.commitment("C5.3")
