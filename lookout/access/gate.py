@@ -317,6 +317,8 @@ def reveal_values(
 
 def _subject_field(encrypted: dict[str, EncryptedField]) -> str:
     subject_fields = {f.subject_field for f in encrypted.values()}
+    if not subject_fields:
+        raise ValueError("reveal() needs the names of the fields to read.")
     if len(subject_fields) != 1:
         raise ValueError("reveal() reads fields of one person at a time.")
     return subject_fields.pop()

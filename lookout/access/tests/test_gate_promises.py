@@ -239,7 +239,7 @@ def test_a_field_that_is_not_personal_is_not_read_through_the_gate() -> None:
     # and so is a call asking for no field of anyone
     with pytest.raises(ValueError) as empty:
         reveal(person, [], purpose=Purpose.SELF_SERVICE, actor=person)
-    assert str(empty.value) == "reveal() reads fields of one person at a time."
+    assert str(empty.value) == "reveal() needs the names of the fields to read."
     assert not AuditEntry.objects.filter(action__startswith="reveal").exists()
 
 
