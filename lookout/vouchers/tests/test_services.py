@@ -27,21 +27,10 @@ from lookout.vouchers.services import (
     preview,
     uses,
 )
+from lookout.vouchers.tests.conftest import items, voucher
 
 D = Decimal
 pytestmark = pytest.mark.django_db
-
-
-def voucher(code: str = "SAVE10", **kw) -> Voucher:
-    kw.setdefault("kind", Voucher.Kind.PERCENT)
-    if kw["kind"] == Voucher.Kind.PERCENT:
-        kw.setdefault("percent", 10)
-    kw.setdefault("usage_limit", None)
-    return Voucher.objects.create(code=code, **kw)
-
-
-def items(*totals: str) -> list[Item]:
-    return [Item(key=i + 1, total=D(t)) for i, t in enumerate(totals)]
 
 
 @pytest.mark.commitment("C1.2")

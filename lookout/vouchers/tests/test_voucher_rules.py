@@ -39,22 +39,11 @@ from lookout.vouchers.services import (
     redeem,
     uses,
 )
+from lookout.vouchers.tests.conftest import items, voucher
 
 D = Decimal
 IP = "203.0.113.21"
 pytestmark = [pytest.mark.django_db, pytest.mark.commitment("C1.2")]
-
-
-def voucher(code: str = "SAVE10", **kw) -> Voucher:
-    kw.setdefault("kind", Voucher.Kind.PERCENT)
-    if kw["kind"] == Voucher.Kind.PERCENT:
-        kw.setdefault("percent", 10)
-    kw.setdefault("usage_limit", None)
-    return Voucher.objects.create(code=code, **kw)
-
-
-def items(*totals: str) -> list[Item]:
-    return [Item(key=i + 1, total=D(t)) for i, t in enumerate(totals)]
 
 
 def refusal(call, *args, **kw) -> VoucherRefused:
