@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lookout.catalog.models import Product, Structure
-from lookout.orders import services
+from lookout.orders import cancellation, services
 from lookout.orders.models import Order, Status
 from lookout.orders.services import DeliveryDetails
 from lookout.shipping.carrier import SandboxCarrier
@@ -275,12 +275,12 @@ def _late(name: str, **kw: Any) -> Order:
 
 def _cancelled_by_customer(name: str, *, buyer: str, **kw: Any) -> Order:
     order = paid(name, buyer=buyer, **kw)  # the authorisation is voided
-    return services.cancel_by_customer(order=order, actor=demo_user(buyer))
+    return cancellation.cancel_by_customer(order=order, actor=demo_user(buyer))
 
 
 def _cancelled_by_staff(name: str, **kw: Any) -> Order:
     order = paid(name, **kw)
-    return services.cancel_by_staff(
+    return cancellation.cancel_by_staff(
         order=order, actor=demo_user("after-sales@example.com"), reason=STAFF_CANCEL_REASON
     )
 

@@ -31,7 +31,7 @@ from lookout.cart.services import sign_notes
 from lookout.core.errors import LookoutError, NotFound
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
-from lookout.orders import cancel_form, guest, reorder, selectors, services
+from lookout.orders import cancel_form, cancellation, guest, reorder, selectors, services
 from lookout.orders.fulfilment import ship_order
 
 OWN_FIELDS = ["name", "address", "phone"]
@@ -45,7 +45,7 @@ def _order_context(order: Any, delivery: dict[str, Any]) -> dict[str, Any]:
         "delivery": delivery,
         "shipment": getattr(order, "shipment", None) if hasattr(order, "shipment") else None,
         # Before picking starts the buyer may still cancel, or ask to correct the address.
-        "may_cancel": order.status in services.CUSTOMER_MAY_CANCEL,
+        "may_cancel": order.status in cancellation.CUSTOMER_MAY_CANCEL,
         # An order that did not go through: its items can go back into a cart in one step.
         "may_buy_again": order.status in reorder.MAY_BUY_AGAIN,
     }
@@ -136,12 +136,12 @@ def _cancel_page(
     context = {
         "order": order,
         "lines": order.lines.all(),
-        "may_cancel": order.status in services.CUSTOMER_MAY_CANCEL,
+        "may_cancel": order.status in cancellation.CUSTOMER_MAY_CANCEL,
         **extra,
     }
     if status == 200 and not context["may_cancel"]:
-        status = services.CannotCancel.status_code
-        context["error"] = services.refusal_for(order.status)
+        status = cancellation.CannotCancel.status_code
+        context["error"] = cancellation.refusal_for(order.status)
     return render(request, "orders/cancel.html", context, status=status)
 
 
@@ -156,7 +156,7 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
     if request.method != "POST":
         return _cancel_page(request, order)
     try:
-        services.cancel_by_customer(order=order, actor=request.user)  # type: ignore[arg-type]
+        cancellation.cancel_by_customer(order=order, actor=request.user)  # type: ignore[arg-type]
     except LookoutError as error:
         order.refresh_from_db()
         return _cancel_page(request, order, status=error.status_code, error=error.message)
@@ -186,7 +186,7 @@ def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
         return _cancel_page(request, order, confirm=cancel_form.new_token(order=order), **extra)
     try:
         cancel_form.check_token(token=confirmation, order=order)
-        services.cancel_by_customer(order=order, actor=None)
+        cancellation.cancel_by_customer(order=order, actor=None)
     except LookoutError as error:
         order.refresh_from_db()
         return _cancel_page(request, order, status=error.status_code, error=error.message, **extra)

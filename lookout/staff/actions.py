@@ -116,8 +116,8 @@ def cancel_order(request: HttpRequest) -> HttpResponse:
     back office's usual 404 or sign-in. The role is checked before the order is looked up, so
     nobody else learns which order numbers exist."""
     from lookout.core.errors import Forbidden
+    from lookout.orders.cancellation import REASON_MAX, cancel_by_staff
     from lookout.orders.models import Order
-    from lookout.orders.services import REASON_MAX, cancel_by_staff
 
     after_sales = getattr(request.user, "role", "") == Role.AFTER_SALES
     number = str(request.POST.get("order", "")).strip().upper()[:20]

@@ -230,8 +230,8 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         order = _order(number)
     except LookoutError as error:
         return _refused(request, error, reverse("staff:desk"))
+    from lookout.orders.cancellation import STAFF_MAY_CANCEL
     from lookout.orders.models import Status
-    from lookout.orders.services import STAFF_MAY_CANCEL
 
     user: Any = request.user
     context = {
@@ -271,7 +271,7 @@ def _act(request: HttpRequest, number: str, work: Any) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, number: str) -> HttpResponse:
     """After-sales cancels the order until it ships, with a reason (orders.services)."""
-    from lookout.orders.services import REASON_MAX, cancel_by_staff
+    from lookout.orders.cancellation import REASON_MAX, cancel_by_staff
 
     reason = str(request.POST.get("reason", ""))[: REASON_MAX + 1]
 

@@ -23,7 +23,7 @@ from lookout.cart.services import add_to_cart, get_cart, open_cart, sign_notes
 from lookout.catalog.models import MAX_PER_LINE, Product
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
-from lookout.orders import services
+from lookout.orders import cancellation, services
 from lookout.orders.guest import guest_token
 from lookout.orders.models import Order
 from lookout.orders.testing import details, make_product, place
@@ -115,7 +115,7 @@ def test_what_can_no_longer_be_bought_is_limited_and_said(settings) -> None:
     # left, one now cheaper, and a limit of MAX_PER_LINE per line
     sold_out, scarce, cheaper = (make_product(stock=6) for _ in range(3))
     order = _order([(sold_out, 1), (scarce, 4), (cheaper, 2)])
-    services.cancel_by_customer(order=order, actor=None)
+    cancellation.cancel_by_customer(order=order, actor=None)
     Product.objects.filter(pk=sold_out.pk).update(stock=0)
     Product.objects.filter(pk=scarce.pk).update(stock=2)
     Product.objects.filter(pk=cheaper.pk).update(price=Decimal("1.00"))

@@ -18,7 +18,7 @@ from lookout.catalog.models import Product
 from lookout.core.errors import Forbidden
 from lookout.core.purposes import Purpose
 from lookout.inbox.models import Message
-from lookout.orders import services
+from lookout.orders import cancellation, services
 from lookout.orders.guest import guest_token
 from lookout.orders.models import Cancellation, Order, OrderEvent, Status
 from lookout.payments.gateway import get_gateway
@@ -238,7 +238,7 @@ def test_warehouse_staff_cannot_cancel(staff) -> None:
     # when the clerk posts the after-sales cancellation, or calls the service
     answer = client.post("/staff/orders/cancel/", {"order": order.number, "reason": REASON})
     with pytest.raises(Forbidden):
-        services.cancel_by_staff(order=order, actor=clerk, reason=REASON)
+        cancellation.cancel_by_staff(order=order, actor=clerk, reason=REASON)
     # then it is refused (403) and nothing changed
     assert answer.status_code == 403
     assert "Only after-sales" in answer.content.decode()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lookout.accounts.services import create_account
 from lookout.core.inventory import ORDER_RETENTION
-from lookout.orders import services
+from lookout.orders.cancellation import cancel_by_staff
 from lookout.orders.models import Cancellation
 from lookout.orders.testing import place
 from lookout.retention.registry import rule_named
@@ -24,7 +24,7 @@ def test_a_customers_cancellation_reason_is_blanked_after_the_order_period(staff
     # given a customer's order that after-sales cancelled with a reason
     customer = create_account(email="keeps.account@example.com", password="a-long-passphrase-1")
     agent, _ = staff("after_sales")
-    order = services.cancel_by_staff(
+    order = cancel_by_staff(
         order=place(user=customer), actor=agent, reason="Asked by phone to cancel."
     )
     rule = rule_named("orders.cancellation_reasons")

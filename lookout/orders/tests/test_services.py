@@ -13,7 +13,7 @@ from lookout.audit.models import AuditEntry
 from lookout.cart.models import CartLine
 from lookout.catalog.models import Product
 from lookout.inbox.models import Message
-from lookout.orders import services
+from lookout.orders import cancellation, services
 from lookout.orders.models import Delivery, Order, OrderEvent, Status
 from lookout.orders.testing import RECIPIENT, details, make_cart, make_product, place
 from lookout.policies.models import Document, PolicyAcceptance
@@ -211,7 +211,7 @@ def test_placed_order_cannot_skip_payment(target: str) -> None:
 def test_cancel_puts_stock_back_and_tells_the_buyer() -> None:
     camera = make_product(stock=1)
     order = place(camera)
-    services.cancel_order(order=order, actor=None, note="Cancelled at the buyer's request.")
+    cancellation.cancel_order(order=order, actor=None, note="Cancelled at the buyer's request.")
     assert Product.objects.get(pk=camera.pk).stock == 1
     assert Message.objects.filter(dedupe_key=f"order:{order.id}:cancelled").exists()
 

@@ -33,10 +33,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
 from lookout.audit.testing import audit_triggers_suspended  # noqa: F401
+from lookout.orders.cancellation import cancel_order
 from lookout.orders.fulfilment import ship_order
 from lookout.orders.holds import hold_period, settle
 from lookout.orders.models import Order, Status
-from lookout.orders.services import cancel_order
 from lookout.orders.testing import make_cart, make_product, partners, policies, staff  # noqa: F401
 from lookout.payments.gateway import GatewayError, GatewayTimeout, configured_gateway, use_gateway
 from lookout.payments.models import Payment

@@ -45,10 +45,10 @@ from lookout.inbox.models import Message
 from lookout.inbox.services import send_message
 from lookout.marketing.models import PurposeConsent
 from lookout.marketing.repurpose import grant_purpose_consent
+from lookout.orders.cancellation import cancel_by_customer, cancel_by_staff
 from lookout.orders.demo import CARRIER_NAME, PROCESSOR_NAME
 from lookout.orders.desk import add_note
 from lookout.orders.models import Cancellation, Delivery, Order, OrderNote
-from lookout.orders.services import cancel_by_customer, cancel_by_staff
 from lookout.orders.testing import PHONE, RECIPIENT, US_ADDRESS, make_product, place
 from lookout.payments.models import Payment
 from lookout.policies.models import PolicyAcceptance

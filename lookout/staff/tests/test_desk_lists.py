@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from lookout.access.roles import Role
 from lookout.orders import desk_queries
+from lookout.orders.cancellation import cancel_order
 from lookout.orders.fulfilment import ship_order
 from lookout.orders.holds import hold_period
 from lookout.orders.models import Order
-from lookout.orders.services import cancel_order, start_processing
+from lookout.orders.services import start_processing
 from lookout.orders.testing import place
 from lookout.returns.testing import delivered_order, paid_order
 
