@@ -159,14 +159,14 @@ class JsonFormatter(LibraryJsonFormatter):
     PersonalDataFilter left in the record (the masked message and traceback), so the handler
     must carry that filter (settings.LOGGING)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:  # settings.LOGGING passes keywords only
         kwargs.setdefault("fmt", ["levelname", "name", "message"])
         kwargs.setdefault("timestamp", "time")
         kwargs.setdefault(
             "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "exception"}
         )
         kwargs.setdefault("json_ensure_ascii", False)
-        super().__init__(*args, **kwargs)
+        super().__init__(**kwargs)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         return {key: log_data[key] for key in JSON_KEYS if key in log_data}

@@ -120,9 +120,12 @@ def test_the_stores_own_addresses_are_kept_and_visitors_masked(log_line, setting
         ("cache ::1 and [::1]:11211", "cache ::1 and [::1]:11211"),
         ("db 10.20.0.7 and ::ffff:10.20.0.7", "db 10.20.0.7 and ::ffff:10.20.0.7"),
         ("link fe80::1%eth0 up", "link fe80::1%eth0 up"),
+        # also right after a colon that only separates it from a name ("conn_:")
+        ("conn_:fe80::7 up", "conn_:fe80::7 up"),
         # a visitor next to them is masked, an IPv4-mapped one to its IPv4 /24
         ("db 10.21.0.7 and ::ffff:10.21.0.7", "db 10.21.0.0 and 10.21.0.0"),
         ("from 2001:db8:1234:5678::1", "from 2001:db8:1234::"),
+        ("conn_:2001:db8:1234:5678::1 up", "conn_:2001:db8:1234:: up"),
         # a dotted quad that is no address is cut all the same: when in doubt, mask
         ("version 300.1.2.3", "version 300.1.2.0"),
     ],
