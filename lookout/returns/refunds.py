@@ -34,7 +34,11 @@ def _payment_for(ret: ReturnRequest):  # -> Payment
     from lookout.payments.models import Payment
 
     payment_id = ret.order.payment_id
-    payment = Payment.objects.filter(pk=payment_id).first() if payment_id else None
+    # Locked, like a settle or a refund at the console locks it, so what is left to refund is
+    # read after any of those commits, never between its two writes.
+    payment = (
+        Payment.objects.select_for_update().filter(pk=payment_id).first() if payment_id else None
+    )
     if payment is None or payment.status not in (
         Payment.Status.CAPTURED,
         Payment.Status.REFUNDED,

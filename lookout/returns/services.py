@@ -263,9 +263,11 @@ def receive_return(*, ret: ReturnRequest, actor: User) -> ReturnRequest:
     from lookout.returns.refunds import open_refund
 
     locked = _lock(ret)
-    move(ret=locked, to=ReturnStatus.RECEIVED, actor=actor)
+    if ReturnStatus.RECEIVED not in TRANSITIONS[locked.status]:
+        raise InvalidReturnTransition(locked.status, ReturnStatus.RECEIVED)
+    # The refund first: the "received" message the move sends tells its amount and due day.
     open_refund(ret=locked)
-    return locked
+    return move(ret=locked, to=ReturnStatus.RECEIVED, actor=actor)
 
 
 @transaction.atomic

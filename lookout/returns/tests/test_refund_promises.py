@@ -116,11 +116,6 @@ def test_a_received_return_owes_what_its_items_cost_due_in_ten_business_days(sta
     assert created.detail == {"amount": "49.99", "due_on": refund.due_on.isoformat()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: receive_return sends the 'received' message (move) before open_refund creates "
-    "the refund, so the message has no due day and the uncapped amount",
-)
 def test_the_receipt_message_tells_the_refunds_amount_and_due_day(staff) -> None:
     order = _order(staff)
     _hand_refund(order, "9.99")
