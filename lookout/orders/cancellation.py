@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -164,9 +165,11 @@ def _cancel(
             reason=reason or None,
         )
         cancellation.save()  # the reason is sealed by its field's pre_save
-        record_change(order=order, from_status=before, actor=actor, note=text[:200], who=who)
+        # A guest acts without an account: the audit names a visitor, not the store itself.
+        acting = AnonymousUser() if who == "guest" else actor
+        record_change(order=order, from_status=before, actor=acting, note=text[:200], who=who)
         record(
-            actor=actor,
+            actor=acting,
             action="order.cancellation",
             subject=order.subject,
             target=cancellation,

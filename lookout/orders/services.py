@@ -49,6 +49,8 @@ from lookout.vouchers.services import Item as VoucherItem
 from lookout.vouchers.services import redeem as redeem_voucher
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from lookout.accounts.models import User
 
 NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
@@ -86,12 +88,17 @@ def new_order_number() -> str:
     return "LK-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
 
 
-def actor_ref(actor: User | None) -> str:
+def actor_ref(actor: User | AnonymousUser | None) -> str:
     return str(actor.subject) if actor is not None and actor.is_authenticated else "system"
 
 
 def record_change(
-    *, order: Order, from_status: str, actor: User | None, note: str = "", who: str = ""
+    *,
+    order: Order,
+    from_status: str,
+    actor: User | AnonymousUser | None,
+    note: str = "",
+    who: str = "",
 ) -> None:
     """The event, the inbox message and the audit entry of one status change (C3.5).
 

@@ -282,6 +282,9 @@ def test_the_cancellation_names_who_cancelled(staff: Staff) -> None:
         assert event.actor_ref == who
     assert _entry(mine).actor_ref == str(customer.subject)
     assert _entry(staffs).actor_ref == str(agent.subject)
+    # a guest is a visitor in the audit log, never the store acting on its own
+    cancelled = AuditEntry.objects.get(action="order.cancelled", subject_ref=str(guests.subject))
+    assert (_entry(guests).actor_ref, cancelled.actor_ref) == ("anonymous", "anonymous")
 
 
 # --- the reason after-sales gives -------------------------------------------------------------
