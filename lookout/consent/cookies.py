@@ -76,7 +76,7 @@ def inventory() -> list[CookieSpec]:
             CONSENT_COOKIE,
             Category.STRICTLY_NECESSARY,
             CONSENT_LIFETIME,
-            "Remembers your cookie choice and the id of your consent receipt.",
+            "Remembers your cookie choice and the id of your consent receipt, signed by the store.",
             "When you make a choice in the cookie banner or on this page.",
         ),
         CookieSpec(

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.core.signing import BadSignature, Signer
 from django.db import transaction
 
 from lookout.consent import banner
@@ -71,13 +72,24 @@ def record_choice(
     )
 
 
+# Signed with the site's secret key: a consent cookie the store did not write (typed into the
+# browser, or set from a neighbouring subdomain) opens nothing, so every category a page loads
+# for has a receipt behind it (C7.3).
+def _signer() -> Signer:
+    return Signer(salt="lookout.consent.cookie")
+
+
 def cookie_value(*, receipt: ConsentReceipt) -> str:
-    return f"1.{receipt.id.hex}.a{int(receipt.analytics)}.m{int(receipt.marketing)}"
+    return _signer().sign(f"1.{receipt.id.hex}.a{int(receipt.analytics)}.m{int(receipt.marketing)}")
 
 
 def parse_cookie(value: str) -> Choice | None:
     """The choice a consent cookie holds, or None when it is missing or not one of ours."""
-    parts = (value or "").split(".")
+    try:
+        value = _signer().unsign(value or "")
+    except BadSignature:
+        return None
+    parts = value.split(".")
     if len(parts) != 4 or parts[0] != "1" or len(parts[1]) != 32:
         return None
     if parts[2] not in ("a0", "a1") or parts[3] not in ("m0", "m1"):

@@ -14,6 +14,8 @@ from django.utils import timezone
 from lookout.analytics import anonymise, services, visitors
 from lookout.analytics.models import DailyRollup, DailySalt, Event
 from lookout.consent.cookies import CONSENT_COOKIE, VISITOR_COOKIE
+from lookout.consent.models import ConsentReceipt
+from lookout.consent.services import cookie_value
 from lookout.core.client_ip import parse_trusted_proxies
 from lookout.testing.raw import raw_database_bytes
 
@@ -123,17 +125,22 @@ def test_paths_lose_tokens_and_account_urls_collapse():
     ]
 
 
+def _analytics_only() -> str:
+    """The consent cookie the store writes for a visitor who allowed analytics only."""
+    return cookie_value(receipt=ConsentReceipt(analytics=True, marketing=False))
+
+
 @pytest.mark.commitment("C2.4")
 @pytest.mark.django_db
 def test_visits_are_linked_only_with_analytics_consent():
     cookie = "r4nd0m-visitor-cookie-value"
     consented = Client(HTTP_USER_AGENT=CHROME)
-    consented.cookies[CONSENT_COOKIE] = "1." + "ab" * 16 + ".a1.m0"
+    consented.cookies[CONSENT_COOKIE] = _analytics_only()
     consented.cookies[VISITOR_COOKIE] = cookie
     sneaky = Client(HTTP_USER_AGENT=CHROME)  # a visitor cookie but no consent: ignored
     sneaky.cookies[VISITOR_COOKIE] = cookie
     gpc = Client(HTTP_USER_AGENT=CHROME, HTTP_SEC_GPC="1")
-    gpc.cookies[CONSENT_COOKIE] = "1." + "ab" * 16 + ".a1.m0"
+    gpc.cookies[CONSENT_COOKIE] = _analytics_only()
     gpc.cookies[VISITOR_COOKIE] = cookie
     for client in (consented, sneaky, gpc):
         _beacon(client, {"kind": "view", "path": "/"})

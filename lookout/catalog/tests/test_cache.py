@@ -4,7 +4,6 @@ token or a replayed CSP nonce in another's page, per consent state, invalidated 
 from __future__ import annotations
 
 import re
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -18,6 +17,8 @@ from lookout.catalog.models import MAX_PER_LINE
 from lookout.catalog.services import upsert_product
 from lookout.catalog.tests import factories
 from lookout.consent.cookies import CONSENT_COOKIE
+from lookout.consent.models import ConsentReceipt
+from lookout.consent.services import cookie_value
 
 NONCE = re.compile(r'nonce="([^"]+)"')
 
@@ -100,7 +101,7 @@ def test_consent_state_is_part_of_the_variant(cached):
     assert 'id="consent-banner"' in undecided.content.decode()
     # when a visitor who rejected everything opens it
     decided = Client()
-    decided.cookies[CONSENT_COOKIE] = f"1.{uuid.uuid4().hex}.a0.m0"
+    decided.cookies[CONSENT_COOKIE] = cookie_value(receipt=ConsentReceipt())
     response = decided.get(url)
     # then they get their own variant, without the banner, and the same prices
     assert response["X-Page-Cache"] == "miss"

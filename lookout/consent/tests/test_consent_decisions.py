@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.sites import site
+from django.core.signing import Signer
 from django.test import Client, RequestFactory
 from freezegun import freeze_time
 
@@ -20,7 +21,7 @@ from lookout.consent import banner
 from lookout.consent.admin import ThirdPartyScriptForm
 from lookout.consent.cookies import CONSENT_COOKIE, Category
 from lookout.consent.models import ConsentReceipt, ThirdPartyScript
-from lookout.consent.services import ConsentError, parse_cookie, register_script
+from lookout.consent.services import ConsentError, cookie_value, parse_cookie, register_script
 from lookout.policies.initial import LAUNCHED_AT, initial_text
 from lookout.policies.services import publish_version
 
@@ -178,8 +179,15 @@ TAMPERED = [
 ]
 
 
+def _signed(value: str, salt: str = "lookout.consent.cookie") -> str:
+    """`value` signed as the store signs its consent cookie (with the site's secret key)."""
+    return Signer(salt=salt).sign(value)
+
+
 @pytest.mark.parametrize("value", TAMPERED)
-def test_a_cookie_the_site_did_not_write_grants_no_consent(vendor_scripts, value):
+def test_a_cookie_not_in_this_releases_format_grants_no_consent(vendor_scripts, value):
+    """Even signed with the store's key (another release's format, after a roll-back)."""
+    value = _signed(value)
     client = Client()
     client.cookies[CONSENT_COOKIE] = value
     # the next page asks again and loads no optional script
@@ -194,11 +202,33 @@ def test_a_cookie_the_site_did_not_write_grants_no_consent(vendor_scripts, value
     assert parse_cookie(value) is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"1.{HEX}.a1.m1",  # well formed, not signed: typed in, or set from a neighbouring site
+        _signed(f"1.{HEX}.a1.m1", salt="another.purpose"),  # the store's key, another use
+        _signed(f"1.{HEX}.a1.m1")[:-1] + "A",  # a signature changed
+        _signed(f"1.{HEX}.a0.m0").replace(".a0.m0", ".a1.m1"),  # the choice changed
+    ],
+)
+def test_a_consent_cookie_the_store_did_not_sign_grants_nothing(vendor_scripts, value):
+    client = Client()
+    client.cookies[CONSENT_COOKIE] = value
+    html = client.get("/").content.decode()
+    assert 'id="consent-banner"' in html
+    assert _loaded(html) == set() and STATS not in html and PIXEL not in html
+    assert parse_cookie(value) is None
+
+
 def test_the_cookie_of_one_category_does_not_open_the_other(vendor_scripts):
     client = Client()
-    client.cookies[CONSENT_COOKIE] = f"1.{HEX}.a1.m0"
+    client.cookies[CONSENT_COOKIE] = cookie_value(
+        receipt=ConsentReceipt(analytics=True, marketing=False)
+    )
     assert _loaded(client.get("/").content.decode()) == {"analytics"}
-    client.cookies[CONSENT_COOKIE] = f"1.{HEX}.a0.m1"
+    client.cookies[CONSENT_COOKIE] = cookie_value(
+        receipt=ConsentReceipt(analytics=False, marketing=True)
+    )
     assert _loaded(client.get("/").content.decode()) == {"marketing"}
 
 

@@ -11,20 +11,23 @@ from django.test import Client
 from lookout.cart import services as cart
 from lookout.catalog.tests import factories
 from lookout.consent.cookies import CONSENT_COOKIE
+from lookout.consent.models import ConsentReceipt
+from lookout.consent.services import cookie_value
 
 pytestmark = pytest.mark.django_db
 STATES: dict[str, dict[str, Any]] = {
     "no choice": {},
-    "accepted": {"cookie": "1." + "ab" * 16 + ".a1.m1"},
-    "rejected": {"cookie": "1." + "cd" * 16 + ".a0.m0"},
+    "accepted": {"receipt": {"analytics": True, "marketing": True}},
+    "rejected": {"receipt": {"analytics": False, "marketing": False}},
     "gpc": {"headers": {"Sec-GPC": "1"}},
 }
 
 
 def _page(path: str, state: dict) -> tuple[int, str]:
     client = Client()
-    if "cookie" in state:
-        client.cookies[CONSENT_COOKIE] = state["cookie"]
+    if "receipt" in state:
+        receipt = ConsentReceipt(**state["receipt"])
+        client.cookies[CONSENT_COOKIE] = cookie_value(receipt=receipt)
     response = client.get(path, headers=state.get("headers", {}))
     html = response.content.decode()
     html = re.sub(r'<section class="consent-banner".*?</section>', "", html, flags=re.S)
