@@ -164,7 +164,7 @@ class DeletionCertificate(models.Model):
     """What the store tells an erased person it did (issue 26): when their data key was
     destroyed, and (through its `RedactionRequest`s) which partners were asked to forget them
     and when each confirmed. It names nobody: the reference is the one the person was given
-    when they asked (derived from their request, `lookout.sharing.certificates`), and the
+    when they asked (derived from their request, `lookout.sharing.redaction`), and the
     subject appears only as a keyed digest. The signed document is built when fetched, so it
     always shows the confirmations received so far.
     """

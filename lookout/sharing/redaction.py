@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 REQUEST_TYPE = "lookout-redaction-request"
 CERTIFICATE_TYPE = "lookout-deletion-certificate"
-HEADER = "Lookout-Signature"
 DEFAULT_DUE_DAYS = 30
 # The wait after the 1st, 2nd, … failed attempt; the last one repeats.
 RETRY_WAITS = (
@@ -252,8 +251,14 @@ def send_due(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]
     counts = {"confirmed": 0, "pending": 0, "by_hand": 0, "failed": 0}
     for request in list(due_requests(now)[:limit]):
         if _claim(request, now):
-            counts[_attempt(request, now)] += 1
+            outcome = _attempt(request, now)
+            if outcome != SUPERSEDED:
+                counts[outcome] += 1
     return counts
+
+
+# What `_attempt` answers when the request was answered by other means while it was asked.
+SUPERSEDED = "superseded"
 
 
 def _claim(request: RedactionRequest, now: datetime) -> bool:
@@ -269,17 +274,20 @@ def _claim(request: RedactionRequest, now: datetime) -> bool:
 
 
 def _attempt(request: RedactionRequest, now: datetime) -> str:
+    """Send or check one claimed request and write what came of it, unless the request changed
+    meanwhile (the privacy officer recorded the partner's answer while the partner was being
+    asked): then the officer's record stands and this run's answer is dropped (SUPERSEDED)."""
     from lookout.audit.services import record
 
     channel = channel_for(request.partner.kind)
     if channel is None:
-        _save(
+        moved = _save_claimed(
             request,
             status=RedactionStatus.BY_HAND,
             note="No channel sends requests to this kind of partner: send it by hand and "
             "record the partner's answer.",
         )
-        return "by_hand"
+        return "by_hand" if moved else SUPERSEDED
     first = request.status == RedactionStatus.QUEUED
     try:
         if first:
@@ -288,12 +296,13 @@ def _attempt(request: RedactionRequest, now: datetime) -> str:
             answer = channel.check(request.partner, request.partner_reference)
     except ChannelError as exc:
         attempts = request.attempts + 1
-        _save(
+        if not _save_claimed(
             request,
             attempts=attempts,
             next_attempt_at=now + _wait_after(attempts),
             note=str(exc)[:300],
-        )
+        ):
+            return SUPERSEDED
         logger.warning("redaction request %s not sent (attempt %d)", request.pk, attempts)
         return "failed"
     changes: dict[str, Any] = {"attempts": request.attempts + 1, "note": answer.note[:300]}
@@ -308,7 +317,9 @@ def _attempt(request: RedactionRequest, now: datetime) -> str:
     else:
         changes |= {"status": RedactionStatus.SENT, "next_attempt_at": now + CHECK_EVERY}
     with transaction.atomic():
-        _save(request, **changes)
+        if not _save_claimed(request, **changes):
+            logger.info("redaction request %s was answered meanwhile; kept as recorded", request.pk)
+            return SUPERSEDED
         record(
             actor=None,
             action="privacy.redaction_" + ("sent" if first else "checked"),
@@ -326,6 +337,18 @@ def _save(request: RedactionRequest, **changes: Any) -> None:
     for name, value in changes.items():
         setattr(request, name, value)
     request.save(update_fields=list(changes))
+
+
+def _save_claimed(request: RedactionRequest, **changes: Any) -> bool:
+    """Write `changes` only while the row is as this run claimed it (same status, the claim's
+    time): False, and nothing written, when someone changed it since."""
+    written = RedactionRequest.objects.filter(
+        pk=request.pk, status=request.status, next_attempt_at=request.next_attempt_at
+    ).update(**changes)
+    if written:
+        for name, value in changes.items():
+            setattr(request, name, value)
+    return bool(written)
 
 
 def record_confirmation(

@@ -623,12 +623,6 @@ def test_an_answer_the_officer_recorded_is_not_undone_by_a_run_that_read_the_req
     assert (request.partner_reference, request.confirmed_at) == ("LETTER-5", later)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _attempt saves the partner's answer without checking that the request is "
-    "still the one it claimed, so a confirmation the officer records while a run is asking "
-    "the partner is overwritten with 'sent'",
-)
 def test_an_answer_the_officer_records_while_a_run_asks_the_partner_stays_recorded(
     channels: dict[str, FakeChannel],
 ) -> None:
@@ -649,9 +643,15 @@ def test_an_answer_the_officer_records_while_a_run_asks_the_partner_stays_record
     desk = SlowDesk(answers=[_pending("TICKET-1")])
     redaction.register_channel(PartnerKind.CARRIER, _returning(desk))
     send_due(now=T0)
-    send_due(now=later)
+    checks_before = AuditEntry.objects.filter(action="privacy.redaction_checked").count()
+    # the run's "pending" is dropped: the officer's record stands, whole
+    assert send_due(now=later) == {"confirmed": 0, "pending": 0, "by_hand": 0, "failed": 0}
     request.refresh_from_db()
     assert request.status == RedactionStatus.CONFIRMED
+    assert (request.partner_reference, request.confirmed_at) == ("LETTER-5", later)
+    assert request.note == "Confirmation recorded by the privacy officer."
+    assert AuditEntry.objects.filter(action="privacy.redaction_checked").count() == checks_before
+    assert request not in unconfirmed()
 
 
 # --- the officer ------------------------------------------------------------------------------
