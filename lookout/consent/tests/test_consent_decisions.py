@@ -207,6 +207,7 @@ def test_a_cookie_not_in_this_releases_format_grants_no_consent(vendor_scripts, 
     [
         f"1.{HEX}.a1.m1",  # well formed, not signed: typed in, or set from a neighbouring site
         _signed(f"1.{HEX}.a1.m1", salt="another.purpose"),  # the store's key, another use
+        Signer().sign(f"1.{HEX}.a1.m1"),  # the store's key, Django's default salt
         _signed(f"1.{HEX}.a1.m1")[:-1] + "A",  # a signature changed
         _signed(f"1.{HEX}.a0.m0").replace(".a0.m0", ".a1.m1"),  # the choice changed
     ],
@@ -218,6 +219,17 @@ def test_a_consent_cookie_the_store_did_not_sign_grants_nothing(vendor_scripts, 
     assert 'id="consent-banner"' in html
     assert _loaded(html) == set() and STATS not in html and PIXEL not in html
     assert parse_cookie(value) is None
+
+
+def test_a_choice_saved_before_an_upgrade_is_still_honoured(vendor_scripts):
+    """The cookie's signing is a format: a visitor's choice, written by this release as
+    `1.<receipt>.a<0|1>.m<0|1>` signed with the site's key under the salt
+    "lookout.consent.cookie", opens the same categories after the next upgrade."""
+    client = Client()
+    client.cookies[CONSENT_COOKIE] = _signed(f"1.{HEX}.a1.m0")
+    html = client.get("/").content.decode()
+    assert 'id="consent-banner"' not in html
+    assert _loaded(html) == {"analytics"}
 
 
 def test_the_cookie_of_one_category_does_not_open_the_other(vendor_scripts):
