@@ -340,15 +340,14 @@ def _save(request: RedactionRequest, **changes: Any) -> None:
 
 
 def _save_claimed(request: RedactionRequest, **changes: Any) -> bool:
-    """Write `changes` only while the row is as this run claimed it (same status, the claim's
-    time): False, and nothing written, when someone changed it since."""
-    written = RedactionRequest.objects.filter(
-        pk=request.pk, status=request.status, next_attempt_at=request.next_attempt_at
-    ).update(**changes)
-    if written:
-        for name, value in changes.items():
-            setattr(request, name, value)
-    return bool(written)
+    """Write `changes` to the row only while it is as this run claimed it (same status, the
+    claim's time): False, and nothing written, when someone changed it since. The instance is
+    left as claimed (the run drops it after its one attempt)."""
+    return bool(
+        RedactionRequest.objects.filter(
+            pk=request.pk, status=request.status, next_attempt_at=request.next_attempt_at
+        ).update(**changes)
+    )
 
 
 def record_confirmation(

@@ -624,7 +624,7 @@ def test_an_answer_the_officer_recorded_is_not_undone_by_a_run_that_read_the_req
 
 
 def test_an_answer_the_officer_records_while_a_run_asks_the_partner_stays_recorded(
-    channels: dict[str, FakeChannel],
+    channels: dict[str, FakeChannel], caplog: pytest.LogCaptureFixture
 ) -> None:
     request = _one_request()
     officer = create_account(
@@ -644,8 +644,13 @@ def test_an_answer_the_officer_records_while_a_run_asks_the_partner_stays_record
     redaction.register_channel(PartnerKind.CARRIER, _returning(desk))
     send_due(now=T0)
     checks_before = AuditEntry.objects.filter(action="privacy.redaction_checked").count()
-    # the run's "pending" is dropped: the officer's record stands, whole
-    assert send_due(now=later) == {"confirmed": 0, "pending": 0, "by_hand": 0, "failed": 0}
+    # the run's "pending" is dropped: the officer's record stands, whole, and the log says so
+    with caplog.at_level(logging.INFO, logger="lookout.sharing.redaction"):
+        counts = send_due(now=later)
+    assert counts == {"confirmed": 0, "pending": 0, "by_hand": 0, "failed": 0}
+    assert f"redaction request {request.pk} was answered meanwhile; kept as recorded" in [
+        r.getMessage() for r in caplog.records
+    ]
     request.refresh_from_db()
     assert request.status == RedactionStatus.CONFIRMED
     assert (request.partner_reference, request.confirmed_at) == ("LETTER-5", later)
@@ -847,3 +852,51 @@ def test_the_signed_certificate_is_found_by_its_reference_alone_and_verifies() -
     assert signed_certificate(None) is None  # type: ignore[arg-type]
     assert signed_certificate(reference[:15]) is None
     assert signed_certificate(reference + "x" * 17) is None
+
+
+def test_an_answer_the_officer_records_as_a_run_finds_no_channel_stays_recorded(
+    channels: dict[str, FakeChannel],
+) -> None:
+    request = _one_request(PartnerKind.CARRIER)
+    officer = create_account(
+        email="officer@example.com", password="long-pass-word-1", role=Role.PRIVACY_OFFICER
+    )
+
+    def no_channel_yet() -> None:
+        # while the run looks for the partner's channel, the officer records its letter
+        record_confirmation(request=request, actor=officer, reference="LETTER-9")
+        return None
+
+    redaction.register_channel(PartnerKind.CARRIER, no_channel_yet)  # type: ignore[arg-type]
+    # the run hands nothing to the officer: the request is already answered
+    assert send_due(now=T0) == {"confirmed": 0, "pending": 0, "by_hand": 0, "failed": 0}
+    request.refresh_from_db()
+    assert (request.status, request.partner_reference) == (RedactionStatus.CONFIRMED, "LETTER-9")
+
+
+def test_a_run_that_outlived_its_claim_does_not_overwrite_the_run_that_took_over(
+    channels: dict[str, FakeChannel],
+) -> None:
+    # given a request sent at T0 and due to be checked again an hour later
+    request = _one_request()
+    channels[PartnerKind.CARRIER].answers.append(_pending("TICKET-1"))
+    send_due(now=T0)
+    first_check = T0 + timedelta(hours=1)
+    takeover = first_check + redaction.CLAIM_FOR + timedelta(minutes=1)
+
+    class HangingDesk(FakeChannel):
+        def check(self, partner: Partner, reference: str) -> PartnerAnswer:
+            # this run hangs past its claim; another run takes the request over and is told
+            # it is still pending, under a new ticket
+            redaction.register_channel(PartnerKind.CARRIER, _returning(prompt))
+            assert send_due(now=takeover)["pending"] == 1
+            return _pending("TICKET-STALE")
+
+    prompt = FakeChannel(answers=[_pending("TICKET-2")])
+    redaction.register_channel(PartnerKind.CARRIER, _returning(HangingDesk()))
+    # when the hanging run finally answers, nothing of it is written
+    assert send_due(now=first_check)["pending"] == 0
+    request.refresh_from_db()
+    assert request.partner_reference == "TICKET-2"
+    assert request.next_attempt_at == takeover + redaction.CHECK_EVERY
+    assert request.attempts == 2
