@@ -179,6 +179,10 @@ TAMPERED = [
 ]
 
 
+def _with_last_character_changed(value: str) -> str:
+    return value[:-1] + ("B" if value.endswith("A") else "A")
+
+
 def _signed(value: str, salt: str = "lookout.consent.cookie") -> str:
     """`value` signed as the store signs its consent cookie (with the site's secret key)."""
     return Signer(salt=salt).sign(value)
@@ -202,13 +206,14 @@ def test_a_cookie_not_in_this_releases_format_grants_no_consent(vendor_scripts, 
     assert parse_cookie(value) is None
 
 
+@pytest.mark.commitment("C7.3")
 @pytest.mark.parametrize(
     "value",
     [
         f"1.{HEX}.a1.m1",  # well formed, not signed: typed in, or set from a neighbouring site
         _signed(f"1.{HEX}.a1.m1", salt="another.purpose"),  # the store's key, another use
         Signer().sign(f"1.{HEX}.a1.m1"),  # the store's key, Django's default salt
-        _signed(f"1.{HEX}.a1.m1")[:-1] + "A",  # a signature changed
+        _with_last_character_changed(_signed(f"1.{HEX}.a1.m1")),  # a signature changed
         _signed(f"1.{HEX}.a0.m0").replace(".a0.m0", ".a1.m1"),  # the choice changed
     ],
 )
