@@ -262,6 +262,7 @@ def test_among_staff_only_after_sales_may_cancel_and_a_refusal_changes_nothing(
     assert Order.objects.get(pk=order.pk).status == Status.CANCELLED
 
 
+@pytest.mark.commitment("C4.4")
 def test_the_cancellation_names_who_cancelled(staff: Staff) -> None:
     # given a signed-in buyer's order, a guest's order and an order after-sales cancels
     customer, _ = _customer()

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 POSTED = datetime(2027, 3, 2, 2, 30, tzinfo=UTC)  # 1 March, 21:30 in New York
 
 
+@pytest.mark.commitment("C8.3")
 def test_the_publishing_page_shows_posted_and_effective_times_in_utc(
     settings, admin_client: Callable[[], Client]
 ) -> None:

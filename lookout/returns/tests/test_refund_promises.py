@@ -116,6 +116,7 @@ def test_a_received_return_owes_what_its_items_cost_due_in_ten_business_days(sta
     assert created.detail == {"amount": "49.99", "due_on": refund.due_on.isoformat()}
 
 
+@pytest.mark.commitment("C3.5")
 def test_the_receipt_message_tells_the_refunds_amount_and_due_day(staff) -> None:
     order = _order(staff)
     _hand_refund(order, "9.99")

@@ -623,6 +623,7 @@ def test_an_answer_the_officer_recorded_is_not_undone_by_a_run_that_read_the_req
     assert (request.partner_reference, request.confirmed_at) == ("LETTER-5", later)
 
 
+@pytest.mark.commitment("C6.7")
 def test_an_answer_the_officer_records_while_a_run_asks_the_partner_stays_recorded(
     channels: dict[str, FakeChannel], caplog: pytest.LogCaptureFixture
 ) -> None:
