@@ -69,9 +69,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's, and before the test databases are dropped, the read replica's
     connections are closed (lookout.core.replica: in tests, a second connection to the test
-    database, which PostgreSQL would not drop while it is open)."""
-    yield
+    database, which PostgreSQL would not drop while it is open). In between, a transactional
+    test's flush empties only the tables that hold rows (lookout.testing.flush: imported here,
+    once Django is set up, as it reads models), starting from what the migrations left."""
     from django.db import connections
+
+    from lookout.testing import flush
+
+    with django_db_blocker.unblock():
+        flush.remember_migrated_state()
+    flush.install()
+    yield
 
     with django_db_blocker.unblock():
         replica = connections["replica"]
