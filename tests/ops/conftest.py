@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lookout.testing.sites import site_setup_code
+from lookout.testing.sites import cached_site, site_setup_code
 
 REPO = Path(__file__).resolve().parents[2]
 RunLookout = Callable[..., subprocess.CompletedProcess[str]]
@@ -39,14 +39,23 @@ def clean_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def create_master_key_file(path: Path) -> None:
+    """The master key file at `path` unless there is one, made by this process as `lookout keys
+    init` makes it (lookout.vault.master.ensure_master_keys), without a `lookout` process (about
+    2 s of CPU to start)."""
+    from lookout.vault.master import KeyFileSource, new_master_keys
+
+    source = KeyFileSource(path)
+    if not source.exists():
+        source.save(new_master_keys())
+
+
 @pytest.fixture
 def production_env(tmp_path: Path) -> dict[str, str]:
     """Everything production needs: a long random secret key and a master key file (created,
     as `lookout keys init` does: production refuses to start while it is missing)."""
-    from lookout.vault.master import KeyFileSource, new_master_keys
-
     (tmp_path / "static").mkdir()  # as after `collectstatic`, which `lookout serve` runs
-    KeyFileSource(tmp_path / "master-keyset.json").save(new_master_keys())
+    create_master_key_file(tmp_path / "master-keyset.json")
     return clean_env(
         tmp_path,
         LOOKOUT_ENV="production",
@@ -101,12 +110,18 @@ def _development_env(var_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def migrated_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated development site (both databases, the cache table), as `make run` prepares
-    it: made once per session, and never served; `served_env` hands each module a copy."""
+    it: a copy, made once per session, of the one lookout.testing.sites keeps for this source
+    tree (built in one process the first time; the migrations cost about 13 s of CPU); never
+    served: `served_env` hands each module a copy of it."""
+    code = site_setup_code(key_file=False)  # no key file: the tests that need one make it
+
+    def build(var_dir: Path) -> None:
+        done = lookout_cli("shell", "-c", code, env=_development_env(var_dir), timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    template = cached_site(build, "tests.ops migrated_site", code)
     var_dir = tmp_path_factory.mktemp("migrated-site")
-    env = _development_env(var_dir)
-    # in one process (lookout.testing.sites); no key file: the tests that need one make it
-    done = lookout_cli("shell", "-c", site_setup_code(key_file=False), env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
+    shutil.copytree(template, var_dir, dirs_exist_ok=True)
     return var_dir
 
 

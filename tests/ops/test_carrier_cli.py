@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 import signal
+from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import read_until, start_lookout
+from tests.ops.conftest import create_master_key_file, read_until, start_lookout
 from tests.ops.test_concurrency import free_port
 
 # Its own files in a temporary var dir, whatever the pass: run once (root conftest.py).
@@ -29,10 +30,9 @@ def test_carrier_simulate_refuses_in_production(run_lookout, production_env) -> 
 
 
 def test_carrier_simulate_posts_to_the_running_store(run_lookout, served_env) -> None:
-    # given: the demo's shipped order (after `keys init`, as `make setup` runs them), and the
-    # store serving on a free port
-    keys = run_lookout("keys", "init", env=served_env)
-    assert keys.returncode == 0, keys.stderr
+    # given: the demo's shipped order (after the master key file, made here as `keys init`
+    # makes it, as `make setup` runs them), and the store serving on a free port
+    create_master_key_file(Path(served_env["LOOKOUT_MASTER_KEY_FILE"]))
     demo = run_lookout("demo", env=served_env)
     assert demo.returncode == 0, demo.stderr
     found = re.search(r"order shipped: (LK-[A-Z0-9]+) .*, shipped", demo.stdout)

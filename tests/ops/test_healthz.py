@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import migrated_site  # noqa: F401 fixture
-
 # Its own SQLite files, whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
 
@@ -49,7 +47,7 @@ print(json.dumps({
 def test_healthz_answers_plain_http_while_pages_still_redirect(
     production_env,
     run_python,
-    migrated_site,  # noqa: F811
+    migrated_site,
 ):
     # (the session's migrated databases, copied: the probe's migrate then has nothing to do)
     shutil.copytree(migrated_site, Path(production_env["LOOKOUT_VAR_DIR"]), dirs_exist_ok=True)
