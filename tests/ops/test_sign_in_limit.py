@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -29,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from lookout.core.serving import granian_command
-from lookout.testing.sites import site_setup_code
+from lookout.testing.ops_fast import QUICK_EXIT
+from lookout.testing.sites import KEY_FILE_STEP
 from tests.ops.conftest import REPO, clean_env
 from tests.ops.test_concurrency import free_port, wait_for_port
 
@@ -70,14 +72,38 @@ def _databases(tmp: Path) -> Iterator[dict[str, str]]:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# The fresh PostgreSQL databases migrated as `make run` migrates them, except that the key store
+# is migrated for the vault only: it holds the vault's table alone (lookout.vault.routers), and
+# migrating every app there made the same tables (the same schema, pg_dump shows) after
+# rendering every app's migration state again, about 4 s of CPU.
+POSTGRES_STEPS = (
+    "run('migrate', interactive=False, verbosity=0)",
+    "run('migrate', 'vault', database='keystore', interactive=False, verbosity=0)",
+    "run('createcachetable', verbosity=0)",
+)
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The real server on fresh databases with one staff account per test (the admin lets
     staff in). The per-network limit is set out of the way: these tests are about the account's;
-    lookout/accounts/tests/test_limiter.py proves the network's."""
+    lookout/accounts/tests/test_limiter.py proves the network's.
+
+    The databases: in the SQLite pass a copy of the session's migrated site (tests/ops/
+    conftest.py: `migrated_site`, which the pass's other operator tests use too), not a second
+    migration of both databases (about 10 s of CPU); in the PostgreSQL pass two fresh databases,
+    migrated here."""
     tmp = tmp_path_factory.mktemp("limit")
     checks = tmp / "checks.log"
     databases = _databases(tmp)
+    urls = next(databases)
+    if urls:
+        steps: tuple[str, ...] = POSTGRES_STEPS
+    else:
+        shutil.copytree(request.getfixturevalue("migrated_site"), tmp, dirs_exist_ok=True)
+        steps = ()
     env = clean_env(
         tmp,
         LOOKOUT_ENV="development",
@@ -87,13 +113,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         LOOKOUT_LOGIN_LIMIT_PER_IP="1000",
         LOOKOUT_TEST_CHECKS_FILE=str(checks),
         DJANGO_SETTINGS_MODULE="tests.ops.sign_in_limit_settings",
-        **next(databases),
+        **urls,
     )
-    accounts = "; ".join(
-        f"create_account(email={email!r}, password={PASSWORD!r}, role='catalog_manager')"
-        for email in EMAILS
+    setup = "; ".join(
+        (
+            "from django.core.management import call_command as run",
+            KEY_FILE_STEP,
+            *steps,
+            "from lookout.accounts.services import create_account",
+            *(
+                f"create_account(email={email!r}, password={PASSWORD!r}, role='catalog_manager')"
+                for email in EMAILS
+            ),
+            QUICK_EXIT,
+        )
     )
-    setup = site_setup_code("from lookout.accounts.services import create_account", accounts)
     done = subprocess.run(
         [sys.executable, "-m", "lookout.cli", "shell", "-c", setup],
         env=env,

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def test_scheduler_process_schedules_retention_and_stops_on_sigterm(served_env):
         # (its first pass, which schedules the jobs, may take a moment on a busy machine)
         deadline = time.monotonic() + 60
         while not _scheduled(tmp_path) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
     finally:
         # and is told to stop
         process.send_signal(signal.SIGTERM)
@@ -52,5 +53,5 @@ def test_scheduler_process_schedules_retention_and_stops_on_sigterm(served_env):
 
 
 def _scheduled(var_dir: Path) -> set[str]:
-    with sqlite3.connect(var_dir / "lookout.sqlite3") as db:
+    with closing(sqlite3.connect(var_dir / "lookout.sqlite3", timeout=30)) as db:
         return {row[0] for row in db.execute("SELECT name FROM retention_scheduledjob")}
