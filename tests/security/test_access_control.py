@@ -9,16 +9,22 @@ customer (refused). POST actions that move an object on get a fresh object for e
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
+from django.conf import settings
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.db import connections, router
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.crypto import get_random_string
 
 from lookout.core.tokens import CART_COOKIE
 from tests.security import world as w
@@ -445,36 +451,111 @@ def allowed(rule: Rule, actor: str) -> bool:
     return actor in rule.who
 
 
-def snapshot() -> dict[str, Any]:
-    """Rows of every model (and every status), except sessions: proof a refusal wrote nothing.
-
-    The row counts of all tables are read with one query per database (this runs before and
-    after more than a thousand refused calls)."""
-    state: dict[str, Any] = {}
+@functools.cache
+def _snapshot_queries() -> tuple[tuple[str, str, tuple[str, ...], str, tuple[str, ...]], ...]:
+    """Per database, the two queries `snapshot` runs there, with the keys of what they read:
+    the row count of every model's table, in one row, and the (primary key, status) of every
+    row of the models that have a status, in one UNION. Built once: the models do not change,
+    and the walk reads them more than a thousand times (through the ORM that was fifteen
+    queries, each compiled again, per snapshot)."""
     by_alias: dict[str, list[Any]] = {}
     for model in apps.get_models():
-        label = model._meta.label
-        if label in ("sessions.Session",) or not model._meta.managed:
+        if model._meta.label in ("sessions.Session",) or not model._meta.managed:
             continue
         by_alias.setdefault(router.db_for_read(model), []).append(model)
-        if any(f.name == "status" for f in model._meta.concrete_fields):
-            manager = model._default_manager
-            state[label + ".status"] = sorted(map(str, manager.values_list("pk", "status")))
+    queries = []
     for alias, models in by_alias.items():
         quote = connections[alias].ops.quote_name
         counts = ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models)
+        with_status = [
+            (m, f.column) for m in models for f in m._meta.concrete_fields if f.name == "status"
+        ]
+        statuses = " UNION ALL ".join(
+            f"SELECT '{m._meta.label}', CAST({quote(m._meta.pk.column)} AS TEXT), "
+            f"CAST({quote(column)} AS TEXT) FROM {quote(m._meta.db_table)}"
+            for m, column in with_status
+        )
+        queries.append(
+            (
+                alias,
+                f"SELECT {counts}",  # table and column names come from the models
+                tuple(m._meta.label for m in models),
+                statuses,
+                tuple(m._meta.label for m, _ in with_status),
+            )
+        )
+    return tuple(queries)
+
+
+def snapshot() -> dict[str, Any]:
+    """Rows of every model (and every status), except sessions: proof a refusal wrote nothing.
+
+    The row counts of all tables are read with one query per database, and the status of
+    every row of every model that has one with one more (this runs before and after more than
+    a thousand refused calls)."""
+    state: dict[str, Any] = {}
+    for alias, counts, counted, statuses, with_status in _snapshot_queries():
         with connections[alias].cursor() as cursor:
-            cursor.execute(f"SELECT {counts}")  # table names come from the models
+            cursor.execute(counts)
             row = cursor.fetchone()
-        state.update({m._meta.label: n for m, n in zip(models, row, strict=True)})
+            state.update(zip(counted, row, strict=True))
+            if statuses:
+                state.update({label + ".status": [] for label in with_status})
+                cursor.execute(statuses)
+                for label, pk, status in cursor.fetchall():
+                    state[label + ".status"].append((pk, status))
+    for label in state:
+        if label.endswith(".status"):
+            state[label].sort()
     from lookout.accounts.models import User
 
-    state["roles"] = sorted((str(u.pk), u.role, u.is_active) for u in User.objects.all())
+    state["roles"] = sorted(
+        (str(pk), role, is_active)
+        for pk, role, is_active in User.objects.values_list("pk", "role", "is_active")
+    )
     return state
 
 
 def build_kwargs(target: Target, world: w.World) -> dict[str, Any]:
     return KWARGS.get(target.name, lambda x: admin_kwargs(target, x))(world)
+
+
+# What signing in put in each person's session (per user, session hash and second factor).
+_SIGNED_IN: dict[tuple[object, str, bool], dict[str, Any]] = {}
+
+
+def browser(actor: str, people: dict[str, Any]) -> Any:
+    """`w.client_for(actor, people)`: a fresh browser with a session of its own, holding what
+    signing in put there (staff past their second factor). The session is stored with one
+    INSERT of a new random key, instead of the session store's create(), which first asks the
+    database whether the key is taken and then inserts inside a savepoint: four round trips,
+    for each of the walk's two thousand browsers. A key of 32 random characters is free; were
+    it taken, the INSERT would fail rather than overwrite."""
+    if actor == "anonymous":
+        return w.client_for(actor, people)
+    user = people[actor]
+    key = (user.pk, user.get_session_auth_hash(), bool(user.role))
+    contents = _SIGNED_IN.get(key)
+    if contents is None:
+        client = w.client_for(actor, people)
+        _SIGNED_IN[key] = dict(client.session.items())
+        return client
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store.update(contents)
+    session_key = get_random_string(32, VALID_KEY_CHARS)
+    store.model.objects.create(
+        session_key=session_key,
+        session_data=store.encode(contents),
+        expire_date=store.get_expiry_date(),
+    )
+    client = Client()
+    # the cookie as Django's test client sets it at sign-in (Client._login)
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    cookie["path"] = "/"
+    cookie["domain"] = settings.SESSION_COOKIE_DOMAIN or ""
+    cookie["secure"] = "true" if settings.SESSION_COOKIE_SECURE else ""
+    return client
 
 
 def call(
@@ -488,7 +569,11 @@ def call(
 ):
     kwargs = build_kwargs(target, world) if kwargs is None else kwargs
     body = BODIES.get(target.name, lambda _: {})(world)
-    client = client or w.client_for(actor, world.people)
+    if client is None:
+        client = browser(actor, world.people)
+        # one server for every browser of the walk: its middleware loaded once, not by each
+        # new browser's first request (a browser is its cookies; the server keeps no state)
+        client.handler = world.extra.setdefault("server", client.handler)
     if rule.who == HELD:  # the credential is the cart cookie: the world's cart in it
         client.cookies[CART_COOKIE] = world.cart_token
     method = (target.method or rule.method).lower()
