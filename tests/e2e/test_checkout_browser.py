@@ -24,8 +24,9 @@ from lookout.testing.ports import free_port
 from sandbox_processor.shopper import future_expiry
 from tests.e2e.conftest import BIN, ROOT, _lookout, prepare_site
 
-# In the SQLite pass (root conftest.py): the two passes share the browser work.
-pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
+# In the PostgreSQL pass of `make test` (root conftest.py): the two passes share the browser
+# work (docs/testing.md).
+pytestmark = pytest.mark.browser
 
 WRAPPER = """
 from lookout.wsgi import application as _store

@@ -22,8 +22,8 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import _lookout
 from tests.e2e.test_checkout_browser import _fill_delivery, _pay, shop_url  # noqa: F401
 
-# In the SQLite pass (root conftest.py), with the checkout's browser tests.
-pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
+# In the PostgreSQL pass of `make test` (root conftest.py), with the checkout's browser tests.
+pytestmark = pytest.mark.browser
 
 CHOOSE = """
 import json
