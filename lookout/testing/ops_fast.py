@@ -3,8 +3,8 @@ the scheduler): fewer child processes, a smaller prepared site where a test need
 tables, and looks at a site's SQLite files instead of a `lookout shell` process per look.
 
 Why: on the 2-core test machine each `lookout` process costs about 2 s of CPU to start (Django,
-Tink) and about 0.6 s more to exit, most of it the interpreter's last garbage collections over
-Django's heap; migrating a whole site (both databases) costs about 10 s of CPU more.
+Tink; its exit is quick since `lookout/cli.py` ends with `gc.freeze()`); migrating a whole
+site (both databases) costs about 10 s of CPU more.
 """
 
 from __future__ import annotations
@@ -19,11 +19,6 @@ from pathlib import Path
 # site it runs on as it runs on a whole one; migrating only them costs a fifth of a whole site.
 SCHEDULER_APPS = ("retention", "django_tasks_database")
 
-# Appended to the code of a `lookout shell -c` whose work is done: the objects made so far are
-# moved out of the collector's reach, so the interpreter's exit skips its full collections of
-# Django's heap (about 0.6 s of a busy machine; atexit handlers and stream flushing still run).
-QUICK_EXIT = "import gc; gc.freeze()"
-
 
 def scheduler_site_code(*then: str) -> str:
     """Python for `lookout shell -c`: the scheduler's tables migrated (`SCHEDULER_APPS`) in one
@@ -32,7 +27,6 @@ def scheduler_site_code(*then: str) -> str:
         "from django.core.management import call_command as run",
         *(f"run('migrate', {app!r}, interactive=False, verbosity=0)" for app in SCHEDULER_APPS),
         *then,
-        QUICK_EXIT,
     ]
     return "; ".join(steps)
 

@@ -30,7 +30,6 @@ from pathlib import Path
 import pytest
 
 from lookout.core.serving import granian_command
-from lookout.testing.ops_fast import QUICK_EXIT
 from lookout.testing.sites import KEY_FILE_STEP
 from tests.ops.conftest import REPO, clean_env
 from tests.ops.test_concurrency import free_port, wait_for_port
@@ -125,7 +124,6 @@ def site(
                 f"create_account(email={email!r}, password={PASSWORD!r}, role='catalog_manager')"
                 for email in EMAILS
             ),
-            QUICK_EXIT,
         )
     )
     done = subprocess.run(

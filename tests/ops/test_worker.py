@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from lookout.testing.ops_fast import QUICK_EXIT, task_row
+from lookout.testing.ops_fast import task_row
 from tests.ops.conftest import lookout_cli, read_until, start_lookout
 
 # Its own SQLite files (or none), whatever the pass: run once (root conftest.py).
 pytestmark = pytest.mark.database_independent
 
-ENQUEUE = f"""
+ENQUEUE = """
 from lookout.analytics.tasks import daily_analytics
 print(daily_analytics.enqueue().id)
-{QUICK_EXIT}
 """
 
 

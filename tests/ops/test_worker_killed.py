@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lookout.testing.ops_fast import QUICK_EXIT, task_row
+from lookout.testing.ops_fast import task_row
 from tests.ops.conftest import lookout_cli, start_lookout
 
 # Its own SQLite files, whatever the pass: run once (root conftest.py).
@@ -38,7 +38,6 @@ from lookout.vault.tasks import rewrap_data_keys
 create_data_keys(subjects=[uuid.uuid4() for _ in range({KEYS})], kind="customer")
 primary = rotation.rotate_master_key()
 print(json.dumps({{"primary": primary, "task": str(rewrap_data_keys.enqueue().id)}}))
-{QUICK_EXIT}
 """
 WORKER = ("db_worker", "--no-reload", "--queue-name", "*", "--no-startup-delay")
 # `lookout scheduler --once`, then `lookout db_worker ... --batch`: the same two management
@@ -50,7 +49,6 @@ from django_tasks_db.models import DBTaskResult
 call_command("scheduler", "--once")
 print("after the scheduler:", DBTaskResult.objects.get(id=TASK).status, flush=True)
 call_command(*{WORKER!r}, "--batch")
-{QUICK_EXIT}
 """
 
 
